@@ -1,0 +1,113 @@
+/**
+ * Command-line flags the assignment's way (`-name Luis`) as well as the GNU
+ * way (`--name Luis`, `--name=Luis`), on top of `node:util` parseArgs.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** One flag: its type, default and a line for the usage text. */
+export interface FlagSpec {
+  type: "string" | "boolean";
+  description: string;
+  default?: string;
+  /** Shown in usage in place of the value, e.g. `PORT`. */
+  value?: string;
+}
+
+/** Raised for any command line that cannot be used; the message names the problem. */
+export class FlagError extends Error {
+  override name = "FlagError";
+}
+
+/** Parsed flag values: strings for string flags, booleans for boolean ones. */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+/**
+ * Rewrites `-name` to `--name` so that parseArgs sees long options; `-h` and
+ * values that merely start with a dash after a flag are left alone.
+ */
+export function normalizeArgs(args: readonly string[], specs: Record<string, FlagSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const flag = /^-[^-]/.test(arg) && arg.length > 2 ? "-" + arg : arg;
+    // The value after a string flag is taken as it is, even if it starts with "-";
+    // joining it with "=" keeps parseArgs from reading it as a flag.
+    const name = flag.replace(/^--?/, "");
+    if (flag.startsWith("--") && specs[name]?.type === "string" && i + 1 < args.length) {
+      out.push(`${flag}=${args[++i]}`);
+    } else {
+      out.push(flag);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses `args` against `specs`. Unknown flags, missing values and positional
+ * arguments are refused with a FlagError whose message says which.
+ */
+export function parseFlags(args: readonly string[], specs: Record<string, FlagSpec>): FlagValues {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type };
+  if (!("help" in options)) options.help = { type: "boolean", short: "h" };
+  const normalized = normalizeArgs(args, specs);
+  for (let i = 0; i < normalized.length; i++) {
+    const name = normalized[i].replace(/^--/, "");
+    if (
+      normalized[i].startsWith("--") && specs[name]?.type === "string" && i + 1 >= normalized.length
+    ) {
+      throw new FlagError(`flag -${name} needs a value`);
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: normalized, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new FlagError(describeParseError(error));
+  }
+  const values: FlagValues = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    values[name] = parsed.values[name] ?? spec.default;
+    if (spec.type === "string" && values[name] === "") {
+      throw new FlagError(`flag -${name} needs a value`);
+    }
+  }
+  values.help = parsed.values.help === true;
+  return values;
+}
+
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = message.match(/Unknown option '-*([^']+)'/);
+  if (unknown) return `unknown flag -${unknown[1]}`;
+  const positional = message.match(/Unexpected argument '([^']+)'/);
+  if (positional) return `unexpected argument '${positional[1]}' (flags are written -name value)`;
+  const missing = message.match(/Option '-*(?:\w, )?-*([\w-]+)[^']*' argument missing/);
+  if (missing) return `flag -${missing[1]} needs a value`;
+  return message;
+}
+
+/** Parses a TCP port: an integer from `min` (1, or 0 for "pick a free one") to 65535. */
+export function parsePort(text: string, flag = "port", min = 1): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port < min || port > 65535) {
+    throw new FlagError(`flag -${flag} must be a whole number from ${min} to 65535, got '${text}'`);
+  }
+  return port;
+}
+
+/** The usage text: a synopsis line, then one line per flag. */
+export function usage(synopsis: string, specs: Record<string, FlagSpec>): string {
+  const rows = Object.entries(specs).map(([name, spec]) => {
+    const left = spec.type === "string" ? `-${name} ${spec.value ?? "VALUE"}` : `-${name}`;
+    const dflt = spec.default !== undefined ? ` (default ${spec.default})` : "";
+    return `  ${left.padEnd(24)} ${spec.description}${dflt}`;
+  });
+  return [`usage: ${synopsis}`, ...rows, `  ${"-h, -help".padEnd(24)} print this help`].join("\n");
+}

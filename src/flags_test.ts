@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { FlagError, type FlagSpec, normalizeArgs, parseFlags, parsePort, usage } from "./flags.ts";
+
+const specs: Record<string, FlagSpec> = {
+  name: { type: "string", description: "display name" },
+  port: { type: "string", description: "port", default: "50051" },
+  verbose: { type: "boolean", description: "say more" },
+};
+
+Deno.test("flags: single-dash, double-dash and = forms give the same values", () => {
+  for (
+    const args of [
+      ["-name", "Luis", "-port", "7000"],
+      ["--name", "Luis", "--port", "7000"],
+      ["--name=Luis", "-port=7000"],
+    ]
+  ) {
+    const values = parseFlags(args, specs);
+    assert.equal(values.name, "Luis", args.join(" "));
+    assert.equal(values.port, "7000", args.join(" "));
+  }
+});
+
+Deno.test("flags: defaults apply and booleans parse", () => {
+  const values = parseFlags(["-verbose"], specs);
+  assert.equal(values.port, "50051");
+  assert.equal(values.verbose, true);
+  assert.equal(values.name, undefined);
+});
+
+Deno.test("flags: a value that starts with a dash is kept as the value", () => {
+  assert.equal(parseFlags(["-name", "-x-"], specs).name, "-x-");
+  assert.deepEqual(normalizeArgs(["-name", "-x-"], specs), ["--name=-x-"]);
+});
+
+Deno.test("flags: unknown flag, missing value and positional are named", () => {
+  assert.throws(() => parseFlags(["-nmae", "x"], specs), new FlagError("unknown flag -nmae"));
+  assert.throws(() => parseFlags(["-name"], specs), new FlagError("flag -name needs a value"));
+  assert.throws(() => parseFlags(["-name="], specs), new FlagError("flag -name needs a value"));
+  assert.throws(
+    () => parseFlags(["Luis"], specs),
+    new FlagError("unexpected argument 'Luis' (flags are written -name value)"),
+  );
+});
+
+Deno.test("flags: ports are whole numbers in range", () => {
+  assert.equal(parsePort("50051"), 50051);
+  assert.equal(parsePort("0", "port", 0), 0);
+  for (const bad of ["0", "65536", "-1", "12.5", "abc", "1e3", ""]) {
+    assert.throws(() => parsePort(bad), FlagError, bad);
+  }
+});
+
+Deno.test("flags: usage lists every flag with its default", () => {
+  const text = usage("client -name NAME", specs);
+  assert.match(text, /^usage: client -name NAME$/m);
+  assert.match(text, /-port VALUE .*\(default 50051\)/);
+  assert.match(text, /-verbose/);
+});

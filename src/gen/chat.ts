@@ -1,0 +1,67 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { MessageTypeDefinition } from "@grpc/proto-loader";
+
+import type { Ack as _chat_Ack, Ack__Output as _chat_Ack__Output } from "./chat/Ack.ts";
+import type {
+  ChatClient as _chat_ChatClient,
+  ChatDefinition as _chat_ChatDefinition,
+} from "./chat/Chat.ts";
+import type {
+  ChatMessage as _chat_ChatMessage,
+  ChatMessage__Output as _chat_ChatMessage__Output,
+} from "./chat/ChatMessage.ts";
+import type {
+  Delivery as _chat_Delivery,
+  Delivery__Output as _chat_Delivery__Output,
+} from "./chat/Delivery.ts";
+import type {
+  GroupInfo as _chat_GroupInfo,
+  GroupInfo__Output as _chat_GroupInfo__Output,
+} from "./chat/GroupInfo.ts";
+import type { Open as _chat_Open, Open__Output as _chat_Open__Output } from "./chat/Open.ts";
+import type {
+  RegisterReply as _chat_RegisterReply,
+  RegisterReply__Output as _chat_RegisterReply__Output,
+} from "./chat/RegisterReply.ts";
+import type {
+  RegisterRequest as _chat_RegisterRequest,
+  RegisterRequest__Output as _chat_RegisterRequest__Output,
+} from "./chat/RegisterRequest.ts";
+import type {
+  SendReply as _chat_SendReply,
+  SendReply__Output as _chat_SendReply__Output,
+} from "./chat/SendReply.ts";
+import type {
+  SendRequest as _chat_SendRequest,
+  SendRequest__Output as _chat_SendRequest__Output,
+} from "./chat/SendRequest.ts";
+import type {
+  SubscribeFrame as _chat_SubscribeFrame,
+  SubscribeFrame__Output as _chat_SubscribeFrame__Output,
+} from "./chat/SubscribeFrame.ts";
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new (...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  chat: {
+    Ack: MessageTypeDefinition<_chat_Ack, _chat_Ack__Output>;
+    /**
+     * One server, any number of clients. Every call but Register carries the
+     * caller's identity as metadata: `x-client-id` and `x-client-key`.
+     */
+    Chat: SubtypeConstructor<typeof grpc.Client, _chat_ChatClient> & {
+      service: _chat_ChatDefinition;
+    };
+    ChatMessage: MessageTypeDefinition<_chat_ChatMessage, _chat_ChatMessage__Output>;
+    Delivery: MessageTypeDefinition<_chat_Delivery, _chat_Delivery__Output>;
+    GroupInfo: MessageTypeDefinition<_chat_GroupInfo, _chat_GroupInfo__Output>;
+    Open: MessageTypeDefinition<_chat_Open, _chat_Open__Output>;
+    RegisterReply: MessageTypeDefinition<_chat_RegisterReply, _chat_RegisterReply__Output>;
+    RegisterRequest: MessageTypeDefinition<_chat_RegisterRequest, _chat_RegisterRequest__Output>;
+    SendReply: MessageTypeDefinition<_chat_SendReply, _chat_SendReply__Output>;
+    SendRequest: MessageTypeDefinition<_chat_SendRequest, _chat_SendRequest__Output>;
+    SubscribeFrame: MessageTypeDefinition<_chat_SubscribeFrame, _chat_SubscribeFrame__Output>;
+  };
+}

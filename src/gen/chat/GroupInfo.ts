@@ -1,0 +1,43 @@
+// Original file: chat.proto
+
+import type { Long } from "@grpc/proto-loader";
+
+export interface GroupInfo {
+  "name"?: string;
+  /**
+   * False when the group is closed to this client's name.
+   */
+  "member"?: boolean;
+  /**
+   * Highest sequence number stored in the group.
+   */
+  "lastSeq"?: number | string | Long;
+  /**
+   * Highest sequence this client has acknowledged.
+   */
+  "cursor"?: number | string | Long;
+  /**
+   * Messages after the cursor that were sent by others.
+   */
+  "unread"?: number | string | Long;
+}
+
+export interface GroupInfo__Output {
+  "name": string;
+  /**
+   * False when the group is closed to this client's name.
+   */
+  "member": boolean;
+  /**
+   * Highest sequence number stored in the group.
+   */
+  "lastSeq": number;
+  /**
+   * Highest sequence this client has acknowledged.
+   */
+  "cursor": number;
+  /**
+   * Messages after the cursor that were sent by others.
+   */
+  "unread": number;
+}

@@ -1,0 +1,32 @@
+// Original file: chat.proto
+
+import type {
+  GroupInfo as _chat_GroupInfo,
+  GroupInfo__Output as _chat_GroupInfo__Output,
+} from "../chat/GroupInfo.ts";
+
+export interface RegisterReply {
+  "clientId"?: string;
+  /**
+   * The secret: only the client holds it; the server keeps its hash.
+   */
+  "key"?: string;
+  "groups"?: (_chat_GroupInfo)[];
+  /**
+   * True when an existing identity was resumed.
+   */
+  "resumed"?: boolean;
+}
+
+export interface RegisterReply__Output {
+  "clientId": string;
+  /**
+   * The secret: only the client holds it; the server keeps its hash.
+   */
+  "key": string;
+  "groups": (_chat_GroupInfo__Output)[];
+  /**
+   * True when an existing identity was resumed.
+   */
+  "resumed": boolean;
+}

@@ -1,0 +1,48 @@
+/**
+ * The limits of grpc-chat, in one place so that the server, the client and the
+ * docs agree. Each is enforced by the server; the client checks the ones a
+ * person can hit by typing, so the refusal comes before the network.
+ *
+ * @module
+ */
+
+/** Name of the group every server has; `-members` closes it to a list of names. */
+export const DEFAULT_GROUP = "general";
+
+/** A display name is 1 to this many characters (code points), with no control characters. */
+export const MAX_NAME_LENGTH = 64;
+
+/** A message text is 1 to this many bytes of UTF-8. */
+export const MAX_TEXT_BYTES = 4096;
+
+/** A client message id (the retry key) is 1 to this many characters. */
+export const MAX_CLIENT_MSG_ID_LENGTH = 64;
+
+/**
+ * Largest message the server accepts on the wire. A Send of the largest text
+ * with all its fields fits with room to spare; anything bigger is refused by
+ * grpc-js with RESOURCE_EXHAUSTED before our code sees it.
+ */
+export const MAX_RECEIVE_MESSAGE_BYTES = 16 * 1024;
+
+/** Most messages one Delivery frame carries: catch-up and fan-out batch up to this. */
+export const MAX_MESSAGES_PER_FRAME = 256;
+
+/**
+ * Largest Delivery frame: a full frame of the largest texts with their
+ * fields. Clients must accept frames of this size.
+ */
+export const MAX_SEND_MESSAGE_BYTES = MAX_MESSAGES_PER_FRAME * (MAX_TEXT_BYTES + 512);
+
+/**
+ * Most unacknowledged messages in flight per subscriber and group. It bounds
+ * what a slow or stalled client holds in server memory: Deno 2.9.3's http2 has
+ * no real write backpressure, so the transport cannot be trusted to.
+ */
+export const DELIVERY_WINDOW = 1024;
+
+/** Recent messages per group kept in memory, so live fan-out does not read the database. */
+export const RECENT_MESSAGES_KEPT = 4096;
+
+/** How long the server may hold acknowledgements before writing them (they are not fsynced one by one). */
+export const CURSOR_FLUSH_MS = 100;

@@ -1,0 +1,285 @@
+/**
+ * The durable state of a grpc-chat server in one SQLite file: clients, group
+ * messages with their sequence numbers, and each client's cursor per group.
+ *
+ * Every method is synchronous (node:sqlite); the server batches writes through
+ * {@link GroupCommitter} so that one fsync serves many sends.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+/** A stored message as it goes on the wire (field names match chat.proto's ChatMessage). */
+export interface StoredMessage {
+  seq: number;
+  senderId: string;
+  senderName: string;
+  text: string;
+  sentAtMs: number;
+}
+
+/** A message to store; its sequence number is given by the store. */
+export interface NewMessage {
+  group: string;
+  senderId: string;
+  senderName: string;
+  clientMsgId: string;
+  text: string;
+  sentAtMs: number;
+}
+
+/** What storing a message gave: its sequence, and whether it was already stored (a retry). */
+export interface Appended {
+  group: string;
+  message: StoredMessage;
+  duplicate: boolean;
+}
+
+/** A cursor to write: the highest sequence a client has acknowledged in a group. */
+export interface CursorUpdate {
+  clientId: string;
+  group: string;
+  seq: number;
+}
+
+/** A registered client as the server keeps it: the key only as a hash. */
+export interface ClientRecord {
+  id: string;
+  name: string;
+  keyHash: Uint8Array;
+}
+
+/** Raised when the database file cannot be used; the message says what to do. */
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS clients (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  grp TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  sender_id TEXT NOT NULL,
+  sender_name TEXT NOT NULL,
+  client_msg_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  PRIMARY KEY (grp, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_msg_id ON messages (sender_id, client_msg_id);
+CREATE TABLE IF NOT EXISTS cursors (
+  client_id TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (client_id, grp)
+) WITHOUT ROWID;
+`;
+
+const MESSAGE_COLUMNS =
+  "seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs";
+
+/** Options for {@link Store}. */
+export interface StoreOptions {
+  /** `FULL` (default) makes each commit durable; `OFF` is for benchmarks only. */
+  synchronous?: "FULL" | "OFF";
+}
+
+/** The SQLite store. Open it once per server process; the file is locked to it. */
+export class Store {
+  readonly path: string;
+  #db: DatabaseSync;
+  #lastSeq = new Map<string, number>();
+  #insertMessage: StatementSync;
+  #messageByClientMsgId: StatementSync;
+  #readRange: StatementSync;
+  #upsertCursor: StatementSync;
+  #readCursor: StatementSync;
+  #countUnread: StatementSync;
+  #insertClient: StatementSync;
+  #readClient: StatementSync;
+  #maxSeq: StatementSync;
+
+  constructor(path: string, options: StoreOptions = {}) {
+    this.path = path;
+    try {
+      this.#db = new DatabaseSync(path);
+    } catch (error) {
+      throw new StoreOpenError(`cannot open database ${path}: ${messageOf(error)}`);
+    }
+    try {
+      // Another server on the same file would hand out the same sequence
+      // numbers: take the file for this process alone.
+      this.#db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA busy_timeout = 0;");
+      this.#db.exec("PRAGMA journal_mode = WAL;");
+      this.#db.exec(`PRAGMA synchronous = ${options.synchronous ?? "FULL"};`);
+      this.#db.exec("BEGIN EXCLUSIVE; COMMIT;");
+      const version = (this.#db.prepare("PRAGMA user_version").get() as { user_version: number })
+        .user_version;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(
+          `it was written by a newer grpc-chat (schema ${version}, this one knows ${SCHEMA_VERSION})`,
+        );
+      }
+      this.#db.exec(SCHEMA);
+      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    } catch (error) {
+      this.#db.close();
+      throw new StoreOpenError(describeOpenError(path, error));
+    }
+    const db = this.#db;
+    this.#insertMessage = db.prepare(
+      `INSERT INTO messages (grp, seq, sender_id, sender_name, client_msg_id, text, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+    );
+    this.#messageByClientMsgId = db.prepare(
+      `SELECT grp AS "group", ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND client_msg_id = ?`,
+    );
+    this.#readRange = db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE grp = ? AND seq > ? AND seq <= ? ORDER BY seq`,
+    );
+    this.#upsertCursor = db.prepare(
+      `INSERT INTO cursors (client_id, grp, seq) VALUES (?, ?, ?)
+       ON CONFLICT (client_id, grp) DO UPDATE SET seq = max(seq, excluded.seq)`,
+    );
+    this.#readCursor = db.prepare("SELECT seq FROM cursors WHERE client_id = ? AND grp = ?");
+    this.#countUnread = db.prepare(
+      "SELECT count(*) AS n FROM messages WHERE grp = ? AND seq > ? AND sender_id <> ?",
+    );
+    this.#insertClient = db.prepare(
+      "INSERT INTO clients (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
+    );
+    this.#readClient = db.prepare("SELECT id, name, key_hash AS keyHash FROM clients WHERE id = ?");
+    this.#maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM messages WHERE grp = ?");
+  }
+
+  /** The highest sequence stored in `group` (0 for none). */
+  lastSeq(group: string): number {
+    let seq = this.#lastSeq.get(group);
+    if (seq === undefined) {
+      seq = (this.#maxSeq.get(group) as { seq: number }).seq;
+      this.#lastSeq.set(group, seq);
+    }
+    return seq;
+  }
+
+  /**
+   * Stores messages and cursors in one transaction, one commit. A message whose
+   * (sender, client message id) is already stored is not stored again: its
+   * original is returned, marked duplicate. All or nothing: on error nothing
+   * is stored and the error is thrown.
+   */
+  commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[] = []): Appended[] {
+    const results: Appended[] = [];
+    const before = new Map<string, number>();
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const m of messages) {
+        const last = this.lastSeq(m.group);
+        if (!before.has(m.group)) before.set(m.group, last);
+        const seq = last + 1;
+        const { changes } = this.#insertMessage.run(
+          m.group,
+          seq,
+          m.senderId,
+          m.senderName,
+          m.clientMsgId,
+          m.text,
+          m.sentAtMs,
+        );
+        if (changes === 1) {
+          this.#lastSeq.set(m.group, seq);
+          results.push({
+            group: m.group,
+            duplicate: false,
+            message: {
+              seq,
+              senderId: m.senderId,
+              senderName: m.senderName,
+              text: m.text,
+              sentAtMs: m.sentAtMs,
+            },
+          });
+        } else {
+          const { group, ...message } = this.#messageByClientMsgId.get(
+            m.senderId,
+            m.clientMsgId,
+          ) as unknown as StoredMessage & { group: string };
+          results.push({ group, message: { ...message }, duplicate: true });
+        }
+      }
+      for (const c of cursors) this.#upsertCursor.run(c.clientId, c.group, c.seq);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      for (const [group, seq] of before) this.#lastSeq.set(group, seq);
+      throw error;
+    }
+    return results;
+  }
+
+  /** Messages of `group` with `after < seq <= through`, in order. */
+  readRange(group: string, after: number, through: number): StoredMessage[] {
+    return this.#readRange.all(group, after, through) as unknown as StoredMessage[];
+  }
+
+  /** The message a client stored under `clientMsgId`, if any. */
+  findByClientMsgId(senderId: string, clientMsgId: string): Appended | undefined {
+    const row = this.#messageByClientMsgId.get(senderId, clientMsgId) as
+      | (StoredMessage & { group: string })
+      | undefined;
+    if (!row) return undefined;
+    const { group, ...message } = row;
+    return { group, message: { ...message }, duplicate: true };
+  }
+
+  /** The highest sequence `clientId` has acknowledged in `group` (0 for none). */
+  cursor(clientId: string, group: string): number {
+    return (this.#readCursor.get(clientId, group) as { seq: number } | undefined)?.seq ?? 0;
+  }
+
+  /** How many messages after `after` in `group` were sent by someone other than `clientId`. */
+  countUnread(group: string, after: number, clientId: string): number {
+    return (this.#countUnread.get(group, after, clientId) as { n: number }).n;
+  }
+
+  /** Stores a new client (durably: a client must never be handed an id the server forgets). */
+  addClient(client: ClientRecord): void {
+    this.#insertClient.run(client.id, client.name, client.keyHash, Date.now());
+  }
+
+  /** The client with this id, if registered. */
+  client(id: string): ClientRecord | undefined {
+    const row = this.#readClient.get(id) as ClientRecord | undefined;
+    return row && { id: row.id, name: row.name, keyHash: new Uint8Array(row.keyHash) };
+  }
+
+  /** Closes the database; later calls throw. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeOpenError(path: string, error: unknown): string {
+  const message = messageOf(error);
+  if (/locked|busy/i.test(message)) {
+    return `database ${path} is in use by another process (is another server running on it?)`;
+  }
+  if (/not a database|malformed|corrupt/i.test(message)) {
+    return `database ${path} is not a grpc-chat database or is corrupt (${message}); move it away or pick another with -db`;
+  }
+  if (/readonly|read-only|unable to open|permission/i.test(message)) {
+    return `database ${path} cannot be written (${message}); check its permissions or pick another with -db`;
+  }
+  return `cannot use database ${path}: ${message}`;
+}
