@@ -1,0 +1,105 @@
+/**
+ * The grpc-chat server: `deno task server -port 50051 [-members alice,bob,chad]`.
+ * Flags, wiring and printing only; the server lives in src/chat_server.ts.
+ *
+ * @module
+ */
+import { BindError, startChatServer } from "./src/chat_server.ts";
+import { denoVersionWarning } from "./src/deno_version.ts";
+import { FlagError, type FlagSpec, parseFlags, parsePort, usage } from "./src/flags.ts";
+import { DEFAULT_GROUP } from "./src/limits.ts";
+import { StoreOpenError } from "./src/store.ts";
+import { checkName } from "./src/validate.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  port: {
+    type: "string",
+    value: "PORT",
+    default: "50051",
+    description: "port to listen on; 0 picks a free one",
+  },
+  host: { type: "string", value: "ADDR", default: "0.0.0.0", description: "address to listen on" },
+  db: {
+    type: "string",
+    value: "PATH",
+    default: "chat.db",
+    description: "SQLite database file (created if missing)",
+  },
+  members: {
+    type: "string",
+    value: "NAMES",
+    description:
+      `comma-separated names the ${DEFAULT_GROUP} group is closed to (default: open to all)`,
+  },
+  quiet: { type: "boolean", description: "log only start, stop and errors, not every call" },
+};
+const SYNOPSIS = "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-quiet]";
+
+function parseMembers(text: string | undefined): string[] | null {
+  if (text === undefined) return null;
+  const names = text.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  if (names.length === 0) throw new FlagError("flag -members needs at least one name");
+  for (const name of names) {
+    const problem = checkName(name);
+    if (problem) throw new FlagError(`flag -members: "${name}": ${problem}`);
+  }
+  return names;
+}
+
+async function main(): Promise<number> {
+  let port: number, members: string[] | null;
+  let values;
+  try {
+    values = parseFlags(Deno.args, FLAGS);
+    if (values.help) {
+      console.log(usage(SYNOPSIS, FLAGS));
+      return 0;
+    }
+    port = parsePort(values.port as string, "port", 0);
+    members = parseMembers(values.members as string | undefined);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    console.error(`server: ${error.message}\n${usage(SYNOPSIS, FLAGS)}`);
+    return 2;
+  }
+  const warning = denoVersionWarning(Deno.version.deno);
+  if (warning) console.error(warning);
+
+  const stamp = () => new Date().toISOString();
+  const quiet = values.quiet === true;
+  const log = (line: string) => console.log(`${stamp()} ${line}`);
+  let server;
+  try {
+    server = await startChatServer({
+      host: values.host as string,
+      port,
+      dbPath: values.db as string,
+      members,
+      log: quiet ? undefined : log,
+    });
+  } catch (error) {
+    if (error instanceof StoreOpenError || error instanceof BindError) {
+      console.error(`server: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const access = members ? `closed to ${members.join(", ")}` : "open to every client";
+  log(
+    `listening on ${values.host}:${server.port}, database ${values.db}, group ${DEFAULT_GROUP} ${access}`,
+  );
+
+  const stopped = new Promise<string>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(signal, () => resolve(signal));
+    }
+  });
+  const signal = await stopped;
+  log(`${signal}: shutting down`);
+  await server.shutdown();
+  const { commits, messages } = server.committer.stats;
+  log(`stopped after ${messages} sends in ${commits} commits`);
+  return 0;
+}
+
+Deno.exit(await main());

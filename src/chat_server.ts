@@ -1,0 +1,116 @@
+/**
+ * A running chat server: the store, group commit, fan-out and the gRPC
+ * service wired together and bound to a port. `server.ts` is its command
+ * line; tests start it in-process.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { GroupCommitter } from "./commit.ts";
+import { GroupFeed } from "./fanout.ts";
+import { DEFAULT_GROUP, MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES } from "./limits.ts";
+import { chatProto } from "./proto.ts";
+import { ChatService, GroupPolicy } from "./service.ts";
+import { Store, type StoreOptions } from "./store.ts";
+
+/** How to start a server. */
+export interface ChatServerOptions {
+  /** Address to listen on, e.g. `0.0.0.0` or `127.0.0.1`. */
+  host: string;
+  /** 0 picks a free port; {@link RunningChatServer.port} tells which. */
+  port: number;
+  /** SQLite file; created when missing. */
+  dbPath: string;
+  /** Names the default group is closed to; null leaves it open to every client. */
+  members: readonly string[] | null;
+  log?: (line: string) => void;
+  synchronous?: StoreOptions["synchronous"];
+}
+
+/** Raised when the port cannot be bound; the message names the address. */
+export class BindError extends Error {
+  override name = "BindError";
+}
+
+/** A started server. */
+export interface RunningChatServer {
+  port: number;
+  store: Store;
+  committer: GroupCommitter;
+  service: ChatService;
+  /**
+   * Stops accepting calls, ends streams with UNAVAILABLE so clients reconnect,
+   * commits what is pending and closes the store.
+   */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/** Server options of grpc-js: wire limits and keepalive, so dead peers are noticed. */
+export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
+  "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_SEND_MESSAGE_BYTES,
+  "grpc.keepalive_time_ms": 30_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+};
+
+/** Opens the store, binds the port and starts serving. Throws StoreOpenError or BindError. */
+export async function startChatServer(options: ChatServerOptions): Promise<RunningChatServer> {
+  const log = options.log ?? (() => {});
+  const store = new Store(options.dbPath, { synchronous: options.synchronous });
+  const feeds = new Map([[DEFAULT_GROUP, new GroupFeed(DEFAULT_GROUP, store)]]);
+  const policies = new Map([[DEFAULT_GROUP, new GroupPolicy(DEFAULT_GROUP, options.members)]]);
+  const committer = new GroupCommitter(store, (appended) => {
+    let start = 0;
+    // A batch is in sequence order per group; publish each group's run at once.
+    for (let i = 1; i <= appended.length; i++) {
+      if (i === appended.length || appended[i].group !== appended[start].group) {
+        feeds.get(appended[start].group)?.publish(appended.slice(start, i).map((a) => a.message));
+        start = i;
+      }
+    }
+  });
+  const service = new ChatService({ store, committer, feeds, policies, log });
+  const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
+  server.addService(chatProto.chat.Chat.service, service.handlers);
+  const address = `${
+    options.host.includes(":") ? `[${options.host}]` : options.host
+  }:${options.port}`;
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(
+        address,
+        grpc.ServerCredentials.createInsecure(),
+        (error, bound) => error ? reject(error) : resolve(bound),
+      )
+    );
+  } catch (error) {
+    store.close();
+    const message = error instanceof Error ? error.message : String(error);
+    const inUse = /EADDRINUSE|address already in use/i.test(message);
+    throw new BindError(
+      inUse
+        ? `port ${options.port} on ${options.host} is in use; stop what holds it or pick another with -port`
+        : `cannot listen on ${address}: ${message}`,
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (graceMs = 5_000) =>
+    stopping ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => server.forceShutdown(), graceMs);
+      // tryShutdown refuses new calls at once; calls in progress finish, among
+      // them sends waiting for the commit that close() below makes.
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        committer.close();
+        store.close();
+        resolve();
+      });
+      service.endStreams(grpc.status.UNAVAILABLE, "the server is shutting down; reconnect later");
+      committer.close();
+    });
+  return { port, store, committer, service, shutdown };
+}

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { CommitterClosedError, GroupCommitter } from "./commit.ts";
+import { type Appended, type NewMessage, Store } from "./store.ts";
+
+function setup() {
+  const store = new Store(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
+  const published: Appended[][] = [];
+  const committer = new GroupCommitter(store, (batch) => published.push(batch));
+  return { store, committer, published };
+}
+
+function msg(senderId: string, clientMsgId: string): NewMessage {
+  return {
+    group: "general",
+    senderId,
+    senderName: senderId,
+    clientMsgId,
+    text: clientMsgId,
+    sentAtMs: 1,
+  };
+}
+
+Deno.test("commit: sends that arrive together share one commit, in arrival order", async () => {
+  const { store, committer, published } = setup();
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => committer.append(msg(`c${i % 3}`, `m${i}`))),
+  );
+  assert.deepEqual(results.map((r) => r.message.seq), Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.equal(committer.stats.commits, 1);
+  assert.equal(committer.stats.largestBatch, 50);
+  assert.equal(published.length, 1);
+  assert.equal(published[0].length, 50);
+  store.close();
+});
+
+Deno.test("commit: a retry in a later batch resolves to the original and is not published", async () => {
+  const { store, committer, published } = setup();
+  const first = await committer.append(msg("a", "x"));
+  const again = await committer.append(msg("a", "x"));
+  assert.equal(again.duplicate, true);
+  assert.equal(again.message.seq, first.message.seq);
+  assert.equal(published.length, 1);
+  assert.equal(store.lastSeq("general"), 1);
+  store.close();
+});
+
+Deno.test("commit: cursors are written without a message, and with the next commit", async () => {
+  const { store, committer } = setup();
+  committer.saveCursor({ clientId: "a", group: "general", seq: 3 });
+  committer.saveCursor({ clientId: "a", group: "general", seq: 2 });
+  assert.equal(store.cursor("a", "general"), 0, "not written synchronously");
+  await committer.append(msg("b", "1"));
+  assert.equal(store.cursor("a", "general"), 3);
+  committer.saveCursor({ clientId: "a", group: "general", seq: 4 });
+  const deadline = Date.now() + 2000;
+  while (store.cursor("a", "general") !== 4 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(store.cursor("a", "general"), 4, "written by the timer");
+  store.close();
+});
+
+Deno.test("commit: a failed commit rejects its sends and the next one works", async () => {
+  const { store, committer } = setup();
+  const bad = committer.append({ ...msg("a", "1"), text: null as unknown as string });
+  const good = committer.append(msg("a", "2"));
+  await assert.rejects(bad);
+  await assert.rejects(good, "the whole batch fails together");
+  const later = await committer.append(msg("a", "2"));
+  assert.equal(later.message.seq, 1);
+  store.close();
+});
+
+Deno.test("commit: close writes what is waiting and refuses more", async () => {
+  const { store, committer } = setup();
+  const pending = committer.append(msg("a", "1"));
+  committer.saveCursor({ clientId: "z", group: "general", seq: 1 });
+  committer.close();
+  assert.equal((await pending).message.seq, 1);
+  assert.equal(store.cursor("z", "general"), 1);
+  await assert.rejects(committer.append(msg("a", "2")), CommitterClosedError);
+  store.close();
+});

@@ -1,0 +1,159 @@
+/**
+ * Fan-out: what each subscriber is sent, and when.
+ *
+ * A subscriber is a cursor into its group's sequence, not a queue: it is sent
+ * the messages after what it has been sent, up to a window past what it has
+ * acknowledged. Backlog and live messages take the same path, so there is no
+ * switch at which a message could be lost or sent twice, and a stalled
+ * subscriber holds at most its window in memory: the rest waits in the store.
+ *
+ * @module
+ */
+import { DELIVERY_WINDOW, MAX_MESSAGES_PER_FRAME, RECENT_MESSAGES_KEPT } from "./limits.ts";
+import type { Store, StoredMessage } from "./store.ts";
+
+/** One Delivery frame (chat.proto): messages of one group, and the sequence it accounts through. */
+export interface DeliveryFrame {
+  group: string;
+  throughSeq: number;
+  messages: StoredMessage[];
+}
+
+/** Raised for an ack of something the subscriber was not sent. */
+export class AckError extends Error {
+  override name = "AckError";
+}
+
+/** One group's sequence as subscribers see it: the newest messages in memory, the rest in the store. */
+export class GroupFeed {
+  readonly name: string;
+  readonly subscribers = new Set<Subscription>();
+  #store: Store;
+  #lastSeq: number;
+  #recent: StoredMessage[] = [];
+
+  constructor(name: string, store: Store) {
+    this.name = name;
+    this.#store = store;
+    this.#lastSeq = store.lastSeq(name);
+  }
+
+  /** The highest committed sequence. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Takes newly committed messages (in sequence order) and wakes every subscriber. */
+  publish(messages: readonly StoredMessage[]): void {
+    for (const m of messages) this.#recent.push(m);
+    this.#lastSeq = messages[messages.length - 1]?.seq ?? this.#lastSeq;
+    // Trimming in halves keeps the cost per message constant.
+    if (this.#recent.length > 2 * RECENT_MESSAGES_KEPT) {
+      this.#recent = this.#recent.slice(-RECENT_MESSAGES_KEPT);
+    }
+    for (const subscriber of this.subscribers) subscriber.pump();
+  }
+
+  /** Messages with `after < seq <= through`, from memory when it has them. */
+  read(after: number, through: number): StoredMessage[] {
+    const first = this.#recent[0]?.seq;
+    if (first !== undefined && after + 1 >= first) {
+      return this.#recent.slice(after + 1 - first, through + 1 - first);
+    }
+    return this.#store.readRange(this.name, after, through);
+  }
+}
+
+/** Options of a {@link Subscription}. */
+export interface SubscriptionOptions {
+  feed: GroupFeed;
+  clientId: string;
+  /** The highest sequence the client has acknowledged; delivery starts after it. */
+  cursor: number;
+  /** Writes one frame to the client's stream. */
+  write: (frame: DeliveryFrame) => void;
+  /** Called when the acknowledged sequence moves forward, to persist it. */
+  onAcked: (seq: number) => void;
+  window?: number;
+}
+
+/** One client's subscription to one group; see the module doc. */
+export class Subscription {
+  readonly clientId: string;
+  #feed: GroupFeed;
+  #write: (frame: DeliveryFrame) => void;
+  #onAcked: (seq: number) => void;
+  #window: number;
+  #sent: number;
+  #acked: number;
+  #active = false;
+
+  constructor(options: SubscriptionOptions) {
+    this.clientId = options.clientId;
+    this.#feed = options.feed;
+    this.#write = options.write;
+    this.#onAcked = options.onAcked;
+    this.#window = options.window ?? DELIVERY_WINDOW;
+    this.#sent = options.cursor;
+    this.#acked = options.cursor;
+  }
+
+  /** The highest sequence accounted for in frames sent. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** The highest sequence acknowledged. */
+  get acked(): number {
+    return this.#acked;
+  }
+
+  /** Joins the feed and sends what is waiting. */
+  start(): void {
+    this.#active = true;
+    this.#feed.subscribers.add(this);
+    this.pump();
+  }
+
+  /** Leaves the feed; nothing more is written. */
+  stop(): void {
+    this.#active = false;
+    this.#feed.subscribers.delete(this);
+  }
+
+  /** Takes a cumulative ack; throws {@link AckError} for a sequence that was never sent. */
+  ack(seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > this.#sent) {
+      throw new AckError(
+        `ack ${seq} for group ${this.#feed.name} is past the last delivered sequence ${this.#sent}`,
+      );
+    }
+    if (seq <= this.#acked) return;
+    this.#acked = seq;
+    this.#onAcked(seq);
+    this.pump();
+  }
+
+  /** Sends frames until the subscriber is caught up or its window is full. */
+  pump(): void {
+    const last = this.#feed.lastSeq;
+    while (this.#active && this.#sent < last && this.#sent - this.#acked < this.#window) {
+      const through = Math.min(
+        last,
+        this.#acked + this.#window,
+        this.#sent + MAX_MESSAGES_PER_FRAME,
+      );
+      const messages = this.#feed.read(this.#sent, through).filter((m) =>
+        m.senderId !== this.clientId
+      );
+      if (messages.length === 0 && this.#sent === this.#acked) {
+        // Only the client's own messages, nothing outstanding: no frame to wait for.
+        this.#sent = this.#acked = through;
+        this.#onAcked(through);
+        continue;
+      }
+      this.#sent = through;
+      this.#write({ group: this.#feed.name, throughSeq: through, messages });
+    }
+  }
+}

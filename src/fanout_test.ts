@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { AckError, type DeliveryFrame, GroupFeed, Subscription } from "./fanout.ts";
+import { type NewMessage, Store } from "./store.ts";
+
+function setup() {
+  const store = new Store(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
+  const feed = new GroupFeed("general", store);
+  let n = 0;
+  /** Stores and publishes messages from `senderId`, as the committer would. */
+  const send = (senderId: string, count = 1) => {
+    const batch: NewMessage[] = Array.from({ length: count }, () => ({
+      group: "general",
+      senderId,
+      senderName: senderId,
+      clientMsgId: `m${++n}`,
+      text: `t${n}`,
+      sentAtMs: 0,
+    }));
+    feed.publish(store.commit(batch).map((r) => r.message));
+  };
+  return { store, feed, send };
+}
+
+function subscriber(feed: GroupFeed, clientId: string, cursor = 0, window = 1024) {
+  const frames: DeliveryFrame[] = [];
+  const acks: number[] = [];
+  const sub = new Subscription({
+    feed,
+    clientId,
+    cursor,
+    window,
+    write: (f) => frames.push(f),
+    onAcked: (s) => acks.push(s),
+  });
+  const seqs = () => frames.flatMap((f) => f.messages.map((m) => m.seq));
+  return { sub, frames, acks, seqs };
+}
+
+Deno.test("fanout: backlog then live, no gap and no duplicate at the switch", () => {
+  const { store, feed, send } = setup();
+  send("a", 5);
+  const b = subscriber(feed, "b", 2);
+  b.sub.start();
+  assert.deepEqual(b.seqs(), [3, 4, 5]);
+  send("a", 2);
+  assert.deepEqual(b.seqs(), [3, 4, 5, 6, 7]);
+  assert.deepEqual(b.frames.map((f) => f.throughSeq), [5, 7]);
+  store.close();
+});
+
+Deno.test("fanout: the sender is not sent its own message; others are", () => {
+  const { store, feed, send } = setup();
+  const a = subscriber(feed, "a");
+  const b = subscriber(feed, "b");
+  a.sub.start();
+  b.sub.start();
+  send("a");
+  send("b");
+  assert.deepEqual(a.seqs(), [2]);
+  assert.deepEqual(b.seqs(), [1]);
+  // a had nothing outstanding for seq 1, so it was accounted without a frame.
+  assert.deepEqual(a.acks, [1]);
+  assert.deepEqual(a.frames.map((f) => f.throughSeq), [2]);
+  store.close();
+});
+
+Deno.test("fanout: a stalled subscriber holds at most its window, then catches up from the store", () => {
+  const { store, feed, send } = setup();
+  const slow = subscriber(feed, "slow", 0, 10);
+  slow.sub.start();
+  send("a", 5000);
+  assert.equal(slow.seqs().length, 10, "only the window is in flight");
+  assert.deepEqual(slow.seqs(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  // Acking reads on: the early messages are no longer in memory, so they come from the store.
+  while (slow.sub.sent < feed.lastSeq) slow.sub.ack(slow.sub.sent);
+  assert.deepEqual(slow.seqs(), Array.from({ length: 5000 }, (_, i) => i + 1));
+  assert.ok(slow.frames.every((f) => f.messages.length <= 10));
+  store.close();
+});
+
+Deno.test("fanout: frames batch up to the frame limit during catch-up", () => {
+  const { store, feed, send } = setup();
+  send("a", 1000);
+  const b = subscriber(feed, "b");
+  b.sub.start();
+  assert.deepEqual(b.frames.map((f) => f.messages.length), [256, 256, 256, 232]);
+  store.close();
+});
+
+Deno.test("fanout: acks are cumulative, move forward only, and cannot pass what was sent", () => {
+  const { store, feed, send } = setup();
+  send("a", 3);
+  const b = subscriber(feed, "b");
+  b.sub.start();
+  b.sub.ack(2);
+  b.sub.ack(1);
+  b.sub.ack(3);
+  assert.deepEqual(b.acks, [2, 3]);
+  assert.throws(() => b.sub.ack(4), AckError);
+  assert.throws(() => b.sub.ack(-1), AckError);
+  store.close();
+});
+
+Deno.test("fanout: a stopped subscription is written nothing more", () => {
+  const { store, feed, send } = setup();
+  const b = subscriber(feed, "b");
+  b.sub.start();
+  send("a");
+  b.sub.stop();
+  send("a");
+  assert.deepEqual(b.seqs(), [1]);
+  assert.equal(feed.subscribers.size, 0);
+  store.close();
+});

@@ -1,0 +1,30 @@
+/**
+ * chat.proto loaded once, with the options the generated types in `gen/`
+ * were made with (`deno task gen`): longs as numbers, defaults filled in,
+ * oneof names as a virtual field.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { fileURLToPath } from "node:url";
+import type { ProtoGrpcType } from "./gen/chat.ts";
+
+export type { ChatClient } from "./gen/chat/Chat.ts";
+export type { ChatHandlers } from "./gen/chat/Chat.ts";
+export type { Delivery__Output as Delivery } from "./gen/chat/Delivery.ts";
+export type { GroupInfo__Output as GroupInfo } from "./gen/chat/GroupInfo.ts";
+export type { RegisterReply__Output as RegisterReply } from "./gen/chat/RegisterReply.ts";
+export type { SendReply__Output as SendReply } from "./gen/chat/SendReply.ts";
+export type { SubscribeFrame__Output as SubscribeFrame } from "./gen/chat/SubscribeFrame.ts";
+
+const PROTO_PATH = fileURLToPath(new URL("../chat.proto", import.meta.url));
+
+const definition = protoLoader.loadSync(PROTO_PATH, {
+  longs: Number,
+  defaults: true,
+  oneofs: true,
+});
+
+/** The loaded package: `chatProto.chat.Chat` is the client constructor, `.service` its definition. */
+export const chatProto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;

@@ -1,0 +1,322 @@
+/**
+ * The gRPC handlers of the Chat service: who the caller is, what it may do,
+ * and the precise status for everything it may not.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { GroupCommitter } from "./commit.ts";
+import { AckError, type GroupFeed, Subscription } from "./fanout.ts";
+import { displayName } from "./format.ts";
+import type { ChatHandlers, GroupInfo, SubscribeFrame } from "./proto.ts";
+import type { ClientRecord, Store } from "./store.ts";
+import { checkClientMsgId, checkName, checkText } from "./validate.ts";
+
+/** Metadata keys of the caller's identity on every call after Register. */
+export const CLIENT_ID_HEADER = "x-client-id";
+/** See {@link CLIENT_ID_HEADER}. */
+export const CLIENT_KEY_HEADER = "x-client-key";
+
+/** A group's access rule: open to every client, or closed to a list of names. */
+export class GroupPolicy {
+  readonly name: string;
+  /** Lower-cased member names, or null for an open group. */
+  readonly members: ReadonlySet<string> | null;
+
+  constructor(name: string, members: readonly string[] | null) {
+    this.name = name;
+    this.members = members && new Set(members.map((m) => m.toLowerCase()));
+  }
+
+  /** Whether a client of this display name may read and write. Names match without case. */
+  admits(name: string): boolean {
+    return this.members === null || this.members.has(name.toLowerCase());
+  }
+}
+
+/** What the service needs from the rest of the server. */
+export interface ChatServiceOptions {
+  store: Store;
+  committer: GroupCommitter;
+  feeds: ReadonlyMap<string, GroupFeed>;
+  policies: ReadonlyMap<string, GroupPolicy>;
+  /** One line per register, send, subscribe and disconnect. */
+  log: (line: string) => void;
+}
+
+/** A gRPC error with a status code and a sentence for a person. */
+export function statusError(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+}
+
+/** Hash of a client key; only this is stored. Keys are 256 random bits, so one SHA-256 suffices. */
+export function hashKey(key: string): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(key).digest());
+}
+
+type Stream = grpc.ServerDuplexStream<SubscribeFrame, unknown>;
+
+/** The Chat service; {@link ChatService.handlers} goes to `server.addService`. */
+export class ChatService {
+  #options: ChatServiceOptions;
+  #clients = new Map<string, ClientRecord>();
+  #streams = new Map<Stream, () => void>();
+
+  constructor(options: ChatServiceOptions) {
+    this.#options = options;
+  }
+
+  /** Number of open Subscribe streams. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** Ends every Subscribe stream with `status`, so clients reconnect (shutdown). */
+  endStreams(code: grpc.status, details: string): void {
+    for (const [call, stop] of this.#streams) {
+      stop();
+      call.emit("error", statusError(code, details));
+    }
+  }
+
+  /** The handlers, typed from chat.proto. */
+  get handlers(): ChatHandlers {
+    return {
+      Register: (call, callback) => {
+        try {
+          callback(null, this.#register(call.request));
+        } catch (error) {
+          callback(asServiceError(error));
+        }
+      },
+      Send: (call, callback) => {
+        this.#send(call).then((reply) => callback(null, reply), (e) => callback(asServiceError(e)));
+      },
+      Subscribe: (call) => this.#subscribe(call as Stream),
+    };
+  }
+
+  #register(request: { name: string; clientId: string; key: string }) {
+    const { store, log } = this.#options;
+    const problem = checkName(request.name);
+    if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `cannot register: ${problem}`);
+    let client: ClientRecord;
+    let resumed = false;
+    if (request.clientId !== "" || request.key !== "") {
+      if (request.clientId === "" || request.key === "") {
+        throw statusError(
+          grpc.status.INVALID_ARGUMENT,
+          "give both client_id and key to resume, or neither to register anew",
+        );
+      }
+      client = this.#verify(request.clientId, request.key);
+      if (client.name !== request.name) {
+        throw statusError(
+          grpc.status.INVALID_ARGUMENT,
+          `client ${request.clientId} is registered as "${client.name}", not "${request.name}"`,
+        );
+      }
+      resumed = true;
+    } else {
+      const key = randomBytes(32).toString("base64url");
+      client = { id: randomBytes(16).toString("hex"), name: request.name, keyHash: hashKey(key) };
+      store.addClient(client);
+      this.#clients.set(client.id, client);
+      request = { ...request, key };
+    }
+    const groups = [...this.#options.feeds.values()].map((feed) => this.#groupInfo(client, feed));
+    const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
+    log(`register ${displayName(client)} (${resumed ? "resumed" : "new"}; ${unread})`);
+    return { clientId: client.id, key: request.key, groups, resumed };
+  }
+
+  #groupInfo(client: ClientRecord, feed: GroupFeed): GroupInfo {
+    const member = this.#options.policies.get(feed.name)?.admits(client.name) ?? true;
+    const cursor = this.#options.committer.cursorOf(client.id, feed.name);
+    const unread = member ? this.#options.store.countUnread(feed.name, cursor, client.id) : 0;
+    return { name: feed.name, member, lastSeq: feed.lastSeq, cursor, unread };
+  }
+
+  #verify(clientId: string, key: string): ClientRecord {
+    let client = this.#clients.get(clientId);
+    if (!client) {
+      client = this.#options.store.client(clientId);
+      if (!client) {
+        throw statusError(
+          grpc.status.NOT_FOUND,
+          `client id ${clientId} is not registered on this server; register again without an id`,
+        );
+      }
+      this.#clients.set(clientId, client);
+    }
+    const hash = hashKey(key);
+    if (!timingSafeEqual(hash, client.keyHash)) {
+      throw statusError(grpc.status.UNAUTHENTICATED, `wrong key for client id ${clientId}`);
+    }
+    return client;
+  }
+
+  #authenticate(metadata: grpc.Metadata): ClientRecord {
+    const id = metadata.get(CLIENT_ID_HEADER)[0];
+    const key = metadata.get(CLIENT_KEY_HEADER)[0];
+    if (typeof id !== "string" || typeof key !== "string" || id === "" || key === "") {
+      throw statusError(
+        grpc.status.UNAUTHENTICATED,
+        `this call needs ${CLIENT_ID_HEADER} and ${CLIENT_KEY_HEADER} metadata from Register`,
+      );
+    }
+    return this.#verify(id, key);
+  }
+
+  async #send(
+    call: grpc.ServerUnaryCall<{ group: string; text: string; clientMsgId: string }, unknown>,
+  ) {
+    const { committer, feeds, policies, log } = this.#options;
+    const client = this.#authenticate(call.metadata);
+    const { group, text, clientMsgId } = call.request;
+    if (!feeds.has(group)) {
+      throw statusError(
+        grpc.status.NOT_FOUND,
+        `there is no group "${group}"; this server has: ${[...feeds.keys()].join(", ")}`,
+      );
+    }
+    const policy = policies.get(group);
+    if (policy && !policy.admits(client.name)) {
+      throw statusError(
+        grpc.status.PERMISSION_DENIED,
+        `${client.name} is not a member of group ${group}; its members are ${
+          [...policy.members!].join(", ")
+        }`,
+      );
+    }
+    const problem = checkText(text) ?? checkClientMsgId(clientMsgId);
+    if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `not sent: ${problem}`);
+    const appended = await committer.append({
+      group,
+      senderId: client.id,
+      senderName: client.name,
+      clientMsgId,
+      text,
+      sentAtMs: Date.now(),
+    });
+    const { seq, sentAtMs } = appended.message;
+    log(
+      `send ${displayName(client)} -> ${group} #${seq}${
+        appended.duplicate ? " (retry, not stored again)" : ""
+      }`,
+    );
+    return { seq, sentAtMs, duplicate: appended.duplicate };
+  }
+
+  #subscribe(call: Stream): void {
+    let client: ClientRecord;
+    try {
+      client = this.#authenticate(call.metadata);
+    } catch (error) {
+      call.emit("error", asServiceError(error));
+      return;
+    }
+    const { committer, feeds, policies, log } = this.#options;
+    let subscriptions: Map<string, Subscription> | undefined;
+    let ended = false;
+    const stop = () => {
+      if (ended) return;
+      ended = true;
+      this.#streams.delete(call);
+      for (const s of subscriptions?.values() ?? []) s.stop();
+    };
+    const fail = (error: unknown) => {
+      if (ended) return;
+      stop();
+      log(`disconnect ${displayName(client)} (${asServiceError(error).details})`);
+      call.emit("error", asServiceError(error));
+    };
+    this.#streams.set(call, stop);
+
+    call.on("data", (frame: SubscribeFrame) => {
+      if (ended) return;
+      try {
+        if (subscriptions === undefined) {
+          if (frame.frame !== "open" || !frame.open) {
+            throw statusError(
+              grpc.status.INVALID_ARGUMENT,
+              "the first Subscribe frame must be open",
+            );
+          }
+          subscriptions = new Map();
+          const seen = new Map<string, number>();
+          for (const ack of frame.open.seen ?? []) seen.set(ack.group ?? "", Number(ack.seq ?? 0));
+          for (const feed of feeds.values()) {
+            if (!(policies.get(feed.name)?.admits(client.name) ?? true)) continue;
+            const claimed = seen.get(feed.name) ?? 0;
+            if (!Number.isSafeInteger(claimed) || claimed < 0 || claimed > feed.lastSeq) {
+              throw statusError(
+                grpc.status.INVALID_ARGUMENT,
+                `open says sequence ${claimed} of ${feed.name} was seen, but the group ends at ${feed.lastSeq}`,
+              );
+            }
+            const stored = committer.cursorOf(client.id, feed.name);
+            const cursor = Math.max(stored, claimed);
+            if (cursor > stored) {
+              committer.saveCursor({ clientId: client.id, group: feed.name, seq: cursor });
+            }
+            subscriptions.set(
+              feed.name,
+              new Subscription({
+                feed,
+                clientId: client.id,
+                cursor,
+                write: (delivery) => call.write(delivery),
+                onAcked: (seq) =>
+                  committer.saveCursor({ clientId: client.id, group: feed.name, seq }),
+              }),
+            );
+          }
+          // Headers now tell the client the subscription is live even when nothing is waiting.
+          call.sendMetadata(new grpc.Metadata());
+          const from = [...subscriptions].map(([g, s]) => `${g} after #${s.acked}`).join(", ");
+          log(`subscribe ${displayName(client)} (${from || "member of no group"})`);
+          for (const s of subscriptions.values()) s.start();
+        } else if (frame.frame === "ack" && frame.ack) {
+          const subscription = subscriptions.get(frame.ack.group);
+          if (!subscription) {
+            throw statusError(
+              grpc.status.INVALID_ARGUMENT,
+              `ack for group "${frame.ack.group}", which this stream does not deliver`,
+            );
+          }
+          subscription.ack(Number(frame.ack.seq));
+        } else {
+          throw statusError(grpc.status.INVALID_ARGUMENT, "only ack frames may follow open");
+        }
+      } catch (error) {
+        fail(error);
+      }
+    });
+    call.on("end", () => {
+      if (ended) return;
+      stop();
+      log(`disconnect ${displayName(client)} (closed by client)`);
+      call.end();
+    });
+    call.on("cancelled", () => {
+      if (ended) return;
+      stop();
+      log(`disconnect ${displayName(client)} (connection lost)`);
+    });
+    call.on("error", () => stop());
+  }
+}
+
+function asServiceError(error: unknown): grpc.ServiceError {
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "number") {
+    return error as grpc.ServiceError;
+  }
+  if (error instanceof AckError) return statusError(grpc.status.INVALID_ARGUMENT, error.message);
+  if (error instanceof Error && error.name === "CommitterClosedError") {
+    return statusError(grpc.status.UNAVAILABLE, "the server is shutting down; retry shortly");
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return statusError(grpc.status.INTERNAL, `the server could not store this: ${message}`);
+}

@@ -1,0 +1,45 @@
+/**
+ * Checks of what a person or a client sends, shared by the server (which
+ * enforces them) and the client (which refuses before sending). Each returns
+ * undefined when the value is fine, or a sentence saying what is wrong.
+ *
+ * @module
+ */
+import { MAX_CLIENT_MSG_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_BYTES } from "./limits.ts";
+
+// C0 and C1 controls, DEL, and the bidi/line separators that can spoof other lines.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const encoder = new TextEncoder();
+
+/** Why `name` cannot be a display name, or undefined. */
+export function checkName(name: string): string | undefined {
+  if (name.trim() === "") return "the name is empty";
+  const length = [...name].length;
+  if (length > MAX_NAME_LENGTH) {
+    return `the name is ${length} characters long; the limit is ${MAX_NAME_LENGTH}`;
+  }
+  if (CONTROL.test(name)) return "the name contains a control character";
+  if (name !== name.trim()) return "the name starts or ends with a space";
+  return undefined;
+}
+
+/** Why `text` cannot be a message, or undefined. Newlines are refused: a message is one line. */
+export function checkText(text: string): string | undefined {
+  if (text.trim() === "") return "the message is empty";
+  const bytes = encoder.encode(text).length;
+  if (bytes > MAX_TEXT_BYTES) {
+    return `the message is ${bytes} bytes long; the limit is ${MAX_TEXT_BYTES} bytes`;
+  }
+  if (CONTROL.test(text.replaceAll("\t", " "))) return "the message contains a control character";
+  return undefined;
+}
+
+/** Why `id` cannot be a client message id, or undefined. */
+export function checkClientMsgId(id: string): string | undefined {
+  if (id === "") return "client_msg_id is empty; give each message a unique id so retries are safe";
+  if (id.length > MAX_CLIENT_MSG_ID_LENGTH) {
+    return `client_msg_id is ${id.length} characters long; the limit is ${MAX_CLIENT_MSG_ID_LENGTH}`;
+  }
+  if (CONTROL.test(id)) return "client_msg_id contains a control character";
+  return undefined;
+}
