@@ -87,14 +87,34 @@ export class ChatService {
         try {
           callback(null, this.#register(call.request));
         } catch (error) {
-          callback(asServiceError(error));
+          callback(this.#refused(`register "${call.request.name}"`, error));
         }
       },
       Send: (call, callback) => {
-        this.#send(call).then((reply) => callback(null, reply), (e) => callback(asServiceError(e)));
+        this.#send(call).then(
+          (reply) => callback(null, reply),
+          (error) => callback(this.#refused(`send from ${this.#who(call.metadata)}`, error)),
+        );
       },
       Subscribe: (call) => this.#subscribe(call as Stream),
     };
+  }
+
+  /** Logs a refused call and returns its status, so operators see bad input too. */
+  #refused(what: string, error: unknown): grpc.ServiceError {
+    const status = asServiceError(error);
+    this.#options.log(`refused ${what}: ${grpc.status[status.code]}: ${status.details}`);
+    return status;
+  }
+
+  #who(metadata: grpc.Metadata): string {
+    const id = metadata.get(CLIENT_ID_HEADER)[0];
+    const client = typeof id === "string" ? this.#clients.get(id) : undefined;
+    return client
+      ? displayName(client)
+      : typeof id === "string" && id
+      ? `client ${id}`
+      : "unknown client";
   }
 
   #register(request: { name: string; clientId: string; key: string }) {
@@ -166,7 +186,15 @@ export class ChatService {
         `this call needs ${CLIENT_ID_HEADER} and ${CLIENT_KEY_HEADER} metadata from Register`,
       );
     }
-    return this.#verify(id, key);
+    try {
+      return this.#verify(id, key);
+    } catch (error) {
+      if ((error as grpc.ServiceError).code !== grpc.status.NOT_FOUND) throw error;
+      throw statusError(
+        grpc.status.UNAUTHENTICATED,
+        `client id ${id} is not registered on this server; register again`,
+      );
+    }
   }
 
   async #send(

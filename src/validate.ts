@@ -8,6 +8,7 @@
 import { MAX_CLIENT_MSG_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_BYTES } from "./limits.ts";
 
 // C0 and C1 controls, DEL, and the bidi/line separators that can spoof other lines.
+// deno-lint-ignore no-control-regex -- matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const encoder = new TextEncoder();
 

@@ -1,0 +1,84 @@
+/**
+ * Driver for test case 2 (live delivery and membership): with Alice, Bob and
+ * Chad online, Bob sends and Alice and Chad print it once (Bob is not sent
+ * it); Alice sends and Bob and Chad print it once; Doug, not a member,
+ * connects, receives nothing, and his send is refused saying he is not a member.
+ *
+ * Spawns the real server and clients (`deno run`, or the binaries named by
+ * CHAT_SERVER_BIN / CHAT_CLIENT_BIN), prints what each saw, exits 1 on failure.
+ *
+ * @module
+ */
+import { connectClient, startServer } from "./tests/harness.ts";
+import { DriverRun } from "./tests/driver.ts";
+
+async function scenario(run: DriverRun): Promise<void> {
+  run.step("start the server, group general closed to alice, bob, chad");
+  const server = await startServer({ db: `${run.dir}/chat.db`, members: ["alice", "bob", "chad"] });
+  run.track(server.proc);
+  const port = server.port;
+  const stateDir = `${run.dir}/state`;
+
+  run.step("Alice, Bob, Chad and Doug connect");
+  const [alice, bob, chad, doug] = await Promise.all(
+    ["Alice", "Bob", "Chad", "Doug"].map((name) => connectClient({ name, port, stateDir })),
+  );
+  for (const c of [alice, bob, chad, doug]) run.track(c.proc);
+  await server.proc.waitForCount(/ subscribe /, 4);
+  run.check(
+    doug.proc.stderr.some((l) => /not a member of general/.test(l)),
+    "Doug is told on connect that he is not a member of general",
+  );
+
+  run.step("Bob sends a message");
+  await bob.proc.type("Hi everyone, Bob here");
+  await Promise.all([alice.proc.waitForLine(/Bob here/), chad.proc.waitForLine(/Bob here/)]);
+  run.step("Alice and Chad printed it");
+
+  run.step("Alice sends a message");
+  await alice.proc.type("Hello Bob, Alice here");
+  await Promise.all([bob.proc.waitForLine(/Alice here/), chad.proc.waitForLine(/Alice here/)]);
+  run.step("Bob and Chad printed it");
+
+  run.step("Doug sends a message");
+  await doug.proc.type("Can I join? Doug here");
+  const refusal = await doug.proc.waitForLine(/^\* not sent: /, { stream: "stderr" });
+  run.check(
+    /Doug is not a member of group general; its members are alice, bob, chad/.test(refusal),
+    `Doug's send is refused: "${refusal}"`,
+  );
+
+  run.step("Chad sends a closing message so every client has provably read to the end");
+  await chad.proc.type("Bye from Chad");
+  await Promise.all([
+    alice.proc.waitForLine(/Bye from Chad/),
+    bob.proc.waitForLine(/Bye from Chad/),
+  ]);
+
+  run.checkReceived(alice.proc, [
+    { from: bob.id, text: "Hi everyone, Bob here" },
+    { from: chad.id, text: "Bye from Chad" },
+  ]);
+  run.checkReceived(bob.proc, [
+    { from: alice.id, text: "Hello Bob, Alice here" },
+    { from: chad.id, text: "Bye from Chad" },
+  ]);
+  run.checkReceived(chad.proc, [
+    { from: bob.id, text: "Hi everyone, Bob here" },
+    { from: alice.id, text: "Hello Bob, Alice here" },
+  ]);
+  run.checkReceived(doug.proc, []);
+  run.check(
+    !server.proc.stdout.some((l) => l.includes(`send ${doug.id}`)),
+    "nothing from Doug was stored",
+  );
+}
+
+const run = new DriverRun("test 2: live delivery to members only, sender excluded");
+let failure: unknown;
+try {
+  await scenario(run);
+} catch (error) {
+  failure = error;
+}
+Deno.exit(await run.finish(failure));

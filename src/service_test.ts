@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { startChatServer } from "./chat_server.ts";
+import { MAX_RECEIVE_MESSAGE_BYTES, MAX_TEXT_BYTES } from "./limits.ts";
+import { auth, rawClient, RawSubscription, refusal, register, send } from "../tests/grpc.ts";
+
+async function withServer(
+  members: string[] | null,
+  fn: (ctx: { port: number; logs: string[]; lastSeq: () => number }) => Promise<void>,
+) {
+  const logs: string[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
+  const server = await startChatServer({
+    host: "127.0.0.1",
+    port: 0,
+    dbPath: `${dir}/chat.db`,
+    members,
+    log: (l) => logs.push(l),
+  });
+  try {
+    await fn({ port: server.port, logs, lastSeq: () => server.store.lastSeq("general") });
+  } finally {
+    await server.shutdown();
+  }
+}
+
+Deno.test("service: register gives a new id and key; resuming with them keeps the id", async () => {
+  await withServer(null, async ({ port }) => {
+    const client = rawClient(port);
+    const first = await register(client, "Luis");
+    assert.match(first.clientId, /^[0-9a-f]{32}$/);
+    assert.ok(first.key.length >= 40);
+    assert.equal(first.resumed, false);
+    assert.deepEqual(first.groups, [{
+      name: "general",
+      member: true,
+      lastSeq: 0,
+      cursor: 0,
+      unread: 0,
+    }]);
+    const again = await register(client, "Luis", first.clientId, first.key);
+    assert.equal(again.resumed, true);
+    assert.equal(again.clientId, first.clientId);
+    const twin = await register(client, "Luis");
+    assert.notEqual(twin.clientId, first.clientId, "names are not unique: same name, new client");
+    client.close();
+  });
+});
+
+Deno.test("service: refusals carry the precise status and a message, and store nothing", async () => {
+  await withServer(["alice", "bob"], async ({ port, lastSeq, logs }) => {
+    const client = rawClient(port);
+    const alice = await register(client, "Alice");
+    const doug = await register(client, "Doug");
+    const cases: [string, Promise<unknown>, string, RegExp][] = [
+      ["empty name", register(client, ""), "INVALID_ARGUMENT", /the name is empty/],
+      ["long name", register(client, "x".repeat(65)), "INVALID_ARGUMENT", /65 characters long/],
+      ["control name", register(client, "a\u0007b"), "INVALID_ARGUMENT", /control character/],
+      ["id without key", register(client, "Alice", alice.clientId), "INVALID_ARGUMENT", /both/],
+      ["unknown id", register(client, "Alice", "f".repeat(32), "k"), "NOT_FOUND", /not registered/],
+      [
+        "wrong key",
+        register(client, "Alice", alice.clientId, "nope"),
+        "UNAUTHENTICATED",
+        /wrong key/,
+      ],
+      [
+        "other name",
+        register(client, "Bob", alice.clientId, alice.key),
+        "INVALID_ARGUMENT",
+        /registered as "Alice"/,
+      ],
+      [
+        "send, no identity",
+        send(client, { clientId: "", key: "" }, "hi"),
+        "UNAUTHENTICATED",
+        /x-client-id/,
+      ],
+      [
+        "send, wrong key",
+        send(client, { ...alice, key: "bad" }, "hi"),
+        "UNAUTHENTICATED",
+        /wrong key/,
+      ],
+      [
+        "send, unknown client",
+        send(client, { clientId: "e".repeat(32), key: "k" }, "hi"),
+        "UNAUTHENTICATED",
+        /not registered/,
+      ],
+      [
+        "unknown group",
+        send(client, alice, "hi", "m1", "random"),
+        "NOT_FOUND",
+        /no group "random"; this server has: general/,
+      ],
+      [
+        "non-member",
+        send(client, doug, "hi"),
+        "PERMISSION_DENIED",
+        /Doug is not a member of group general; its members are alice, bob/,
+      ],
+      ["empty text", send(client, alice, ""), "INVALID_ARGUMENT", /the message is empty/],
+      [
+        "long text",
+        send(client, alice, "x".repeat(MAX_TEXT_BYTES + 1)),
+        "INVALID_ARGUMENT",
+        /4097 bytes long; the limit is 4096/,
+      ],
+      ["newline", send(client, alice, "a\nb"), "INVALID_ARGUMENT", /control character/],
+      [
+        "no message id",
+        send(client, alice, "hi", ""),
+        "INVALID_ARGUMENT",
+        /client_msg_id is empty/,
+      ],
+      [
+        "oversized on the wire",
+        send(client, alice, "x".repeat(MAX_RECEIVE_MESSAGE_BYTES)),
+        "RESOURCE_EXHAUSTED",
+        /larger than max/,
+      ],
+    ];
+    for (const [label, call, code, details] of cases) {
+      const got = await refusal(call);
+      assert.equal(got.code, code, `${label}: ${got.details}`);
+      assert.match(got.details, details, label);
+    }
+    assert.equal(lastSeq(), 0, "no refused send was stored");
+    assert.ok(
+      logs.some((l) => /^refused send from Doug#\w+: PERMISSION_DENIED/.test(l)),
+      logs.join("\n"),
+    );
+    // ...and the server still serves.
+    assert.equal((await send(client, alice, "still here")).seq, 1);
+    client.close();
+  });
+});
+
+Deno.test("service: a retried send returns the original sequence and stores nothing new", async () => {
+  await withServer(null, async ({ port, lastSeq }) => {
+    const client = rawClient(port);
+    const luis = await register(client, "Luis");
+    const first = await send(client, luis, "hello", "msg-1");
+    const retry = await send(client, luis, "hello", "msg-1");
+    assert.deepEqual(retry, { ...first, duplicate: true });
+    assert.equal(lastSeq(), 1);
+    client.close();
+  });
+});
+
+Deno.test("service: subscribers get others' messages in order; the sender's own are left out", async () => {
+  await withServer(null, async ({ port }) => {
+    const client = rawClient(port);
+    const [a, b] = [await register(client, "A"), await register(client, "B")];
+    await send(client, a, "before-1");
+    await send(client, b, "before-2");
+    const subA = new RawSubscription(client, auth(a.clientId, a.key));
+    const subB = new RawSubscription(client, auth(b.clientId, b.key));
+    subA.call.write({ open: { seen: [] } });
+    subB.call.write({ open: { seen: [] } });
+    await send(client, a, "live-3");
+    await subB.until(() => subB.seqs.includes(3));
+    await subA.until(() => subA.deliveries.some((d) => d.throughSeq >= 2));
+    assert.deepEqual(subB.seqs, [1, 3]);
+    assert.deepEqual(subB.deliveries.flatMap((d) => d.messages.map((m) => m.text)), [
+      "before-1",
+      "live-3",
+    ]);
+    assert.deepEqual(subA.seqs, [2]);
+    assert.equal(subB.deliveries[0].messages[0].senderName, "A");
+    assert.equal(subB.deliveries[0].messages[0].senderId, a.clientId);
+    subA.call.end();
+    subB.call.end();
+    assert.equal((await subA.status).code, 0);
+    client.close();
+  });
+});
+
+Deno.test("service: acks move the cursor; a resumed stream starts after it", async () => {
+  await withServer(null, async ({ port }) => {
+    const client = rawClient(port);
+    const [a, b] = [await register(client, "A"), await register(client, "B")];
+    for (let i = 0; i < 5; i++) await send(client, a, `m${i}`);
+    const first = new RawSubscription(client, auth(b.clientId, b.key));
+    first.call.write({ open: { seen: [] } });
+    await first.until(() => first.seqs.length === 5);
+    first.call.write({ ack: { group: "general", seq: 3 } });
+    first.call.end();
+    await first.status;
+    const info = await register(client, "B", b.clientId, b.key);
+    assert.deepEqual(info.groups[0], {
+      name: "general",
+      member: true,
+      lastSeq: 5,
+      cursor: 3,
+      unread: 2,
+    });
+    const second = new RawSubscription(client, auth(b.clientId, b.key));
+    second.call.write({ open: { seen: [] } });
+    await second.until(() => second.seqs.length === 2);
+    assert.deepEqual(second.seqs, [4, 5]);
+    second.call.end();
+    await second.status;
+    client.close();
+  });
+});
+
+Deno.test("service: bad Subscribe frames end that stream with INVALID_ARGUMENT", async () => {
+  await withServer(null, async ({ port, lastSeq }) => {
+    const client = rawClient(port);
+    const [a, b] = [await register(client, "A"), await register(client, "B")];
+    await send(client, a, "one");
+    const cases: [string, (s: RawSubscription) => void, RegExp][] = [
+      [
+        "ack first",
+        (s) => s.call.write({ ack: { group: "general", seq: 1 } }),
+        /first Subscribe frame must be open/,
+      ],
+      [
+        "seen past end",
+        (s) => s.call.write({ open: { seen: [{ group: "general", seq: 9 }] } }),
+        /ends at 1/,
+      ],
+      ["ack past sent", (s) => {
+        s.call.write({ open: { seen: [] } });
+        s.call.write({ ack: { group: "general", seq: 7 } });
+      }, /past the last delivered sequence/],
+      ["ack unknown group", (s) => {
+        s.call.write({ open: { seen: [] } });
+        s.call.write({ ack: { group: "nope", seq: 1 } });
+      }, /does not deliver/],
+    ];
+    for (const [label, act, details] of cases) {
+      const sub = new RawSubscription(client, auth(b.clientId, b.key));
+      act(sub);
+      const status = await sub.status;
+      assert.equal(status.code, 3, `${label}: ${status.details}`);
+      assert.match(status.details, details, label);
+    }
+    const noAuth = new RawSubscription(client, auth("", ""));
+    assert.equal((await noAuth.status).code, 16);
+    assert.equal(lastSeq(), 1);
+    assert.equal((await send(client, a, "two")).seq, 2, "the server still serves");
+    client.close();
+  });
+});
+
+Deno.test("service: shutdown ends streams with UNAVAILABLE and commits pending sends", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
+  const options = { host: "127.0.0.1", port: 0, dbPath: `${dir}/chat.db`, members: null };
+  const server = await startChatServer(options);
+  const client = rawClient(server.port);
+  const a = await register(client, "A");
+  const sub = new RawSubscription(client, auth(a.clientId, a.key));
+  sub.call.write({ open: { seen: [] } });
+  await new Promise((r) => sub.call.once("metadata", r));
+  const pending = send(client, a, "last words");
+  await new Promise((r) => setTimeout(r, 0));
+  const stopping = server.shutdown();
+  const status = await sub.status;
+  assert.equal(status.code, 14);
+  assert.match(status.details, /shutting down/);
+  await stopping;
+  // Either it was acknowledged (then it must be stored) or refused as UNAVAILABLE (then not).
+  const sent = await pending.then((r) => r.seq, (e) => {
+    assert.equal(e.code, 14, e.details);
+    return 0;
+  });
+  client.close();
+  const reopened = await startChatServer(options);
+  assert.equal(reopened.store.lastSeq("general"), sent, "an acknowledged send is stored");
+  await reopened.shutdown();
+});

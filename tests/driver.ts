@@ -1,0 +1,73 @@
+/**
+ * What the driver programs (`run_test_1.ts`, `run_test_2.ts`) share: a
+ * readable log of steps and checks, every process's transcript at the end,
+ * and an exit code that says whether every check held.
+ *
+ * @module
+ */
+import { type ChatProcess, receivedMessages } from "./harness.ts";
+
+/** One scenario run: steps, checks, processes to show and stop. */
+export class DriverRun {
+  readonly title: string;
+  readonly dir: string;
+  #started = performance.now();
+  #failures: string[] = [];
+  #processes: ChatProcess[] = [];
+
+  constructor(title: string) {
+    this.title = title;
+    this.dir = Deno.makeTempDirSync({ prefix: "chat-driver-" });
+    console.log(`== ${title}`);
+  }
+
+  /** Registers a process so its transcript is printed and it is stopped at the end. */
+  track<T extends ChatProcess>(proc: T): T {
+    this.#processes.push(proc);
+    return proc;
+  }
+
+  /** Logs a step of the scenario. */
+  step(text: string): void {
+    const t = ((performance.now() - this.#started) / 1000).toFixed(2).padStart(6);
+    console.log(`[${t}s] ${text}`);
+  }
+
+  /** Records a check; a failed one fails the run but the scenario goes on. */
+  check(ok: boolean, text: string): void {
+    console.log(`        ${ok ? "PASS" : "FAIL"} ${text}`);
+    if (!ok) this.#failures.push(text);
+  }
+
+  /** Checks that `proc` printed exactly `expected` received messages, in order. */
+  checkReceived(proc: ChatProcess, expected: { from: string; text: string }[]): void {
+    const got = receivedMessages(proc).map((m) => `${m.from}: ${m.text}`);
+    const want = expected.map((m) => `${m.from}: ${m.text}`);
+    const same = got.length === want.length && got.every((line, i) => line === want[i]);
+    this.check(
+      same,
+      `${proc.label} printed exactly ${want.length} message(s)${
+        want.length ? `: ${want.join(" | ")}` : ""
+      }` +
+        (same ? "" : ` (got ${got.length}: ${got.join(" | ") || "nothing"})`),
+    );
+  }
+
+  /** Stops every process, prints transcripts, and returns the exit code. */
+  async finish(error?: unknown): Promise<number> {
+    if (error) {
+      this.#failures.push(String(error instanceof Error ? error.message : error));
+      console.log(`        FAIL ${error instanceof Error ? error.message : error}`);
+    }
+    // Clients first (they were tracked after the server), so they leave cleanly.
+    for (const p of [...this.#processes].reverse()) await p.stop();
+    console.log("-- what each process printed (| stdout, ! stderr)");
+    for (const p of this.#processes) console.log(p.transcript());
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    const verdict = this.#failures.length === 0
+      ? "PASSED"
+      : `FAILED (${this.#failures.length} check(s))`;
+    console.log(`== ${this.title}: ${verdict}`);
+    return this.#failures.length === 0 ? 0 : 1;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Runs the driver programs as a user would (`deno run run_test_N.ts`), so
+ * `deno task test` covers both assignment test cases.
+ */
+import assert from "node:assert/strict";
+import { RUN_PERMISSIONS } from "./harness.ts";
+
+for (const driver of ["run_test_1.ts", "run_test_2.ts"]) {
+  Deno.test(`driver: ${driver} passes`, async () => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...RUN_PERMISSIONS, "--allow-run", driver],
+      cwd: new URL("../", import.meta.url),
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, text);
+    assert.match(text, /: PASSED$/m, text);
+    assert.doesNotMatch(text, /^\s+FAIL /m, text);
+  });
+}

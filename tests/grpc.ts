@@ -1,0 +1,120 @@
+/**
+ * Raw gRPC calls for tests: a typed client of the real service and promise
+ * wrappers that surface the status code and details, so tests can assert the
+ * exact refusal a client would see.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
+import {
+  type ChatClient,
+  chatProto,
+  type Delivery,
+  type RegisterReply,
+  type SendReply,
+} from "../src/proto.ts";
+import { CLIENT_ID_HEADER, CLIENT_KEY_HEADER } from "../src/service.ts";
+
+/** A client stub for `127.0.0.1:port`. */
+export function rawClient(port: number): ChatClient {
+  return new chatProto.chat.Chat(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+    CLIENT_CHANNEL_OPTIONS,
+  );
+}
+
+/** Identity metadata for calls after Register. */
+export function auth(id: string, key: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (id) metadata.set(CLIENT_ID_HEADER, id);
+  if (key) metadata.set(CLIENT_KEY_HEADER, key);
+  return metadata;
+}
+
+const deadline = () => ({ deadline: Date.now() + 5_000 });
+
+/** Register, as a promise. */
+export function register(
+  client: ChatClient,
+  name: string,
+  clientId = "",
+  key = "",
+): Promise<RegisterReply> {
+  return new Promise((resolve, reject) =>
+    client.Register({ name, clientId, key }, deadline(), (e, r) => e ? reject(e) : resolve(r!))
+  );
+}
+
+/** Send, as a promise. */
+export function send(
+  client: ChatClient,
+  who: { clientId: string; key: string },
+  text: string,
+  clientMsgId: string = crypto.randomUUID(),
+  group = "general",
+): Promise<SendReply> {
+  return new Promise((resolve, reject) =>
+    client.Send(
+      { group, text, clientMsgId },
+      auth(who.clientId, who.key),
+      deadline(),
+      (e, r) => e ? reject(e) : resolve(r!),
+    )
+  );
+}
+
+/** The rejection of `promise`, which must reject with a gRPC status. */
+export async function refusal(
+  promise: Promise<unknown>,
+): Promise<{ code: string; details: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    return { code: grpc.status[e.code], details: e.details };
+  }
+  throw new Error("the call succeeded; a refusal was expected");
+}
+
+/** A Subscribe stream that records deliveries and its final status. */
+export class RawSubscription {
+  readonly deliveries: Delivery[] = [];
+  readonly call: ReturnType<ChatClient["Subscribe"]>;
+  readonly status: Promise<grpc.StatusObject>;
+  #waiters = new Set<() => void>();
+
+  constructor(client: ChatClient, metadata: grpc.Metadata) {
+    this.call = client.Subscribe(metadata);
+    this.call.on("data", (d: Delivery) => {
+      this.deliveries.push(d);
+      for (const w of this.#waiters) w();
+    });
+    this.call.on("error", () => {});
+    this.status = new Promise((resolve) => this.call.on("status", resolve));
+  }
+
+  /** Sequence numbers of every message received. */
+  get seqs(): number[] {
+    return this.deliveries.flatMap((d) => d.messages.map((m) => m.seq));
+  }
+
+  /** Waits until `predicate` holds over the deliveries, or fails after `timeoutMs`. */
+  until(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        this.#waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`condition not met within ${timeoutMs} ms; got seqs ${this.seqs}`));
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}

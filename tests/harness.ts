@@ -1,0 +1,248 @@
+/**
+ * Real server and client processes for tests and the driver programs: spawn
+ * them (with `deno run`, or compiled binaries when `CHAT_SERVER_BIN` and
+ * `CHAT_CLIENT_BIN` point to them), type into them, and wait, with a
+ * deadline, for a line of their output.
+ *
+ * @module
+ */
+
+/** The permissions `deno task server` and `deno task client` run with. */
+export const RUN_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-sys=hostname,networkInterfaces",
+];
+
+const ROOT = new URL("../", import.meta.url);
+
+/** A spawned process whose output is kept line by line. */
+export class ChatProcess {
+  readonly label: string;
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  readonly status: Promise<Deno.CommandStatus>;
+  #child: Deno.ChildProcess;
+  #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #waiters = new Set<() => void>();
+  #reading: Promise<void>[];
+  #exited = false;
+
+  constructor(label: string, command: string, args: string[], env: Record<string, string> = {}) {
+    this.label = label;
+    this.#child = new Deno.Command(command, {
+      args,
+      env: { NO_COLOR: "1", ...env },
+      cwd: ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    this.#reading = [
+      this.#collect(this.#child.stdout, this.stdout),
+      this.#collect(this.#child.stderr, this.stderr),
+    ];
+    this.status = this.#child.status.then(async (status) => {
+      this.#exited = true;
+      await Promise.allSettled(this.#reading);
+      this.#wake();
+      return status;
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      if (parts.length) {
+        lines.push(...parts);
+        this.#wake();
+      }
+    }
+    if (rest) lines.push(rest);
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  /**
+   * Resolves with the first line of `stream` matching `pattern`, looking from
+   * line `from` on; rejects after `timeoutMs` or if the process exits first,
+   * with what it printed.
+   */
+  waitForLine(
+    pattern: RegExp,
+    { stream = "stdout", timeoutMs = 10_000, from = 0 }: {
+      stream?: "stdout" | "stderr";
+      timeoutMs?: number;
+      from?: number;
+    } = {},
+  ): Promise<string> {
+    const lines = stream === "stdout" ? this.stdout : this.stderr;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = lines.slice(from).find((line) => pattern.test(line));
+        if (found !== undefined || this.#exited) {
+          this.#waiters.delete(check);
+          clearTimeout(timer);
+          if (found !== undefined) resolve(found);
+          else {reject(
+              new Error(`${this.label} exited before printing ${pattern}\n${this.transcript()}`),
+            );}
+        }
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(
+          new Error(
+            `${this.label}: no line ${pattern} within ${timeoutMs} ms\n${this.transcript()}`,
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** Waits until `count` lines of `stream` match `pattern` (same rules as waitForLine). */
+  async waitForCount(
+    pattern: RegExp,
+    count: number,
+    { stream = "stdout", timeoutMs = 10_000 }: {
+      stream?: "stdout" | "stderr";
+      timeoutMs?: number;
+    } = {},
+  ): Promise<void> {
+    const lines = stream === "stdout" ? this.stdout : this.stderr;
+    const deadline = Date.now() + timeoutMs;
+    let from = 0;
+    for (let seen = 0; seen < count; seen++) {
+      const line = await this.waitForLine(pattern, {
+        stream,
+        from,
+        timeoutMs: Math.max(1, deadline - Date.now()),
+      });
+      from = lines.indexOf(line, from) + 1;
+    }
+  }
+
+  /** Types a line. */
+  async type(line: string): Promise<void> {
+    await this.#stdin.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** Closes stdin, as Ctrl-D would. */
+  async closeInput(): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+  }
+
+  /** Sends `signal` unless the process has exited. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.#exited) return;
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // Exited in between.
+    }
+  }
+
+  /** Ends the process (SIGKILL if it has not exited within `graceMs` of SIGTERM). */
+  async stop(graceMs = 3_000): Promise<Deno.CommandStatus> {
+    this.kill("SIGTERM");
+    const timer = setTimeout(() => this.kill("SIGKILL"), graceMs);
+    const status = await this.status;
+    clearTimeout(timer);
+    await this.closeInput();
+    return status;
+  }
+
+  /** Everything the process printed, labelled, for failure messages and driver logs. */
+  transcript(): string {
+    return [
+      ...this.stdout.map((l) => `  ${this.label} | ${l}`),
+      ...this.stderr.map((l) => `  ${this.label} ! ${l}`),
+    ].join("\n");
+  }
+}
+
+function scriptCommand(binEnv: string, script: string, args: string[]): [string, string[]] {
+  const bin = Deno.env.get(binEnv);
+  if (bin) return [bin, args];
+  return [Deno.execPath(), ["run", ...RUN_PERMISSIONS, script, ...args]];
+}
+
+/** A server process on 127.0.0.1 and the port it bound. */
+export interface ServerProcess {
+  proc: ChatProcess;
+  port: number;
+}
+
+/** Starts `server.ts` on a free port of 127.0.0.1 and waits until it listens. */
+export async function startServer(
+  { db, members, port = 0, label = "server", extra = [] }: {
+    db: string;
+    members?: string[];
+    port?: number;
+    label?: string;
+    extra?: string[];
+  },
+): Promise<ServerProcess> {
+  const args = ["-host", "127.0.0.1", "-port", String(port), "-db", db, ...extra];
+  if (members) args.push("-members", members.join(","));
+  const proc = new ChatProcess(label, ...scriptCommand("CHAT_SERVER_BIN", "server.ts", args));
+  const line = await proc.waitForLine(/listening on /, { timeoutMs: 30_000 });
+  return { proc, port: Number(line.match(/listening on [^ ]*:(\d+),/)![1]) };
+}
+
+/** Starts `client.ts` as `name` against `port`, with its own state dir. */
+export function startClient(
+  { name, port, stateDir, label = name }: {
+    name: string;
+    port: number;
+    stateDir: string;
+    label?: string;
+  },
+): ChatProcess {
+  const args = [
+    "-name",
+    name,
+    "-server_ip",
+    "127.0.0.1",
+    "-port",
+    String(port),
+    "-state_dir",
+    stateDir,
+  ];
+  return new ChatProcess(label, ...scriptCommand("CHAT_CLIENT_BIN", "client.ts", args));
+}
+
+/** Starts a client and waits for its "connected" line; returns it and its display name. */
+export async function connectClient(
+  options: { name: string; port: number; stateDir: string; label?: string },
+): Promise<{ proc: ChatProcess; id: string }> {
+  const proc = startClient(options);
+  const line = await proc.waitForLine(/^\* connected to .* as (\S+) /, {
+    stream: "stderr",
+    timeoutMs: 30_000,
+  });
+  return { proc, id: line.match(/ as (\S+) /)![1] };
+}
+
+/** Received-message lines (`[group] Name#id: text`) of a client, parsed. */
+export function receivedMessages(
+  proc: ChatProcess,
+): { group: string; from: string; text: string }[] {
+  return proc.stdout.flatMap((line) => {
+    const m = line.match(/^\[([^\]]+)\] (\S+#[0-9a-f]+): (.*)$/);
+    return m ? [{ group: m[1], from: m[2], text: m[3] }] : [];
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Whole-system tests: real server and client processes on 127.0.0.1, as a
+ * user runs them, including a server killed with SIGKILL mid-conversation.
+ */
+import assert from "node:assert/strict";
+import { type ChatProcess, connectClient, receivedMessages, startServer } from "./harness.ts";
+import { rawClient, register } from "./grpc.ts";
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "chat-it-" });
+}
+
+async function stopAll(...procs: ChatProcess[]): Promise<void> {
+  for (const p of procs) await p.stop();
+}
+
+Deno.test("integration: two '-name Luis' at once are two clients, and each gets the other's message", async () => {
+  const dir = await tempDir();
+  const server = await startServer({ db: `${dir}/chat.db` });
+  const stateDir = `${dir}/state`;
+  const first = await connectClient({ name: "Luis", port: server.port, stateDir, label: "Luis-1" });
+  const second = await connectClient({
+    name: "Luis",
+    port: server.port,
+    stateDir,
+    label: "Luis-2",
+  });
+  assert.notEqual(first.id, second.id);
+  await first.proc.type("hi from the first Luis");
+  await second.proc.type("hi from the second Luis");
+  await first.proc.waitForLine(/second Luis/);
+  await second.proc.waitForLine(/first Luis/);
+  // A third message from the first proves the second has read everything before it.
+  await first.proc.type("end");
+  await second.proc.waitForLine(/: end$/);
+  assert.deepEqual(receivedMessages(first.proc), [
+    { group: "general", from: second.id, text: "hi from the second Luis" },
+  ]);
+  assert.deepEqual(receivedMessages(second.proc), [
+    { group: "general", from: first.id, text: "hi from the first Luis" },
+    { group: "general", from: first.id, text: "end" },
+  ]);
+  await stopAll(first.proc, second.proc);
+  // Restarted, each takes its identity back (slot 1 is the first).
+  const again = await connectClient({
+    name: "Luis",
+    port: server.port,
+    stateDir,
+    label: "Luis-1b",
+  });
+  assert.equal(again.id, first.id);
+  await stopAll(again.proc, server.proc);
+});
+
+Deno.test("integration: a restarted client resumes and prints only what it missed", async () => {
+  const dir = await tempDir();
+  const server = await startServer({ db: `${dir}/chat.db` });
+  const stateDir = `${dir}/state`;
+  const alice = await connectClient({ name: "Alice", port: server.port, stateDir });
+  const bob = await connectClient({ name: "Bob", port: server.port, stateDir });
+  await alice.proc.type("one");
+  await alice.proc.type("two");
+  await bob.proc.waitForLine(/: two$/);
+  await bob.proc.closeInput();
+  assert.equal((await bob.proc.status).code, 0, "Ctrl-D ends the client cleanly");
+  await alice.proc.type("three");
+  await alice.proc.type("four");
+  await server.proc.waitForLine(/ -> general #4$/);
+  const bobAgain = await connectClient({
+    name: "Bob",
+    port: server.port,
+    stateDir,
+    label: "Bob-again",
+  });
+  assert.equal(bobAgain.id, bob.id);
+  assert.ok(bobAgain.proc.stderr.some((l) => /\(resumed\); 2 unread messages in general/.test(l)));
+  await alice.proc.type("five");
+  await bobAgain.proc.waitForLine(/: five$/);
+  assert.deepEqual(receivedMessages(bobAgain.proc).map((m) => m.text), ["three", "four", "five"]);
+  await stopAll(bobAgain.proc, alice.proc, server.proc);
+});
+
+Deno.test("integration: a server killed with SIGKILL loses no acknowledged message or ack, and resends nothing acked", async () => {
+  const dir = await tempDir();
+  const db = `${dir}/chat.db`;
+  let server = await startServer({ db });
+  const port = server.port;
+  const stateDir = `${dir}/state`;
+  const alice = await connectClient({ name: "Alice", port, stateDir });
+  const bob = await connectClient({ name: "Bob", port, stateDir });
+  for (let i = 1; i <= 10; i++) await alice.proc.type(`before ${i}`);
+  await bob.proc.waitForLine(/: before 10$/);
+  // Bob has acked 1-10; Alice's next send commits that cursor along with the message.
+  await alice.proc.type("before 11");
+  await server.proc.waitForLine(/ -> general #11$/);
+  await bob.proc.waitForLine(/: before 11$/);
+
+  server.proc.kill("SIGKILL");
+  assert.equal((await server.proc.status).signal, "SIGKILL");
+  await alice.proc.waitForLine(/^\* offline: /, { stream: "stderr" });
+  // Typed while the server is down: kept in the outbox, sent in order when it is back.
+  for (let i = 1; i <= 5; i++) await alice.proc.type(`during ${i}`);
+
+  server = await startServer({ db, port, label: "server-restarted" });
+  await alice.proc.waitForLine(/^\* back online/, { stream: "stderr", timeoutMs: 20_000 });
+  await bob.proc.waitForLine(/: during 5$/, { timeoutMs: 20_000 });
+  await alice.proc.type("after");
+  await bob.proc.waitForLine(/: after$/);
+
+  const expected = [
+    ...Array.from({ length: 11 }, (_, i) => `before ${i + 1}`),
+    ...Array.from({ length: 5 }, (_, i) => `during ${i + 1}`),
+    "after",
+  ];
+  assert.deepEqual(receivedMessages(bob.proc).map((m) => m.text), expected, "each once, in order");
+  assert.deepEqual(receivedMessages(alice.proc), []);
+  // The restarted server started Bob after what he had acked before the kill.
+  const resumed = server.proc.stdout.find((l) => l.includes(`subscribe ${bob.id}`));
+  assert.match(resumed ?? "", /general after #(1[1-9])\)/, resumed ?? "no subscribe line");
+
+  // The acknowledged cursor itself survived the kill: ask the server.
+  const state = JSON.parse(
+    await Deno.readTextFile(`${stateDir}/${encodeURIComponent(`127.0.0.1:${port}`)}/Bob.json`),
+  );
+  const client = rawClient(port);
+  const info = await register(client, "Bob", state.clientId, state.key);
+  assert.ok(info.groups[0].cursor >= 10, `persisted cursor ${info.groups[0].cursor}`);
+  assert.equal(info.groups[0].lastSeq, 17, "nothing lost, nothing stored twice");
+  client.close();
+  await stopAll(alice.proc, bob.proc, server.proc);
+});
