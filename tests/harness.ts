@@ -7,16 +7,16 @@
  * @module
  */
 
-/** The permissions `deno task server` and `deno task client` run with. */
-export const RUN_PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  "--allow-sys=hostname,networkInterfaces",
-];
-
 const ROOT = new URL("../", import.meta.url);
+
+/**
+ * The permission flags of a deno.json task (`server` or `client`), so the
+ * processes under test run with exactly the least privileges users get.
+ */
+export function taskPermissions(task: "server" | "client"): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
+  return String(config.tasks[task]).split(/\s+/).filter((word) => word.startsWith("--allow-"));
+}
 
 /** A spawned process whose output is kept line by line. */
 export class ChatProcess {
@@ -174,10 +174,10 @@ export class ChatProcess {
   }
 }
 
-function scriptCommand(binEnv: string, script: string, args: string[]): [string, string[]] {
-  const bin = Deno.env.get(binEnv);
+function scriptCommand(task: "server" | "client", args: string[]): [string, string[]] {
+  const bin = Deno.env.get(task === "server" ? "CHAT_SERVER_BIN" : "CHAT_CLIENT_BIN");
   if (bin) return [bin, args];
-  return [Deno.execPath(), ["run", ...RUN_PERMISSIONS, script, ...args]];
+  return [Deno.execPath(), ["run", ...taskPermissions(task), `${task}.ts`, ...args]];
 }
 
 /** A server process on 127.0.0.1 and the port it bound. */
@@ -198,7 +198,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const args = ["-host", "127.0.0.1", "-port", String(port), "-db", db, ...extra];
   if (members) args.push("-members", members.join(","));
-  const proc = new ChatProcess(label, ...scriptCommand("CHAT_SERVER_BIN", "server.ts", args));
+  const proc = new ChatProcess(label, ...scriptCommand("server", args));
   const line = await proc.waitForLine(/listening on /, { timeoutMs: 30_000 });
   return { proc, port: Number(line.match(/listening on [^ ]*:(\d+),/)![1]) };
 }
@@ -222,7 +222,7 @@ export function startClient(
     "-state_dir",
     stateDir,
   ];
-  return new ChatProcess(label, ...scriptCommand("CHAT_CLIENT_BIN", "client.ts", args));
+  return new ChatProcess(label, ...scriptCommand("client", args));
 }
 
 /** Starts a client and waits for its "connected" line; returns it and its display name. */
