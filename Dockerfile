@@ -10,8 +10,9 @@ FROM denoland/deno:2.9.3
 
 WORKDIR /app
 # User deno (made by the base image, without a home) owns /app, for the server's default
-# database, and /home/deno, for the client's default state dir (~/.local/state/grpc-chat).
-RUN mkdir -p /home/deno && chown deno:deno /app /home/deno
+# database; /data, for a volume holding it (-db /data/chat.db); and /home/deno, for the
+# client's default state dir (~/.local/state/grpc-chat).
+RUN mkdir -p /home/deno /data && chown deno:deno /app /home/deno /data
 USER deno
 
 # npm packages go into DENO_DIR (/deno-dir/) at build time; --frozen fails the build when
