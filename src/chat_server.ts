@@ -9,9 +9,9 @@ import * as grpc from "@grpc/grpc-js";
 import { GroupCommitter } from "./commit.ts";
 import { GroupFeed } from "./fanout.ts";
 import { DEFAULT_GROUP, MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES } from "./limits.ts";
-import { chatProto } from "./proto.ts";
 import { ChatService, GroupPolicy } from "./service.ts";
 import { Store, type StoreOptions } from "./store.ts";
+import { chatServiceDefinition } from "./wire.ts";
 
 /** How to start a server. */
 export interface ChatServerOptions {
@@ -73,7 +73,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   });
   const service = new ChatService({ store, committer, feeds, policies, log });
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
-  server.addService(chatProto.chat.Chat.service, service.handlers);
+  server.addService(chatServiceDefinition(), service.handlers);
   const address = `${
     options.host.includes(":") ? `[${options.host}]` : options.host
   }:${options.port}`;

@@ -12,6 +12,7 @@ import { displayName } from "./format.ts";
 import type { ChatHandlers, GroupInfo, SubscribeFrame } from "./proto.ts";
 import type { ClientRecord, Store } from "./store.ts";
 import { checkClientMsgId, checkName, checkText } from "./validate.ts";
+import { MalformedRequest } from "./wire.ts";
 
 /** Metadata keys of the caller's identity on every call after Register. */
 export const CLIENT_ID_HEADER = "x-client-id";
@@ -85,9 +86,10 @@ export class ChatService {
     return {
       Register: (call, callback) => {
         try {
+          refuseMalformed(call.request, "RegisterRequest");
           callback(null, this.#register(call.request));
         } catch (error) {
-          callback(this.#refused(`register "${call.request.name}"`, error));
+          callback(this.#refused(`register ${quoted(call.request)}`, error));
         }
       },
       Send: (call, callback) => {
@@ -202,6 +204,7 @@ export class ChatService {
   ) {
     const { committer, feeds, policies, log } = this.#options;
     const client = this.#authenticate(call.metadata);
+    refuseMalformed(call.request, "SendRequest");
     const { group, text, clientMsgId } = call.request;
     if (!feeds.has(group)) {
       throw statusError(
@@ -265,6 +268,7 @@ export class ChatService {
     call.on("data", (frame: SubscribeFrame) => {
       if (ended) return;
       try {
+        refuseMalformed(frame, "SubscribeFrame");
         if (subscriptions === undefined) {
           if (frame.frame !== "open" || !frame.open) {
             throw statusError(
@@ -334,6 +338,22 @@ export class ChatService {
       log(`disconnect ${displayName(client)} (connection lost)`);
     });
     call.on("error", () => stop());
+  }
+}
+
+/** The requested name for a log line: quoted and escaped, so a bad name cannot forge log lines. */
+function quoted(request: { name?: string } | MalformedRequest): string {
+  if (request instanceof MalformedRequest) return "(malformed request)";
+  return JSON.stringify(String(request.name ?? "").slice(0, 80));
+}
+
+/** Throws INVALID_ARGUMENT for a request whose bytes did not decode. */
+function refuseMalformed(request: unknown, type: string): void {
+  if (request instanceof MalformedRequest) {
+    throw statusError(
+      grpc.status.INVALID_ARGUMENT,
+      `the request is not a valid chat.${type} (${request.reason})`,
+    );
   }
 }
 

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { startChatServer } from "./chat_server.ts";
 import { MAX_RECEIVE_MESSAGE_BYTES, MAX_TEXT_BYTES } from "./limits.ts";
-import { auth, rawClient, RawSubscription, refusal, register, send } from "../tests/grpc.ts";
+import {
+  auth,
+  rawCall,
+  rawClient,
+  RawSubscription,
+  refusal,
+  register,
+  send,
+} from "../tests/grpc.ts";
 
 async function withServer(
   members: string[] | null,
@@ -270,4 +278,35 @@ Deno.test("service: shutdown ends streams with UNAVAILABLE and commits pending s
   const reopened = await startChatServer(options);
   assert.equal(reopened.store.lastSeq("general"), sent, "an acknowledged send is stored");
   await reopened.shutdown();
+});
+
+Deno.test("service: bytes that are not a valid request are INVALID_ARGUMENT, not INTERNAL", async () => {
+  await withServer(null, async ({ port, lastSeq, logs }) => {
+    const client = rawClient(port);
+    const a = await register(client, "A");
+    // A tag whose varint runs past the end, and a tag with no value after it.
+    for (const bytes of [new Uint8Array([0xff, 0xff, 0xff]), new Uint8Array([0x08])]) {
+      const reg = await refusal(rawCall(client, "Register", bytes));
+      assert.equal(reg.code, "INVALID_ARGUMENT", reg.details);
+      assert.match(reg.details, /not a valid chat\.RegisterRequest/);
+      const snd = await refusal(rawCall(client, "Send", bytes, auth(a.clientId, a.key)));
+      assert.equal(snd.code, "INVALID_ARGUMENT", snd.details);
+      assert.match(snd.details, /not a valid chat\.SendRequest/);
+    }
+    assert.ok(
+      logs.some((l) => l.startsWith("refused register (malformed request): INVALID_ARGUMENT")),
+    );
+    assert.equal(lastSeq(), 0);
+    assert.equal((await send(client, a, "fine")).seq, 1, "the server still serves");
+    client.close();
+  });
+});
+
+Deno.test("service: a bad name cannot forge a line in the server log", async () => {
+  await withServer(null, async ({ port, logs }) => {
+    const client = rawClient(port);
+    await refusal(register(client, "x\n2026-01-01T00:00:00.000Z register Admin#0000"));
+    assert.ok(logs.every((l) => !l.includes("\n")), logs.join("\n"));
+    client.close();
+  });
 });

@@ -6,6 +6,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
 import {
   type ChatClient,
@@ -117,4 +118,24 @@ export class RawSubscription {
       check();
     });
   }
+}
+
+/** Sends raw bytes as the request of `method` (e.g. "Send"), bypassing the protobuf encoder. */
+export function rawCall(
+  client: ChatClient,
+  method: string,
+  bytes: Uint8Array,
+  metadata = new grpc.Metadata(),
+): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    client.makeUnaryRequest(
+      `/chat.Chat/${method}`,
+      (b: Uint8Array) => Buffer.from(b),
+      (b: Buffer) => b,
+      bytes,
+      metadata,
+      deadline(),
+      (e, r) => e ? reject(e) : resolve(r),
+    )
+  );
 }
