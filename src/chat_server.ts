@@ -53,6 +53,9 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
   "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,
   "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+  // A connection with no call for this long is closed: clients always hold a
+  // Subscribe open, so this only ends connections that never became gRPC.
+  "grpc.max_connection_idle_ms": 300_000,
 };
 
 /** Opens the store, binds the port and starts serving. Throws StoreOpenError or BindError. */
