@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import { ChatSession, SendRefusedError } from "./src/client_core.ts";
 import { FlagError, type FlagSpec, parseFlags, parsePort, usage } from "./src/flags.ts";
 import { formatMessage } from "./src/format.ts";
+import { quietGrpcLogs } from "./src/grpc_logs.ts";
 import { defaultStateDir, IdentityFile } from "./src/identity.ts";
 import { checkName, checkText } from "./src/validate.ts";
 
@@ -50,6 +51,7 @@ async function main(): Promise<number> {
     console.error(`client: ${error.message}\n${usage(SYNOPSIS, FLAGS)}`);
     return 2;
   }
+  quietGrpcLogs();
   const host = values.server_ip as string;
   const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   const identity = await IdentityFile.claim(

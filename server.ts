@@ -5,6 +5,7 @@
  * @module
  */
 import { BindError, startChatServer } from "./src/chat_server.ts";
+import { quietGrpcLogs } from "./src/grpc_logs.ts";
 import { denoVersionWarning } from "./src/deno_version.ts";
 import { FlagError, type FlagSpec, parseFlags, parsePort, usage } from "./src/flags.ts";
 import { DEFAULT_GROUP } from "./src/limits.ts";
@@ -62,6 +63,7 @@ async function main(): Promise<number> {
     console.error(`server: ${error.message}\n${usage(SYNOPSIS, FLAGS)}`);
     return 2;
   }
+  quietGrpcLogs();
   const warning = denoVersionWarning(Deno.version.deno);
   if (warning) console.error(warning);
 

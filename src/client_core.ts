@@ -104,7 +104,21 @@ function statusOf(error: unknown): grpc.status {
 }
 
 function detailsOf(error: unknown): string {
-  return (error as grpc.ServiceError)?.details ?? String(error);
+  return describeDetails((error as grpc.ServiceError)?.details ?? String(error));
+}
+
+/** grpc-js's connection failures, said briefly ("connection refused" rather than a paragraph). */
+function describeDetails(details: string): string {
+  const cause = details.match(/\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND)\b/)
+    ?.[1];
+  const causes: Record<string, string> = {
+    ECONNREFUSED: "connection refused",
+    ECONNRESET: "connection reset",
+    ETIMEDOUT: "connection timed out",
+    EHOSTUNREACH: "host unreachable",
+    ENOTFOUND: "host not found",
+  };
+  return cause ? causes[cause] : details.replace(/\s*Resolution note:\s*$/, "");
 }
 
 /** One connected client; see the module doc. */
@@ -171,6 +185,7 @@ export class ChatSession {
   send(text: string, group = DEFAULT_GROUP): Promise<SendReply> {
     return new Promise((resolve, reject) => {
       this.#outbox.push({ group, text, clientMsgId: crypto.randomUUID(), resolve, reject });
+      if (!this.#online) this.#notice(`queued while offline (${this.#outbox.length} waiting)`);
       this.#wakeOutbox?.();
     });
   }
@@ -309,7 +324,8 @@ export class ChatSession {
         continue;
       }
       const wait = backoff.next();
-      this.#wentOffline(`the stream ended (${status.details || grpc.status[status.code]})`, wait);
+      const why = status.details ? describeDetails(status.details) : grpc.status[status.code];
+      this.#wentOffline(`the stream ended (${why})`, wait);
       await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
     }
   }

@@ -246,3 +246,22 @@ export function receivedMessages(
     return m ? [{ group: m[1], from: m[2], text: m[3] }] : [];
   });
 }
+
+/** Runs `server.ts` or `client.ts` with `args` to its end (stdin closed); returns code and output. */
+export async function runToEnd(
+  task: "server" | "client",
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [command, fullArgs] = scriptCommand(task, args);
+  const output = await new Deno.Command(command, {
+    args: fullArgs,
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
