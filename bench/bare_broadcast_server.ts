@@ -1,0 +1,69 @@
+/**
+ * The framework's limit: a bare grpc-js broadcast server speaking chat.proto,
+ * with no storage, no cursors, no acks and no flow control. Every Send is
+ * written at once, one message per Delivery frame, to every open Subscribe
+ * stream. The benchmark runs it beside the real server as its baseline.
+ *
+ * deno run --allow-net --allow-read --allow-env bench/bare_broadcast_server.ts [PORT]
+ *
+ * Prints `listening on 127.0.0.1:PORT`.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
+import { type ChatHandlers, chatProto } from "../src/proto.ts";
+
+grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+const subscribers = new Set<grpc.ServerDuplexStream<unknown, unknown>>();
+let seq = 0;
+
+const handlers: ChatHandlers = {
+  Register: (call, callback) =>
+    callback(null, {
+      clientId: randomUUID().replaceAll("-", ""),
+      key: "k",
+      groups: [],
+      resumed: false,
+    }),
+  Send: (call, callback) => {
+    const clientId = String(call.metadata.get("x-client-id")[0] ?? "");
+    const message = {
+      seq: ++seq,
+      senderId: clientId,
+      senderName: "",
+      text: call.request.text,
+      sentAtMs: Date.now(),
+    };
+    const delivery = { group: call.request.group, throughSeq: message.seq, messages: [message] };
+    for (const s of subscribers) s.write(delivery);
+    callback(null, { seq: message.seq, sentAtMs: message.sentAtMs, duplicate: false });
+  },
+  Subscribe: (call) => {
+    call.once("data", () => {
+      subscribers.add(call);
+      call.sendMetadata(new grpc.Metadata());
+    });
+    const drop = () => subscribers.delete(call);
+    call.on("end", () => {
+      drop();
+      call.end();
+    });
+    call.on("cancelled", drop);
+    call.on("error", drop);
+  },
+};
+
+const server = new grpc.Server();
+server.addService(chatProto.chat.Chat.service, handlers);
+const port = await new Promise<number>((resolve, reject) =>
+  server.bindAsync(
+    `127.0.0.1:${Deno.args[0] ?? 0}`,
+    grpc.ServerCredentials.createInsecure(),
+    (e, p) => e ? reject(e) : resolve(p),
+  )
+);
+console.log(`listening on 127.0.0.1:${port}, bare broadcast`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => server.tryShutdown(() => Deno.exit(0)));
+}
