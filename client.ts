@@ -7,9 +7,9 @@
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { ChatSession, SendRefusedError } from "./src/client_core.ts";
+import { ChatSession, RefusedError } from "./src/client_core.ts";
 import { FlagError, type FlagSpec, parseFlags, parsePort, usage } from "./src/flags.ts";
-import { formatMessage } from "./src/format.ts";
+import { formatMessage, hostPort } from "./src/format.ts";
 import { quietGrpcLogs } from "./src/grpc_logs.ts";
 import { defaultStateDir, IdentityFile } from "./src/identity.ts";
 import { checkName, checkText } from "./src/validate.ts";
@@ -31,6 +31,7 @@ const FLAGS: Record<string, FlagSpec> = {
 const SYNOPSIS = "deno task client -name NAME [-server_ip HOST] [-port PORT] [-state_dir DIR]";
 
 const notice = (text: string) => console.error(`* ${text}`);
+const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error);
 
 async function main(): Promise<number> {
   let name: string, port: number;
@@ -52,13 +53,19 @@ async function main(): Promise<number> {
     return 2;
   }
   quietGrpcLogs();
-  const host = values.server_ip as string;
-  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-  const identity = await IdentityFile.claim(
-    (values.state_dir as string | undefined) ?? defaultStateDir(),
-    address,
-    name,
-  );
+  const address = hostPort(values.server_ip as string, port);
+  const stateDir = (values.state_dir as string | undefined) ?? defaultStateDir();
+  let identity;
+  try {
+    identity = await IdentityFile.claim(stateDir, address, name);
+  } catch (error) {
+    console.error(
+      `client: cannot use the state dir ${stateDir}: ${
+        messageOf(error)
+      }; pick another with -state_dir`,
+    );
+    return 1;
+  }
   const session = new ChatSession({
     name,
     address,
@@ -70,24 +77,20 @@ async function main(): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => stop.abort());
   }
+  const stopped = new Promise<never>((_, reject) =>
+    stop.signal.addEventListener("abort", () => reject(stop.signal.reason))
+  );
   try {
-    await Promise.race([
-      session.start(),
-      new Promise((_, reject) =>
-        stop.signal.addEventListener("abort", () => reject(stop.signal.reason))
-      ),
-    ]);
+    await Promise.race([session.start(), stopped]);
   } catch (error) {
-    if (error instanceof SendRefusedError) {
-      notice(`the server refused this client: ${error.message}`);
-      await session.close(0);
-      return 1;
-    }
-    if (stop.signal.aborted) {
-      await session.close(0);
-      return 0;
-    }
-    throw error;
+    await session.close(0);
+    if (stop.signal.aborted) return 0;
+    notice(
+      error instanceof RefusedError
+        ? `the server refused this client: ${error.message}`
+        : `cannot start: ${messageOf(error)}`,
+    );
+    return 1;
   }
 
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -100,19 +103,18 @@ async function main(): Promise<number> {
       continue;
     }
     session.send(line).catch((error) => {
-      if (error instanceof SendRefusedError) notice(`not sent: ${error.message}`);
+      if (error instanceof RefusedError) notice(`not sent: ${error.message}`);
     });
   }
-  const unsent = await session.close(stop.signal.aborted ? 1_000 : 10_000);
+  const { unsent, inDoubt } = await session.close(stop.signal.aborted ? 1_000 : 10_000);
   if (unsent > 0) {
-    notice(
-      `${unsent} message${
-        unsent === 1 ? " was" : "s were"
-      } not sent: the server did not acknowledge them`,
-    );
-    return 1;
+    const were = unsent === 1 ? "message was" : "messages were";
+    notice(`${unsent} ${were} not sent: the server did not acknowledge them`);
   }
-  return 0;
+  if (inDoubt > 0) {
+    notice("1 message was being sent as the client stopped: the server may or may not have it");
+  }
+  return unsent + inDoubt > 0 ? 1 : 0;
 }
 
 Deno.exit(await main());

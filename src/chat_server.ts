@@ -8,6 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { GroupCommitter } from "./commit.ts";
 import { GroupFeed } from "./fanout.ts";
+import { hostPort } from "./format.ts";
 import { DEFAULT_GROUP, MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES } from "./limits.ts";
 import { ChatService, GroupPolicy } from "./service.ts";
 import { Store, type StoreOptions } from "./store.ts";
@@ -77,9 +78,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   const service = new ChatService({ store, committer, feeds, policies, log });
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
   server.addService(chatServiceDefinition(), service.handlers);
-  const address = `${
-    options.host.includes(":") ? `[${options.host}]` : options.host
-  }:${options.port}`;
+  const address = hostPort(options.host, options.port);
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>

@@ -4,7 +4,10 @@
  * safely. `client.ts` wires it to stdin and stdout; tests drive it directly.
  *
  * Nothing here blocks: every call is asynchronous with a deadline, and the
- * subscription and the outbox recover from a lost server independently.
+ * subscription and the outbox recover from a lost server independently. The
+ * one thing they share is the identity: it changes only when a Register
+ * succeeds, and both wait for a registration in progress rather than call
+ * with credentials the server has just rejected.
  *
  * @module
  */
@@ -48,18 +51,17 @@ export interface ChatSessionOptions {
   callTimeoutMs?: number;
 }
 
-/** Counters, for tests and the closing line. */
-export interface SessionStats {
-  received: number;
-  /** Messages dropped because their sequence was already printed. */
-  duplicatesDropped: number;
-  sent: number;
-  subscribes: number;
+/** What was left when the session closed. */
+export interface CloseReport {
+  /** Typed messages the server never got. */
+  unsent: number;
+  /** A send was under way: the server may or may not have stored it. */
+  inDoubt: number;
 }
 
-/** Raised by {@link ChatSession.send} when the server refused a message for good. */
-export class SendRefusedError extends Error {
-  override name = "SendRefusedError";
+/** Raised when the server refused a call for good (not worth retrying). */
+export class RefusedError extends Error {
+  override name = "RefusedError";
   readonly code: grpc.status;
   constructor(code: grpc.status, details: string) {
     super(details);
@@ -121,14 +123,24 @@ function describeDetails(details: string): string {
   return cause ? causes[cause] : details.replace(/\s*Resolution note:\s*$/, "");
 }
 
+function metadataOf(state: IdentityState): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(CLIENT_ID_HEADER, state.clientId);
+  metadata.set(CLIENT_KEY_HEADER, state.key);
+  return metadata;
+}
+
 /** One connected client; see the module doc. */
 export class ChatSession {
-  readonly stats: SessionStats = { received: 0, duplicatesDropped: 0, sent: 0, subscribes: 0 };
+  /** Messages dropped because their sequence was already printed. */
+  duplicatesDropped = 0;
   #options: ChatSessionOptions;
   #client: ChatClient;
+  /** The current identity; replaced only by a successful Register. */
   #state: IdentityState | undefined;
-  #registration: Promise<RegisterReply> | undefined;
+  #registering: Promise<IdentityState> | undefined;
   #outbox: Outgoing[] = [];
+  #inFlight: grpc.ClientUnaryCall | undefined;
   #wakeOutbox: (() => void) | undefined;
   #closing = new AbortController();
   #stream: SubscribeStream | undefined;
@@ -161,26 +173,23 @@ export class ChatSession {
     return this.#outbox.length;
   }
 
-  /** Highest sequence printed in `group`. */
-  seen(group = DEFAULT_GROUP): number {
-    return this.#state?.seen[group] ?? 0;
-  }
-
   /**
    * Registers (or resumes the stored identity), retrying with backoff until
    * the server answers, then starts receiving and sending in the background.
+   * Rejects with {@link RefusedError} if the server refuses this client.
    */
-  async start(): Promise<RegisterReply> {
-    this.#state = await this.#options.identity.load();
-    const reply = await this.#register();
+  async start(): Promise<void> {
+    const stored = await this.#options.identity.load();
+    this.#state = stored;
+    await this.#register(stored);
+    this.#closing.signal.throwIfAborted();
     this.#loops.push(this.#receiveLoop(), this.#sendLoop());
-    return reply;
   }
 
   /**
    * Queues `text` for `group`. Resolves with the stored sequence once the
    * server has made it durable; retries (with the same message id) while the
-   * server is away; rejects with {@link SendRefusedError} if it is refused.
+   * server is away; rejects with {@link RefusedError} if it is refused.
    */
   send(text: string, group = DEFAULT_GROUP): Promise<SendReply> {
     return new Promise((resolve, reject) => {
@@ -192,42 +201,35 @@ export class ChatSession {
 
   /**
    * Waits up to `drainMs` for the outbox to empty, ends the subscription,
-   * saves the state and releases the identity. Returns how many messages
-   * were not sent.
+   * saves the state and releases the identity. Says what was left unsent.
    */
-  async close(drainMs = 5_000): Promise<number> {
+  async close(drainMs = 5_000): Promise<CloseReport> {
     const deadline = Date.now() + drainMs;
     while (this.#outbox.length > 0 && Date.now() < deadline && !this.#closing.signal.aborted) {
       await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
     }
-    const unsent = this.#outbox.length;
+    const inDoubt = this.#inFlight ? 1 : 0;
+    const report = { unsent: this.#outbox.length - inDoubt, inDoubt };
     this.#closing.abort();
+    this.#inFlight?.cancel();
     this.#wakeOutbox?.();
     for (const item of this.#outbox.splice(0)) {
       item.reject(new Error("the client closed before the server acknowledged this message"));
     }
     // Half-close so the server sees a clean goodbye (and has every ack); cancel if it does not answer.
     this.#stream?.end();
-    const settled = Promise.allSettled(this.#loops);
     const timer = setTimeout(() => this.#stream?.cancel(), 1_000);
-    await settled;
+    await Promise.allSettled([...this.#loops, this.#registering]);
     clearTimeout(timer);
     clearTimeout(this.#saveTimer);
-    if (this.#state) await this.#options.identity.save(this.#state);
+    if (this.#state) await this.#options.identity.save(this.#state).catch(() => {});
     this.#client.close();
     this.#options.identity.release();
-    return unsent;
+    return report;
   }
 
   #notice(text: string): void {
     this.#options.onNotice?.(text);
-  }
-
-  #metadata(): grpc.Metadata {
-    const metadata = new grpc.Metadata();
-    metadata.set(CLIENT_ID_HEADER, this.#state?.clientId ?? "");
-    metadata.set(CLIENT_KEY_HEADER, this.#state?.key ?? "");
-    return metadata;
   }
 
   #deadline(): grpc.CallOptions {
@@ -246,46 +248,54 @@ export class ChatSession {
     this.#online = true;
     if (this.#offlineSaid) {
       this.#offlineSaid = false;
-      this.#notice(
-        `back online${this.#outbox.length ? `; sending ${this.#outbox.length} queued` : ""}`,
-      );
+      const queued = this.#outbox.length;
+      this.#notice(`back online${queued ? `; sending ${queued} queued` : ""}`);
     }
   }
 
-  /** Registers once; concurrent callers (after the server lost our identity) share the attempt. */
-  #register(): Promise<RegisterReply> {
-    this.#registration ??= this.#registerWithRetry().finally(() => this.#registration = undefined);
-    return this.#registration;
+  /** The identity to call with, waiting for a registration in progress. */
+  async #identity(): Promise<IdentityState> {
+    return this.#registering ? await this.#registering : this.#state!;
   }
 
-  async #registerWithRetry(): Promise<RegisterReply> {
+  /**
+   * Registers from `from` (resume) or afresh (undefined). Concurrent callers
+   * share one attempt, so a rejected identity is replaced once, not once per loop.
+   */
+  #register(from: IdentityState | undefined): Promise<IdentityState> {
+    this.#registering ??= this.#registerWithRetry(from).finally(() =>
+      this.#registering = undefined
+    );
+    return this.#registering;
+  }
+
+  /** The server rejected `rejected`: register again, unless another caller already did. */
+  #replace(rejected: IdentityState, reason: string): Promise<IdentityState> {
+    if (this.#state !== rejected) return this.#identity();
+    if (!this.#registering) {
+      this.#notice(`the server no longer accepts this client (${reason}); registering again`);
+    }
+    return this.#register(undefined);
+  }
+
+  async #registerWithRetry(from: IdentityState | undefined): Promise<IdentityState> {
     const backoff = new Backoff(this.#options.backoff);
     const { name, identity, address } = this.#options;
+    let stored = from;
     while (true) {
       this.#closing.signal.throwIfAborted();
-      const stored = this.#state;
+      let reply: RegisterReply;
       try {
-        const reply = await new Promise<RegisterReply>((resolve, reject) =>
-          this.#client.Register(
+        reply = await new Promise<RegisterReply>((resolve, reject) => {
+          const call = this.#client.Register(
             { name, clientId: stored?.clientId ?? "", key: stored?.key ?? "" },
             this.#deadline(),
             (error, value) => error ? reject(error) : resolve(value!),
-          )
-        );
-        this.#state = stored && reply.resumed
-          ? stored
-          : { clientId: reply.clientId, key: reply.key, seen: {} };
-        await identity.save(this.#state);
-        const how = reply.resumed ? "resumed" : "new identity";
-        const groups = reply.groups.map((g) =>
-          g.member
-            ? `${g.unread} unread message${g.unread === 1 ? "" : "s"} in ${g.name}`
-            : `not a member of ${g.name} (you will receive nothing from it and cannot send to it)`
-        ).join("; ");
-        this.#cameOnline();
-        this.#notice(`connected to ${address} as ${this.displayName} (${how}); ${groups}`);
-        return reply;
+          );
+          this.#closing.signal.addEventListener("abort", () => call.cancel(), { once: true });
+        });
       } catch (error) {
+        this.#closing.signal.throwIfAborted();
         const code = statusOf(error);
         if (stored && (code === grpc.status.NOT_FOUND || code === grpc.status.UNAUTHENTICATED)) {
           this.#notice(
@@ -293,14 +303,50 @@ export class ChatSession {
               detailsOf(error)
             }); registering as a new client`,
           );
-          this.#state = undefined;
-          await identity.clear();
+          stored = undefined;
           continue;
         }
-        if (!TRANSIENT.has(code)) throw new SendRefusedError(code, detailsOf(error));
+        if (!TRANSIENT.has(code)) throw new RefusedError(code, detailsOf(error));
         const wait = backoff.next();
         this.#wentOffline(`cannot reach ${address} (${detailsOf(error)})`, wait);
         await sleep(wait, undefined, { signal: this.#closing.signal });
+        continue;
+      }
+      const state = stored && reply.resumed
+        ? stored
+        : { clientId: reply.clientId, key: reply.key, seen: {} };
+      this.#clampSeen(state, reply);
+      if (this.#state && this.#state.clientId !== state.clientId) {
+        // Frames of the old identity's stream must not be taken as this one's.
+        this.#stream?.cancel();
+      }
+      this.#state = state;
+      await identity.save(state);
+      this.#cameOnline();
+      const how = reply.resumed ? "resumed" : "new identity";
+      const groups = reply.groups.map((g) =>
+        g.member
+          ? `${g.unread} unread message${g.unread === 1 ? "" : "s"} in ${g.name}`
+          : `not a member of ${g.name} (you will receive nothing from it and cannot send to it)`
+      ).join("; ");
+      this.#notice(`connected to ${address} as ${this.displayName} (${how}); ${groups}`);
+      return state;
+    }
+  }
+
+  /**
+   * A group that ends before what this client has printed means the server's
+   * database was replaced or restored: read on from where the group ends now.
+   */
+  #clampSeen(state: IdentityState, reply: RegisterReply): void {
+    for (const group of reply.groups) {
+      const seen = state.seen[group.name] ?? 0;
+      if (seen > group.lastSeq) {
+        this.#notice(
+          `${group.name} ends at #${group.lastSeq} on the server, but this client has printed up to ` +
+            `#${seen} (was its database restored?); reading on from #${group.lastSeq}`,
+        );
+        state.seen[group.name] = group.lastSeq;
       }
     }
   }
@@ -308,41 +354,36 @@ export class ChatSession {
   async #receiveLoop(): Promise<void> {
     const backoff = new Backoff(this.#options.backoff);
     while (!this.#closing.signal.aborted) {
-      let status: grpc.StatusObject | undefined;
+      let state: IdentityState;
+      let status: grpc.StatusObject;
       try {
-        status = await this.#subscribeOnce(() => backoff.reset());
-      } catch (error) {
-        status = {
-          code: statusOf(error),
-          details: detailsOf(error),
-          metadata: new grpc.Metadata(),
-        };
+        state = await this.#identity();
+        status = await this.#subscribeOnce(state, () => backoff.reset());
+      } catch {
+        continue; // The registration was aborted: the loop condition ends it.
       }
       if (this.#closing.signal.aborted) break;
+      const why = status.details ? describeDetails(status.details) : grpc.status[status.code];
       if (status.code === grpc.status.UNAUTHENTICATED) {
-        await this.#reRegister(status.details);
+        await this.#replace(state, why).catch(() => {});
         continue;
       }
+      if (status.code === grpc.status.INVALID_ARGUMENT) {
+        // The server refused our open; a resume refreshes what we know of the groups.
+        this.#notice(`the server refused the subscription (${why}); checking in again`);
+        await this.#register(state).catch(() => {});
+      }
+      if (state !== this.#state) continue; // Replaced meanwhile: subscribe as the new identity.
       const wait = backoff.next();
-      const why = status.details ? describeDetails(status.details) : grpc.status[status.code];
       this.#wentOffline(`the stream ended (${why})`, wait);
       await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
     }
   }
 
-  async #reRegister(reason: string): Promise<void> {
-    this.#notice(`the server no longer knows this client (${reason}); registering again`);
-    this.#state = undefined;
-    await this.#options.identity.clear();
-    await this.#register().catch(() => {});
-  }
-
-  /** One Subscribe stream, from open to its status. */
-  #subscribeOnce(onOpen: () => void): Promise<grpc.StatusObject> {
-    const state = this.#state!;
-    this.stats.subscribes++;
+  /** One Subscribe stream for `state`, from open to its status. */
+  #subscribeOnce(state: IdentityState, onOpen: () => void): Promise<grpc.StatusObject> {
     return new Promise((resolve) => {
-      const call = this.#client.Subscribe(this.#metadata());
+      const call = this.#client.Subscribe(metadataOf(state));
       this.#stream = call;
       call.on("metadata", () => {
         onOpen();
@@ -351,7 +392,7 @@ export class ChatSession {
       call.on("data", (delivery: Delivery) => this.#take(call, state, delivery));
       call.on("error", () => {}); // The status event below carries the outcome.
       call.on("status", (status) => {
-        this.#stream = undefined;
+        if (this.#stream === call) this.#stream = undefined;
         resolve(status);
       });
       call.write({
@@ -360,20 +401,16 @@ export class ChatSession {
     });
   }
 
-  #take(
-    call: SubscribeStream,
-    state: IdentityState,
-    delivery: Delivery,
-  ): void {
+  #take(call: SubscribeStream, state: IdentityState, delivery: Delivery): void {
+    if (state !== this.#state) return; // A stream of a replaced identity, being cancelled.
     const group = delivery.group;
     let seen = state.seen[group] ?? 0;
     for (const m of delivery.messages) {
       if (m.seq <= seen) {
-        this.stats.duplicatesDropped++;
+        this.duplicatesDropped++;
         continue;
       }
       seen = m.seq;
-      this.stats.received++;
       this.#options.onMessage({ group, ...m });
     }
     state.seen[group] = Math.max(seen, delivery.throughSeq);
@@ -399,23 +436,31 @@ export class ChatSession {
         this.#wakeOutbox = undefined;
         continue;
       }
+      let state: IdentityState;
       try {
-        const reply = await new Promise<SendReply>((resolve, reject) =>
-          this.#client.Send(
+        state = await this.#identity();
+      } catch {
+        continue; // The registration was aborted: the loop condition ends it.
+      }
+      try {
+        const reply = await new Promise<SendReply>((resolve, reject) => {
+          this.#inFlight = this.#client.Send(
             { group: item.group, text: item.text, clientMsgId: item.clientMsgId },
-            this.#metadata(),
+            metadataOf(state),
             this.#deadline(),
             (error, value) => error ? reject(error) : resolve(value!),
-          )
-        );
+          );
+        });
+        this.#inFlight = undefined;
         this.#outbox.shift();
-        this.stats.sent++;
         backoff.reset();
         item.resolve(reply);
       } catch (error) {
+        this.#inFlight = undefined;
+        if (this.#closing.signal.aborted) return;
         const code = statusOf(error);
         if (code === grpc.status.UNAUTHENTICATED) {
-          await this.#reRegister(detailsOf(error));
+          await this.#replace(state, detailsOf(error)).catch(() => {});
         } else if (TRANSIENT.has(code)) {
           // Same clientMsgId on the retry: if the first try was stored, the server says so.
           const wait = backoff.next();
@@ -423,7 +468,7 @@ export class ChatSession {
           await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
         } else {
           this.#outbox.shift();
-          item.reject(new SendRefusedError(code, detailsOf(error)));
+          item.reject(new RefusedError(code, detailsOf(error)));
         }
       }
     }

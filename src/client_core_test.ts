@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { startChatServer } from "./chat_server.ts";
-import { ChatSession, type ReceivedMessage, SendRefusedError } from "./client_core.ts";
+import { ChatSession, type ReceivedMessage, RefusedError } from "./client_core.ts";
 import { IdentityFile } from "./identity.ts";
 import { type ChatHandlers, chatProto } from "./proto.ts";
 
@@ -43,7 +43,7 @@ Deno.test("client: a restarted client resumes as itself and gets only what it mi
   for (const t of ["one", "two", "three"]) await alice.s.send(t);
   await until(() => bob.received.length === 3, "bob's three messages");
   const bobId = bob.s.clientId;
-  assert.equal(await bob.s.close(), 0);
+  assert.deepEqual(await bob.s.close(), { unsent: 0, inDoubt: 0 });
   for (const t of ["four", "five"]) await alice.s.send(t);
   const bobAgain = await session(srv.port, stateDir, "Bob");
   assert.equal(bobAgain.s.clientId, bobId, "same identity");
@@ -83,7 +83,7 @@ Deno.test("client: a refused send rejects with the server's reason and leaves th
   assert.match(doug.notices[0], /not a member of general/);
   await assert.rejects(
     doug.s.send("let me in"),
-    (e) => e instanceof SendRefusedError && e.code === grpc.status.PERMISSION_DENIED,
+    (e) => e instanceof RefusedError && e.code === grpc.status.PERMISSION_DENIED,
   );
   assert.equal(doug.s.unsent, 0);
   await doug.s.close();
@@ -163,10 +163,114 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
   const c = await session(port, stateDir, "Dee");
   await until(() => acks.includes(4), "the ack of 4");
   assert.deepEqual(c.received.map((m) => m.seq), [1, 2, 3, 4]);
-  assert.equal(c.s.stats.duplicatesDropped, 2);
+  assert.equal(c.s.duplicatesDropped, 2);
   assert.deepEqual(acks, [3, 4]);
   await c.s.close();
   const saved = JSON.parse(await Deno.readTextFile(`${stateDir}/127.0.0.1%3A${port}/Dee.json`));
   assert.equal(saved.seen.general, 4, "what was printed is remembered across restarts");
+  fake.forceShutdown();
+});
+
+Deno.test("client: a server back on a new database while lines are queued: one new identity, nothing echoed", async () => {
+  // Both loops find the identity gone at about the same moment; timing varies per round.
+  for (let round = 0; round < 20; round++) {
+    const dir = await Deno.makeTempDir({ prefix: "chat-client-" });
+    const first = await startChatServer({
+      host: "127.0.0.1",
+      port: 0,
+      dbPath: `${dir}/a.db`,
+      members: null,
+    });
+    const ann = await session(first.port, `${dir}/state`, "Ann");
+    await first.shutdown();
+    const sends = ["one", "two", "three"].map((t) => ann.s.send(t));
+    await new Promise((r) => setTimeout(r, (round * 7) % 90));
+    const logs: string[] = [];
+    const second = await startChatServer({
+      host: "127.0.0.1",
+      port: first.port,
+      dbPath: `${dir}/b.db`,
+      members: null,
+      log: (l) => logs.push(l),
+    });
+    const seqs = (await Promise.all(sends)).map((r) => r.seq);
+    assert.deepEqual(seqs, [1, 2, 3], `round ${round}: stored once each, in order`);
+    // A message from someone else proves Ann has read everything before it.
+    const bob = await session(second.port, `${dir}/state`, "Bob");
+    await bob.s.send("marker");
+    await until(() => ann.received.length > 0, `round ${round}: Ann gets the marker`);
+    assert.deepEqual(ann.received.map((m) => m.text), ["marker"], `round ${round}: nothing echoed`);
+    const annRegistrations = logs.filter((l) => /^register Ann#\w+ \(new/.test(l));
+    assert.equal(annRegistrations.length, 1, `round ${round}:\n${logs.join("\n")}`);
+    assert.ok(!logs.some((l) => l.includes("unknown client")), "never called without credentials");
+    await Promise.all([ann.s.close(0), bob.s.close(0)]);
+    await second.shutdown();
+  }
+});
+
+Deno.test("client: a server whose group ends before what the client printed (restored database)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-client-" });
+  const options = { host: "127.0.0.1", port: 0, dbPath: `${dir}/chat.db`, members: null };
+  let srv = await startChatServer(options);
+  const port = srv.port;
+  // Alice sends one message; the database is copied (the "backup"); she sends two more, Bob reads all.
+  const alice = await session(port, `${dir}/state`, "Alice");
+  const bob = await session(port, `${dir}/state`, "Bob");
+  await alice.s.send("one");
+  await bob.s.close(0);
+  await srv.shutdown();
+  await Deno.copyFile(options.dbPath, `${dir}/backup.db`);
+  srv = await startChatServer({ ...options, port });
+  await alice.s.send("two");
+  await alice.s.send("three");
+  const bobLater = await session(port, `${dir}/state`, "Bob");
+  await until(() => bobLater.received.length === 2, "bob reads two and three");
+  await bobLater.s.close(0);
+  await alice.s.close(0);
+  await srv.shutdown();
+  // The backup comes back: the group ends at #1, Bob has printed up to #3.
+  await Deno.copyFile(`${dir}/backup.db`, options.dbPath);
+  srv = await startChatServer({ ...options, port });
+  const restoredBob = await session(port, `${dir}/state`, "Bob");
+  assert.match(
+    restoredBob.notices.join("\n"),
+    /general ends at #1 on the server, but this client has printed up to #3/,
+  );
+  const carol = await session(port, `${dir}/state`, "Carol");
+  await carol.s.send("after the restore");
+  await until(() => restoredBob.received.length === 1, "bob hears new messages again");
+  assert.equal(restoredBob.received[0].text, "after the restore");
+  await Promise.all([restoredBob.s.close(0), carol.s.close(0)]);
+  await srv.shutdown();
+});
+
+Deno.test("client: close during a send reports it as in doubt, not as unsent", async () => {
+  // A server that never answers Send: the call is in flight when the client closes.
+  const handlers: ChatHandlers = {
+    Register: (_call, cb) =>
+      cb(null, { clientId: "ef".repeat(16), key: "k", resumed: false, groups: [] }),
+    Send: () => {},
+    Subscribe: (call) => {
+      call.once("data", () => call.sendMetadata(new grpc.Metadata()));
+      call.on("end", () => call.end());
+    },
+  };
+  const fake = new grpc.Server();
+  fake.addService(chatProto.chat.Chat.service, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    fake.bindAsync(
+      "127.0.0.1:0",
+      grpc.ServerCredentials.createInsecure(),
+      (e, p) => e ? reject(e) : resolve(p),
+    )
+  );
+  const c = await session(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Flo");
+  const refused = Promise.all([
+    assert.rejects(c.s.send("in flight")),
+    assert.rejects(c.s.send("never sent")),
+  ]);
+  const report = await c.s.close(100);
+  assert.deepEqual(report, { unsent: 1, inDoubt: 1 });
+  await refused;
   fake.forceShutdown();
 });

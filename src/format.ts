@@ -22,3 +22,8 @@ export function formatMessage(
     displayName({ name: message.senderName, id: message.senderId })
   }: ${message.text}`;
 }
+
+/** `host:port`, with an IPv6 host in brackets (`[::1]:50051`), as gRPC targets and listeners take it. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}

@@ -36,6 +36,7 @@ export class IdentityFile {
   readonly path: string;
   readonly slot: number;
   #lock: Deno.FsFile;
+  #saving: Promise<void> = Promise.resolve();
 
   private constructor(path: string, slot: number, lock: Deno.FsFile) {
     this.path = path;
@@ -77,11 +78,19 @@ export class IdentityFile {
     return undefined;
   }
 
-  /** Writes `state` atomically (a temporary file renamed over the old one). */
-  async save(state: IdentityState): Promise<void> {
+  /**
+   * Writes `state` atomically (a temporary file renamed over the old one).
+   * Saves run one after another, in call order, so the last one called wins.
+   */
+  save(state: IdentityState): Promise<void> {
+    const text = JSON.stringify(state) + "\n";
     const tmp = `${this.path}.tmp`;
-    await Deno.writeTextFile(tmp, JSON.stringify(state) + "\n", { mode: 0o600 });
-    await Deno.rename(tmp, this.path);
+    const saved = this.#saving.then(async () => {
+      await Deno.writeTextFile(tmp, text, { mode: 0o600 });
+      await Deno.rename(tmp, this.path);
+    });
+    this.#saving = saved.catch(() => {});
+    return saved;
   }
 
   /** Forgets the stored identity (the server no longer knows it). */

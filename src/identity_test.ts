@@ -45,3 +45,16 @@ Deno.test("identity: an unreadable file means no stored identity", async () => {
   assert.equal(await id.load(), undefined);
   id.release();
 });
+
+Deno.test("identity: saves called together all succeed, and the last one called wins", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-identity-" });
+  const id = await IdentityFile.claim(dir, "h:1", "Luis");
+  await Promise.all(
+    Array.from(
+      { length: 50 },
+      (_, i) => id.save({ clientId: "c", key: "k", seen: { general: i } }),
+    ),
+  );
+  assert.deepEqual(await id.load(), { clientId: "c", key: "k", seen: { general: 49 } });
+  id.release();
+});
