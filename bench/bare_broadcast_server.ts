@@ -19,7 +19,7 @@ const subscribers = new Set<grpc.ServerDuplexStream<unknown, unknown>>();
 let seq = 0;
 
 const handlers: ChatHandlers = {
-  Register: (call, callback) =>
+  Register: (_call, callback) =>
     callback(null, {
       clientId: randomUUID().replaceAll("-", ""),
       key: "k",

@@ -146,7 +146,6 @@ export class ChatSession {
   #stream: SubscribeStream | undefined;
   #online = false;
   #offlineSaid = false;
-  #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #loops: Promise<void>[] = [];
 
   constructor(options: ChatSessionOptions) {
@@ -221,8 +220,11 @@ export class ChatSession {
     const timer = setTimeout(() => this.#stream?.cancel(), 1_000);
     await Promise.allSettled([...this.#loops, this.#registering]);
     clearTimeout(timer);
-    clearTimeout(this.#saveTimer);
-    if (this.#state) await this.#options.identity.save(this.#state).catch(() => {});
+    try {
+      if (this.#state) this.#options.identity.save(this.#state);
+    } catch {
+      // Already reported when it first failed; the server's cursor still holds.
+    }
     this.#client.close();
     this.#options.identity.release();
     return report;
@@ -321,7 +323,7 @@ export class ChatSession {
         this.#stream?.cancel();
       }
       this.#state = state;
-      await identity.save(state);
+      identity.save(state);
       this.#cameOnline();
       const how = reply.resumed ? "resumed" : "new identity";
       const groups = reply.groups.map((g) =>
@@ -414,16 +416,15 @@ export class ChatSession {
       this.#options.onMessage({ group, ...m });
     }
     state.seen[group] = Math.max(seen, delivery.throughSeq);
+    // Printed, then remembered, then acknowledged: a kill at any point reprints at most this frame.
+    try {
+      this.#options.identity.save(state);
+    } catch (error) {
+      this.#notice(
+        `cannot save the state file (${error}); a restart may print some messages again`,
+      );
+    }
     call.write({ ack: { group, seq: delivery.throughSeq } });
-    this.#saveSoon();
-  }
-
-  /** Writes the state file at most a few times a second while messages stream in. */
-  #saveSoon(): void {
-    this.#saveTimer ??= setTimeout(() => {
-      this.#saveTimer = undefined;
-      if (this.#state) this.#options.identity.save(this.#state).catch(() => {});
-    }, 200);
   }
 
   /** Sends the outbox head to tail, one at a time, so the server stores them in typing order. */

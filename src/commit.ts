@@ -21,6 +21,10 @@ export class CommitterClosedError extends Error {
   override name = "CommitterClosedError";
 }
 
+function cursorKey(clientId: string, group: string): string {
+  return `${clientId}\u0000${group}`;
+}
+
 /** Counters for logs and benchmarks. */
 export interface CommitStats {
   commits: number;
@@ -33,6 +37,7 @@ export class GroupCommitter {
   readonly stats: CommitStats = { commits: 0, messages: 0, largestBatch: 0 };
   #store: Store;
   #onCommitted: (appended: Appended[]) => void;
+  #onError: (error: unknown) => void;
   #pending: Pending[] = [];
   #cursors = new Map<string, CursorUpdate>();
   #flushScheduled = false;
@@ -43,9 +48,14 @@ export class GroupCommitter {
    * @param onCommitted called after each commit with the messages it stored
    *   (retries left out), before their senders are answered.
    */
-  constructor(store: Store, onCommitted: (appended: Appended[]) => void) {
+  constructor(
+    store: Store,
+    onCommitted: (appended: Appended[]) => void,
+    onError: (error: unknown) => void = (error) => console.error("fan-out failed:", error),
+  ) {
     this.#store = store;
     this.#onCommitted = onCommitted;
+    this.#onError = onError;
   }
 
   /** Stores `message`; resolves once it is durable. A retry resolves with the original. */
@@ -63,9 +73,10 @@ export class GroupCommitter {
     });
   }
 
-  /** Records an acknowledged cursor; it is written with the next commit. */
+  /** Records an acknowledged cursor; it is written with the next commit. Ignored after close. */
   saveCursor(update: CursorUpdate): void {
-    const key = `${update.clientId}\u0000${update.group}`;
+    if (this.#closed) return;
+    const key = cursorKey(update.clientId, update.group);
     const known = this.#cursors.get(key);
     if (known && known.seq >= update.seq) return;
     this.#cursors.set(key, update);
@@ -74,7 +85,7 @@ export class GroupCommitter {
 
   /** The highest acknowledged sequence, counting one not yet written. */
   cursorOf(clientId: string, group: string): number {
-    const waiting = this.#cursors.get(`${clientId}\u0000${group}`)?.seq ?? 0;
+    const waiting = this.#cursors.get(cursorKey(clientId, group))?.seq ?? 0;
     return Math.max(waiting, this.#store.cursor(clientId, group));
   }
 
@@ -102,7 +113,12 @@ export class GroupCommitter {
     this.stats.messages += batch.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     const fresh = results.filter((r) => !r.duplicate);
-    if (fresh.length > 0) this.#onCommitted(fresh);
+    try {
+      if (fresh.length > 0) this.#onCommitted(fresh);
+    } catch (error) {
+      // The batch is durable whatever fan-out did: its senders get their answer.
+      this.#onError(error);
+    }
     for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
   }
 

@@ -31,11 +31,14 @@ export class GroupFeed {
   #store: Store;
   #lastSeq: number;
   #recent: StoredMessage[] = [];
+  #recentKept: number;
 
-  constructor(name: string, store: Store) {
+  /** @param recentKept how many of the newest messages to serve from memory. */
+  constructor(name: string, store: Store, recentKept = RECENT_MESSAGES_KEPT) {
     this.name = name;
     this.#store = store;
     this.#lastSeq = store.lastSeq(name);
+    this.#recentKept = recentKept;
   }
 
   /** The highest committed sequence. */
@@ -48,8 +51,8 @@ export class GroupFeed {
     for (const m of messages) this.#recent.push(m);
     this.#lastSeq = messages[messages.length - 1]?.seq ?? this.#lastSeq;
     // Trimming in halves keeps the cost per message constant.
-    if (this.#recent.length > 2 * RECENT_MESSAGES_KEPT) {
-      this.#recent = this.#recent.slice(-RECENT_MESSAGES_KEPT);
+    if (this.#recent.length > 2 * this.#recentKept) {
+      this.#recent = this.#recent.slice(-this.#recentKept);
     }
     for (const subscriber of this.subscribers) subscriber.pump();
   }

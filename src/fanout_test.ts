@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { AckError, type DeliveryFrame, GroupFeed, Subscription } from "./fanout.ts";
 import { type NewMessage, Store } from "./store.ts";
 
-function setup() {
+function setup(recentKept?: number) {
   const store = new Store(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
-  const feed = new GroupFeed("general", store);
+  const feed = new GroupFeed("general", store, recentKept);
   let n = 0;
   /** Stores and publishes messages from `senderId`, as the committer would. */
   const send = (senderId: string, count = 1) => {
@@ -65,16 +65,21 @@ Deno.test("fanout: the sender is not sent its own message; others are", () => {
 });
 
 Deno.test("fanout: a stalled subscriber holds at most its window, then catches up from the store", () => {
-  const { store, feed, send } = setup();
+  const { store, feed, send } = setup(100);
+  let storeReads = 0;
+  const readRange = store.readRange.bind(store);
+  store.readRange = (...args) => (storeReads++, readRange(...args));
   const slow = subscriber(feed, "slow", 0, 10);
   slow.sub.start();
-  send("a", 5000);
+  for (let batch = 0; batch < 100; batch++) send("a", 50);
   assert.equal(slow.seqs().length, 10, "only the window is in flight");
   assert.deepEqual(slow.seqs(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(storeReads, 0, "live messages came from memory");
   // Acking reads on: the early messages are no longer in memory, so they come from the store.
   while (slow.sub.sent < feed.lastSeq) slow.sub.ack(slow.sub.sent);
   assert.deepEqual(slow.seqs(), Array.from({ length: 5000 }, (_, i) => i + 1));
   assert.ok(slow.frames.every((f) => f.messages.length <= 10));
+  assert.ok(storeReads > 400, `caught up from the store (${storeReads} reads)`);
   store.close();
 });
 

@@ -39,13 +39,22 @@ export function normalizeArgs(args: readonly string[], specs: Record<string, Fla
     // The value after a string flag is taken as it is, even if it starts with "-";
     // joining it with "=" keeps parseArgs from reading it as a flag.
     const name = flag.replace(/^--?/, "");
-    if (flag.startsWith("--") && specs[name]?.type === "string" && i + 1 < args.length) {
+    if (
+      flag.startsWith("--") && specs[name]?.type === "string" && i + 1 < args.length &&
+      !isKnownFlag(args[i + 1], specs)
+    ) {
       out.push(`${flag}=${args[++i]}`);
     } else {
       out.push(flag);
     }
   }
   return out;
+}
+
+/** Whether `arg` is written as one of the flags (`-port`, `--port`, `-port=1`), not a value. */
+function isKnownFlag(arg: string, specs: Record<string, FlagSpec>): boolean {
+  const name = arg.match(/^--?([^=]+)/)?.[1];
+  return name !== undefined && (name in specs || name === "help" || name === "h");
 }
 
 /**
@@ -60,7 +69,8 @@ export function parseFlags(args: readonly string[], specs: Record<string, FlagSp
   for (let i = 0; i < normalized.length; i++) {
     const name = normalized[i].replace(/^--/, "");
     if (
-      normalized[i].startsWith("--") && specs[name]?.type === "string" && i + 1 >= normalized.length
+      normalized[i].startsWith("--") && specs[name]?.type === "string" &&
+      (i + 1 >= normalized.length || isKnownFlag(normalized[i + 1], specs))
     ) {
       throw new FlagError(`flag -${name} needs a value`);
     }

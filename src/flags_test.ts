@@ -36,6 +36,14 @@ Deno.test("flags: a value that starts with a dash is kept as the value", () => {
 Deno.test("flags: unknown flag, missing value and positional are named", () => {
   assert.throws(() => parseFlags(["-nmae", "x"], specs), new FlagError("unknown flag -nmae"));
   assert.throws(() => parseFlags(["-name"], specs), new FlagError("flag -name needs a value"));
+  assert.throws(
+    () => parseFlags(["-port", "-name", "Bob"], specs),
+    new FlagError("flag -port needs a value"),
+  );
+  assert.throws(
+    () => parseFlags(["-name", "-port"], specs),
+    new FlagError("flag -name needs a value"),
+  );
   assert.throws(() => parseFlags(["-name="], specs), new FlagError("flag -name needs a value"));
   assert.throws(
     () => parseFlags(["Luis"], specs),

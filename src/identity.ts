@@ -36,7 +36,6 @@ export class IdentityFile {
   readonly path: string;
   readonly slot: number;
   #lock: Deno.FsFile;
-  #saving: Promise<void> = Promise.resolve();
 
   private constructor(path: string, slot: number, lock: Deno.FsFile) {
     this.path = path;
@@ -80,17 +79,15 @@ export class IdentityFile {
 
   /**
    * Writes `state` atomically (a temporary file renamed over the old one).
-   * Saves run one after another, in call order, so the last one called wins.
+   * Synchronous on purpose: the client saves after printing each frame and
+   * before acknowledging it, so a client killed at any moment reprints at most
+   * that frame; and saves can never overtake one another. The file is a few
+   * hundred bytes and is not fsynced: it must survive the process, not the machine.
    */
-  save(state: IdentityState): Promise<void> {
-    const text = JSON.stringify(state) + "\n";
+  save(state: IdentityState): void {
     const tmp = `${this.path}.tmp`;
-    const saved = this.#saving.then(async () => {
-      await Deno.writeTextFile(tmp, text, { mode: 0o600 });
-      await Deno.rename(tmp, this.path);
-    });
-    this.#saving = saved.catch(() => {});
-    return saved;
+    Deno.writeTextFileSync(tmp, JSON.stringify(state) + "\n", { mode: 0o600 });
+    Deno.renameSync(tmp, this.path);
   }
 
   /** Forgets the stored identity (the server no longer knows it). */

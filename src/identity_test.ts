@@ -5,7 +5,7 @@ Deno.test("identity: state round-trips and survives a release and re-claim", asy
   const dir = await Deno.makeTempDir({ prefix: "chat-identity-" });
   const first = await IdentityFile.claim(dir, "127.0.0.1:50051", "Luis");
   assert.equal(await first.load(), undefined);
-  await first.save({ clientId: "abc", key: "k", seen: { general: 7 } });
+  first.save({ clientId: "abc", key: "k", seen: { general: 7 } });
   first.release();
   const again = await IdentityFile.claim(dir, "127.0.0.1:50051", "Luis");
   assert.equal(again.path, first.path);
@@ -46,15 +46,11 @@ Deno.test("identity: an unreadable file means no stored identity", async () => {
   id.release();
 });
 
-Deno.test("identity: saves called together all succeed, and the last one called wins", async () => {
+Deno.test("identity: the last save wins and no temporary file is left", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-identity-" });
   const id = await IdentityFile.claim(dir, "h:1", "Luis");
-  await Promise.all(
-    Array.from(
-      { length: 50 },
-      (_, i) => id.save({ clientId: "c", key: "k", seen: { general: i } }),
-    ),
-  );
+  for (let i = 0; i < 50; i++) id.save({ clientId: "c", key: "k", seen: { general: i } });
   assert.deepEqual(await id.load(), { clientId: "c", key: "k", seen: { general: 49 } });
+  await assert.rejects(Deno.stat(`${id.path}.tmp`), Deno.errors.NotFound);
   id.release();
 });

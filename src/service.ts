@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { GroupCommitter } from "./commit.ts";
+import { CommitterClosedError, type GroupCommitter } from "./commit.ts";
 import { AckError, type GroupFeed, Subscription } from "./fanout.ts";
 import { displayName } from "./format.ts";
 import type { ChatHandlers, GroupInfo, SubscribeFrame } from "./proto.ts";
@@ -66,11 +66,6 @@ export class ChatService {
 
   constructor(options: ChatServiceOptions) {
     this.#options = options;
-  }
-
-  /** Number of open Subscribe streams. */
-  get streamCount(): number {
-    return this.#streams.size;
   }
 
   /** Ends every Subscribe stream with `status`, so clients reconnect (shutdown). */
@@ -154,10 +149,15 @@ export class ChatService {
   }
 
   #groupInfo(client: ClientRecord, feed: GroupFeed): GroupInfo {
-    const member = this.#options.policies.get(feed.name)?.admits(client.name) ?? true;
+    const member = this.#admits(feed.name, client);
     const cursor = this.#options.committer.cursorOf(client.id, feed.name);
     const unread = member ? this.#options.store.countUnread(feed.name, cursor, client.id) : 0;
     return { name: feed.name, member, lastSeq: feed.lastSeq, cursor, unread };
+  }
+
+  /** Whether `client` may read and write `group` (a group with no policy is open). */
+  #admits(group: string, client: ClientRecord): boolean {
+    return this.#options.policies.get(group)?.admits(client.name) ?? true;
   }
 
   #verify(clientId: string, key: string): ClientRecord {
@@ -209,7 +209,9 @@ export class ChatService {
     if (!feeds.has(group)) {
       throw statusError(
         grpc.status.NOT_FOUND,
-        `there is no group "${group}"; this server has: ${[...feeds.keys()].join(", ")}`,
+        `there is no group ${JSON.stringify(group.slice(0, 80))}; this server has: ${
+          [...feeds.keys()].join(", ")
+        }`,
       );
     }
     const policy = policies.get(group);
@@ -248,7 +250,7 @@ export class ChatService {
       call.emit("error", asServiceError(error));
       return;
     }
-    const { committer, feeds, policies, log } = this.#options;
+    const { committer, feeds, log } = this.#options;
     let subscriptions: Map<string, Subscription> | undefined;
     let ended = false;
     const stop = () => {
@@ -280,7 +282,7 @@ export class ChatService {
           const seen = new Map<string, number>();
           for (const ack of frame.open.seen ?? []) seen.set(ack.group ?? "", Number(ack.seq ?? 0));
           for (const feed of feeds.values()) {
-            if (!(policies.get(feed.name)?.admits(client.name) ?? true)) continue;
+            if (!this.#admits(feed.name, client)) continue;
             const claimed = seen.get(feed.name) ?? 0;
             if (!Number.isSafeInteger(claimed) || claimed < 0 || claimed > feed.lastSeq) {
               throw statusError(
@@ -329,13 +331,13 @@ export class ChatService {
     call.on("end", () => {
       if (ended) return;
       stop();
-      log(`disconnect ${displayName(client)} (closed by client)`);
+      log(`disconnect ${displayName(client)} (stream ended)`);
       call.end();
     });
     call.on("cancelled", () => {
       if (ended) return;
       stop();
-      log(`disconnect ${displayName(client)} (connection lost)`);
+      log(`disconnect ${displayName(client)} (cancelled)`);
     });
     call.on("error", () => stop());
   }
@@ -362,7 +364,7 @@ function asServiceError(error: unknown): grpc.ServiceError {
     return error as grpc.ServiceError;
   }
   if (error instanceof AckError) return statusError(grpc.status.INVALID_ARGUMENT, error.message);
-  if (error instanceof Error && error.name === "CommitterClosedError") {
+  if (error instanceof CommitterClosedError) {
     return statusError(grpc.status.UNAVAILABLE, "the server is shutting down; retry shortly");
   }
   const message = error instanceof Error ? error.message : String(error);

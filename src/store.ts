@@ -207,11 +207,12 @@ export class Store {
             },
           });
         } else {
+          // The unique index refused it: a retry. Answer with the original.
           const { group, ...message } = this.#messageByClientMsgId.get(
             m.senderId,
             m.clientMsgId,
           ) as unknown as StoredMessage & { group: string };
-          results.push({ group, message: { ...message }, duplicate: true });
+          results.push({ group, message, duplicate: true });
         }
       }
       for (const c of cursors) this.#upsertCursor.run(c.clientId, c.group, c.seq);
@@ -227,16 +228,6 @@ export class Store {
   /** Messages of `group` with `after < seq <= through`, in order. */
   readRange(group: string, after: number, through: number): StoredMessage[] {
     return this.#readRange.all(group, after, through) as unknown as StoredMessage[];
-  }
-
-  /** The message a client stored under `clientMsgId`, if any. */
-  findByClientMsgId(senderId: string, clientMsgId: string): Appended | undefined {
-    const row = this.#messageByClientMsgId.get(senderId, clientMsgId) as
-      | (StoredMessage & { group: string })
-      | undefined;
-    if (!row) return undefined;
-    const { group, ...message } = row;
-    return { group, message: { ...message }, duplicate: true };
   }
 
   /** The highest sequence `clientId` has acknowledged in `group` (0 for none). */

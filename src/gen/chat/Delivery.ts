@@ -7,9 +7,10 @@ import type {
 import type { Long } from "@grpc/proto-loader";
 
 /**
- * One or more messages of one group, in sequence order. `through_seq` is the
- * highest sequence this frame accounts for, including the client's own
- * messages that were left out; the client acks it once it has printed the rest.
+ * Messages of one group, in sequence order. `through_seq` is the highest
+ * sequence this frame accounts for, including the client's own messages that
+ * were left out, so `messages` may be empty; the client acks `through_seq`
+ * once it has printed the rest.
  */
 export interface Delivery {
   "group"?: string;
@@ -18,9 +19,10 @@ export interface Delivery {
 }
 
 /**
- * One or more messages of one group, in sequence order. `through_seq` is the
- * highest sequence this frame accounts for, including the client's own
- * messages that were left out; the client acks it once it has printed the rest.
+ * Messages of one group, in sequence order. `through_seq` is the highest
+ * sequence this frame accounts for, including the client's own messages that
+ * were left out, so `messages` may be empty; the client acks `through_seq`
+ * once it has printed the rest.
  */
 export interface Delivery__Output {
   "group": string;
