@@ -112,7 +112,11 @@ export class RawSubscription {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`condition not met within ${timeoutMs} ms; got seqs ${this.seqs}`));
+        const seqs = this.seqs;
+        const got = seqs.length > 20
+          ? `${seqs.length} messages, ${seqs.slice(0, 5)} ... ${seqs.slice(-5)}`
+          : `seqs [${seqs}]`;
+        reject(new Error(`condition not met within ${timeoutMs} ms; got ${got}`));
       }, timeoutMs);
       this.#waiters.add(check);
       check();
