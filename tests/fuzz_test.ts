@@ -1,0 +1,170 @@
+/**
+ * Property-based tests of the wire handlers (fast-check, fixed seeds so a
+ * failure can be replayed): random field values and random bytes never crash
+ * the server, never get INTERNAL or UNKNOWN, and never store anything a valid
+ * request could not have stored.
+ */
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import fc from "fast-check";
+import { startChatServer } from "../src/chat_server.ts";
+import { MAX_TEXT_BYTES } from "../src/limits.ts";
+import { checkName, checkText } from "../src/validate.ts";
+import { auth, rawCall, rawClient, RawSubscription, register, send } from "./grpc.ts";
+
+const REFUSALS = new Set([
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.NOT_FOUND,
+  grpc.status.PERMISSION_DENIED,
+  grpc.status.UNAUTHENTICATED,
+  grpc.status.RESOURCE_EXHAUSTED,
+]);
+
+/** Strings a fuzzer should try: any Unicode, control characters, sizes around the limits. */
+const text = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 80 }),
+  fc.string({ unit: "binary", maxLength: 80 }),
+  fc.constantFrom("", " ", "\n", "\u0000", "\u202e", "\t", "x".repeat(65)),
+  fc.string({ minLength: MAX_TEXT_BYTES - 2, maxLength: MAX_TEXT_BYTES + 2 }),
+);
+
+/** How many calls ended in each status, for the summary line. */
+const seen = new Map<string, number>();
+
+/** Every refusal is a known status with a sentence; nothing else may come back. */
+async function outcome<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    const value = await call;
+    seen.set("OK", (seen.get("OK") ?? 0) + 1);
+    return value;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    assert.ok(REFUSALS.has(e.code), `unexpected status ${grpc.status[e.code]}: ${e.details}`);
+    assert.ok(e.details.length > 0, "a refusal says why");
+    seen.set(grpc.status[e.code], (seen.get(grpc.status[e.code]) ?? 0) + 1);
+    return undefined;
+  }
+}
+
+async function fuzzServer() {
+  const dir = await Deno.makeTempDir({ prefix: "chat-fuzz-" });
+  return await startChatServer({
+    host: "127.0.0.1",
+    port: 0,
+    dbPath: `${dir}/chat.db`,
+    members: ["alice", "bob"],
+  });
+}
+
+Deno.test("fuzz: random Register and Send fields get OK or a precise refusal; only valid data is stored", async () => {
+  const server = await fuzzServer();
+  const client = rawClient(server.port);
+  const alice = await register(client, "Alice");
+  const registered: string[] = [alice.clientId];
+  let stored = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        name: text,
+        text,
+        group: fc.oneof(fc.constant("general"), text),
+        clientMsgId: fc.oneof(fc.uuid(), text),
+        identity: fc.constantFrom("alice", "wrong-key", "unknown", "none"),
+        // Identities travel as HTTP/2 header values: printable ASCII is all a client can send.
+        headerValue: fc.string({
+          unit: fc.integer({ min: 0x20, max: 0x7e }).map(String.fromCharCode),
+          maxLength: 70,
+        }),
+        resume: fc.boolean(),
+      }),
+      async (r) => {
+        const reg = await outcome(
+          r.resume ? register(client, r.name, alice.clientId, alice.key) : register(client, r.name),
+        );
+        if (reg && !reg.resumed) registered.push(reg.clientId);
+        const who = {
+          alice,
+          "wrong-key": { ...alice, key: r.headerValue },
+          unknown: { clientId: r.headerValue, key: r.headerValue },
+          none: { clientId: "", key: "" },
+        }[r.identity];
+        const reply = await outcome(send(client, who, r.text, r.clientMsgId, r.group));
+        if (reply && !reply.duplicate) stored++;
+      },
+    ),
+    { seed: 20261121, numRuns: 300 },
+  );
+  console.log(
+    `fuzz: 300 random cases, ${stored} sends stored; outcomes ${
+      JSON.stringify(Object.fromEntries(seen))
+    }`,
+  );
+  assert.ok(stored > 0 && seen.size > 3, "the cases reached both storage and several refusals");
+  // Nothing stored that a valid request could not have stored.
+  const messages = server.store.readRange("general", 0, Number.MAX_SAFE_INTEGER);
+  assert.equal(messages.length, stored);
+  assert.equal(server.store.lastSeq("general"), stored, "no gaps, no extra rows");
+  for (const m of messages) assert.equal(checkText(m.text), undefined, JSON.stringify(m.text));
+  for (const id of registered) {
+    assert.equal(checkName(server.store.client(id)!.name), undefined);
+  }
+  assert.equal((await send(client, alice, "still serving")).seq, stored + 1);
+  client.close();
+  await server.shutdown();
+});
+
+Deno.test("fuzz: random bytes as requests and stream frames never crash the server or get INTERNAL", async () => {
+  const server = await fuzzServer();
+  const client = rawClient(server.port);
+  const alice = await register(client, "Alice");
+  seen.clear();
+  const bytes = fc.uint8Array({ maxLength: 300 });
+  await fc.assert(
+    fc.asyncProperty(bytes, fc.constantFrom("Register", "Send"), async (body, method) => {
+      await outcome(rawCall(client, method, body, auth(alice.clientId, alice.key)));
+    }),
+    { seed: 7, numRuns: 300 },
+  );
+  console.log(
+    `fuzz: 300 random byte strings as requests; outcomes ${
+      JSON.stringify(Object.fromEntries(seen))
+    }`,
+  );
+  // Random frames on a Subscribe stream: the stream may be refused, the server must not fail.
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.oneof(
+          fc.record({ ack: fc.record({ group: text, seq: fc.integer({ min: -5, max: 1e6 }) }) }),
+          fc.record({
+            open: fc.record({
+              seen: fc.array(fc.record({ group: text, seq: fc.nat({ max: 1e6 }) }), {
+                maxLength: 3,
+              }),
+            }),
+          }),
+        ),
+        { minLength: 1, maxLength: 4 },
+      ),
+      async (frames) => {
+        const sub = new RawSubscription(client, auth(alice.clientId, alice.key));
+        for (const frame of frames) sub.call.write(frame);
+        sub.call.end();
+        const status = await sub.status;
+        assert.ok(
+          status.code === grpc.status.OK || status.code === grpc.status.INVALID_ARGUMENT,
+          `${grpc.status[status.code]}: ${status.details}`,
+        );
+      },
+    ),
+    { seed: 11, numRuns: 150 },
+  );
+  // Whatever decoded into a valid Send was stored as valid data; nothing else was.
+  for (const m of server.store.readRange("general", 0, Number.MAX_SAFE_INTEGER)) {
+    assert.equal(checkText(m.text), undefined, JSON.stringify(m.text));
+  }
+  const last = server.store.lastSeq("general");
+  assert.equal((await send(client, alice, "still serving")).seq, last + 1);
+  client.close();
+  await server.shutdown();
+});
