@@ -91,6 +91,8 @@ async function main(): Promise<number> {
     `listening on ${values.host}:${server.port}, database ${values.db}, group ${DEFAULT_GROUP} ${access}`,
   );
 
+  // `kill -USR1 <pid>` prints how the server is doing, without stopping it.
+  Deno.addSignalListener("SIGUSR1", () => log(server.stats()));
   const stopped = new Promise<string>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(signal, () => resolve(signal));

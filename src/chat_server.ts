@@ -44,6 +44,8 @@ export interface RunningChatServer {
    * commits what is pending and closes the store.
    */
   shutdown(graceMs?: number): Promise<void>;
+  /** One line for operators: memory, open streams, sends and commits so far. */
+  stats(): string;
 }
 
 /** Server options of grpc-js: wire limits and keepalive, so dead peers are noticed. */
@@ -114,5 +116,14 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       service.endStreams(grpc.status.UNAVAILABLE, "the server is shutting down; reconnect later");
       committer.close();
     });
-  return { port, store, committer, service, shutdown };
+  const stats = () => {
+    const { rss, heapUsed } = Deno.memoryUsage();
+    const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+    const { commits, messages } = committer.stats;
+    return `stats: rss ${mb(rss)} MB, heap ${
+      mb(heapUsed)
+    } MB, ${service.openStreams} open streams, ` +
+      `${messages} sends in ${commits} commits`;
+  };
+  return { port, store, committer, service, shutdown, stats };
 }

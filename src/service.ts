@@ -68,6 +68,11 @@ export class ChatService {
     this.#options = options;
   }
 
+  /** Number of open Subscribe streams, for the stats line. */
+  get openStreams(): number {
+    return this.#streams.size;
+  }
+
   /** Ends every Subscribe stream with `status`, so clients reconnect (shutdown). */
   endStreams(code: grpc.status, details: string): void {
     for (const [call, stop] of this.#streams) {

@@ -180,6 +180,14 @@ function scriptCommand(task: "server" | "client", args: string[]): [string, stri
   return [Deno.execPath(), ["run", ...taskPermissions(task), `${task}.ts`, ...args]];
 }
 
+/** The server's resident memory in MB, from the stats line it prints on SIGUSR1. */
+export async function serverRssMb(proc: ChatProcess): Promise<number> {
+  const from = proc.stdout.length;
+  proc.kill("SIGUSR1");
+  const line = await proc.waitForLine(/ stats: rss [\d.]+ MB/, { from });
+  return Number(line.match(/ stats: rss ([\d.]+) MB/)![1]);
+}
+
 /** A server process on 127.0.0.1 and the port it bound. */
 export interface ServerProcess {
   proc: ChatProcess;

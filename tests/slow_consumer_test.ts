@@ -4,19 +4,13 @@
  * gets everything, once, in order, when it reads again.
  */
 import assert from "node:assert/strict";
-import { startServer } from "./harness.ts";
+import { serverRssMb, startServer } from "./harness.ts";
 import { auth, rawClient, RawSubscription, register, send } from "./grpc.ts";
 
 const ROUNDS = 8;
 const PER_ROUND = 5_000;
 const SENDERS = 16;
 const TEXT = "x".repeat(4000);
-
-/** Resident memory of a process, in MB, from /proc. */
-async function rssMb(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) / 1024;
-}
 
 /** Least-squares slope of `ys` against 0, 1, 2, ...: growth per step, robust to one noisy sample. */
 function slope(ys: number[]): number {
@@ -64,7 +58,7 @@ Deno.test("slow consumer: a stalled subscriber holds at most its window; others 
     }));
     total += PER_ROUND;
     await fastSub.until(() => fastSub.seqs.length === total, 60_000);
-    rss.push(await rssMb(server.proc.pid));
+    rss.push(await serverRssMb(server.proc));
   }
   const seconds = (performance.now() - started) / 1000;
   const roundMb = (PER_ROUND * TEXT.length) / 1024 / 1024;
