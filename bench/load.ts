@@ -1,0 +1,160 @@
+/**
+ * Load generator for the benchmark: one process of consumers, publishers or
+ * idle clients against a chat server (the real one or the bare baseline, which
+ * speak the same chat.proto). Reports JSON lines on stdout; bench/main.ts
+ * drives it.
+ *
+ *   consumers PORT COUNT [TARGET]    subscribe COUNT clients, ack every frame,
+ *                                    report {"received", "at"} every 100 ms and
+ *                                    latency percentiles on SIGTERM; with TARGET,
+ *                                    report {"done"} once that many have arrived
+ *   publishers PORT COUNT RATE SECS  COUNT concurrent send loops, RATE messages/s
+ *                                    in all (0: as fast as acks allow), for SECS
+ *   idle PORT COUNT                  COUNT clients that register, subscribe and wait
+ *
+ * A message text is the send time (ms, performance.timeOrigin-based) padded
+ * to 100 bytes, so a consumer can tell each message's end-to-end latency.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
+import { type ChatClient, chatProto, type Delivery } from "../src/proto.ts";
+import { auth, register, send } from "../tests/grpc.ts";
+
+grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+const [mode, portText, countText, ...rest] = Deno.args;
+const port = Number(portText);
+const count = Number(countText);
+const TEXT_BYTES = 100;
+const now = () => performance.timeOrigin + performance.now();
+const report = (value: unknown) => console.log(JSON.stringify(value));
+
+/** A channel of its own (its own HTTP/2 connection), as a separate client process would have. */
+function channel(): ChatClient {
+  return new chatProto.chat.Chat(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    ...CLIENT_CHANNEL_OPTIONS,
+    "grpc.use_local_subchannel_pool": 1,
+  });
+}
+
+function percentiles(samples: Float64Array, n: number): { p50: number; p99: number } {
+  const sorted = samples.slice(0, n).sort();
+  const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))] ?? 0;
+  return { p50: +at(0.5).toFixed(2), p99: +at(0.99).toFixed(2) };
+}
+
+/** Subscribes `count` clients, each on its own connection; resolves when all streams are open. */
+async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Promise<void> {
+  const batch = 100; // Registering thousands at once would only queue in the server.
+  for (let start = 0; start < count; start += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - start) }, async (_, i) => {
+        const client = channel();
+        const me = await register(client, `${mode}-${start + i}`);
+        const call = client.Subscribe(auth(me.clientId, me.key));
+        call.on("data", (d: Delivery) => {
+          onDelivery(d);
+          if (ack) call.write({ ack: { group: d.group, seq: d.throughSeq } });
+        });
+        call.on("error", () => {});
+        await new Promise((resolve) => {
+          call.once("metadata", resolve);
+          call.write({ open: { seen: [] } });
+        });
+      }),
+    );
+  }
+}
+
+async function consumers(): Promise<void> {
+  // With a target, report {"done"} the moment that many messages have arrived (catch-up).
+  const target = rest[0] ? Number(rest[0]) : Infinity;
+  const started = now();
+  let received = 0;
+  // Latency of up to 1M messages, sampled evenly enough for percentiles.
+  const samples = new Float64Array(1_000_000);
+  let sampled = 0;
+  let measuring = false;
+  await subscribeAll((d) => {
+    received += d.messages.length;
+    if (received >= target && target !== Infinity) {
+      report({ done: now(), started, received });
+      Deno.exit(0);
+    }
+    if (!measuring) return;
+    const t = now();
+    for (const m of d.messages) {
+      if (sampled < samples.length) samples[sampled++] = t - parseFloat(m.text);
+    }
+  }, true);
+  report({ ready: count });
+  // "measure" on stdin starts latency sampling (after warm-up); SIGTERM ends the run.
+  (async () => {
+    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+      if (chunk.includes("measure")) measuring = true;
+    }
+  })();
+  const timer = setInterval(() => report({ received, at: now() }), 100);
+  Deno.addSignalListener("SIGTERM", () => {
+    clearInterval(timer);
+    report({ received, at: now(), latency: percentiles(samples, sampled), samples: sampled });
+    Deno.exit(0);
+  });
+}
+
+async function publishers(): Promise<void> {
+  const [rateText, secondsText] = rest;
+  const rate = Number(rateText);
+  const seconds = Number(secondsText);
+  const senders = await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const client = channel();
+    return { client, me: await register(client, `publisher-${i}`) };
+  }));
+  report({ ready: count });
+  const acks = new Float64Array(2_000_000);
+  let sent = 0;
+  const start = now();
+  const end = start + seconds * 1000;
+  // Paced: each sender owns every count-th slot of a global schedule at `rate`.
+  await Promise.all(senders.map(async ({ client, me }, i) => {
+    for (let k = 0; now() < end; k++) {
+      if (rate > 0) {
+        const due = start + ((k * count + i) * 1000) / rate;
+        const wait = due - now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (now() >= end) break;
+      }
+      const t = now();
+      const text = t.toFixed(3).padEnd(TEXT_BYTES, " ");
+      await send(client, me, text);
+      if (sent < acks.length) acks[sent] = now() - t;
+      sent++;
+    }
+  }));
+  const elapsed = (now() - start) / 1000;
+  report({ sent, per_s: Math.round(sent / elapsed), ack: percentiles(acks, sent) });
+  for (const { client } of senders) client.close();
+  Deno.exit(0);
+}
+
+async function idle(): Promise<void> {
+  await subscribeAll(() => {}, true);
+  report({ ready: count });
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+}
+
+switch (mode) {
+  case "consumers":
+    await consumers();
+    break;
+  case "publishers":
+    await publishers();
+    break;
+  case "idle":
+    await idle();
+    break;
+  default:
+    console.error(`load: unknown mode ${mode}; use consumers, publishers or idle`);
+    Deno.exit(2);
+}

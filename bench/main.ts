@@ -1,0 +1,275 @@
+/**
+ * The benchmark: `deno task bench [--quick]`. Starts the real server (its own
+ * process, durable storage) and, in the same run, the bare grpc-js broadcast
+ * server as the baseline, drives them with load-generator processes
+ * (bench/load.ts) on 127.0.0.1, prints a table, and ends with one JSON line.
+ *
+ * Workloads (see BENCHMARKS.md for what each measures and why):
+ *   fanout    one group, 50 consumers in one process, 16 publishers; deliveries/s
+ *             at saturation, then end-to-end latency at half that rate
+ *   baseline  the same load against the bare broadcast server
+ *   scale     deliveries/s for groups of 10, 100 and 1,000 members
+ *   catch-up  one client comes online to 100,000 unread messages
+ *   idle      as many idle connected clients as allowed, up to 10,000; server RSS
+ *   durability  send-acknowledged p50/p99 at 1,000 sends/s, synchronous FULL and OFF
+ *
+ * @module
+ */
+import { ChatProcess, serverRssMb, startServer } from "../tests/harness.ts";
+
+const quick = Deno.args.includes("--quick");
+/** `--only=fanout,catchup` runs just those workloads (for working on one of them). */
+const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const wanted = (name: string) => !only || only.includes(name);
+const SECONDS = quick ? 3 : 8;
+const CATCHUP_MESSAGES = quick ? 30_000 : 100_000;
+const IDLE_CLIENTS = quick ? 1_000 : 10_000;
+const SCALE_SIZES = quick ? [10, 100, 1_000] : [10, 100, 1_000];
+const CONSUMERS_PER_PROCESS = 250;
+const PUBLISHERS = 16;
+
+const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
+const processes: ChatProcess[] = [];
+const results: Record<string, number> = {};
+const table: [string, string, string][] = [];
+const row = (workload: string, measure: string, value: string) => {
+  table.push([workload, measure, value]);
+  console.error(`  ${workload.padEnd(12)} ${measure.padEnd(44)} ${value}`);
+};
+
+function load(args: string[]): ChatProcess {
+  const proc = new ChatProcess(`load-${args[0]}`, Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-read",
+    "--allow-env",
+    "bench/load.ts",
+    ...args,
+  ]);
+  processes.push(proc);
+  return proc;
+}
+
+/** The last JSON report of a load process that has `key`. */
+function last(proc: ChatProcess, key: string): Record<string, unknown> {
+  for (let i = proc.stdout.length - 1; i >= 0; i--) {
+    if (proc.stdout[i].includes(`"${key}"`)) return JSON.parse(proc.stdout[i]);
+  }
+  throw new Error(`${proc.label} reported no ${key}\n${proc.transcript()}`);
+}
+
+async function realServer(extra: string[] = []): Promise<{ proc: ChatProcess; port: number }> {
+  const db = await Deno.makeTempFile({ dir, suffix: ".db" });
+  await Deno.remove(db);
+  const server = await startServer({ db, extra: ["-quiet", ...extra] });
+  processes.push(server.proc);
+  return server;
+}
+
+async function bareServer(): Promise<{ proc: ChatProcess; port: number }> {
+  const proc = new ChatProcess("bare", Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-read",
+    "--allow-env",
+    "bench/bare_broadcast_server.ts",
+  ]);
+  processes.push(proc);
+  const line = await proc.waitForLine(/listening on/);
+  return { proc, port: Number(line.match(/:(\d+),/)![1]) };
+}
+
+/** Starts `members` consumers in processes of CONSUMERS_PER_PROCESS; resolves when all are subscribed. */
+async function consumers(port: number, members: number): Promise<ChatProcess[]> {
+  const procs: ChatProcess[] = [];
+  for (let left = members; left > 0; left -= CONSUMERS_PER_PROCESS) {
+    procs.push(load(["consumers", String(port), String(Math.min(left, CONSUMERS_PER_PROCESS))]));
+  }
+  await Promise.all(procs.map((p) => p.waitForLine(/"ready"/, { timeoutMs: 120_000 })));
+  return procs;
+}
+
+const received = (procs: ChatProcess[]) =>
+  procs.reduce((sum, p) => sum + (last(p, "received").received as number), 0);
+
+/** Deliveries per second over the middle of a saturating run of PUBLISHERS publishers. */
+async function saturate(port: number, procs: ChatProcess[], seconds = SECONDS): Promise<number> {
+  const publishers = load(["publishers", String(port), String(PUBLISHERS), "0", String(seconds)]);
+  await publishers.waitForLine(/"ready"/, { timeoutMs: 60_000 });
+  await sleep(Math.min(1_000, seconds * 250)); // warm-up
+  const [r1, t1] = [received(procs), performance.now()];
+  await sleep(seconds * 500);
+  const [r2, t2] = [received(procs), performance.now()];
+  await publishers.waitForLine(/"sent"/, { timeoutMs: 60_000 });
+  return Math.round((r2 - r1) / ((t2 - t1) / 1000));
+}
+
+/** Publishes at `rate` messages/s for `seconds`; returns the publishers' report. */
+async function publish(port: number, rate: number, seconds: number, publishers = PUBLISHERS) {
+  const proc = load([
+    "publishers",
+    String(port),
+    String(publishers),
+    String(rate),
+    String(seconds),
+  ]);
+  await proc.waitForLine(/"sent"/, { timeoutMs: 120_000 + seconds * 1000 });
+  return last(proc, "sent") as { sent: number; per_s: number; ack: { p50: number; p99: number } };
+}
+
+async function stop(...procs: ChatProcess[]): Promise<void> {
+  await Promise.all(procs.map((p) => p.stop()));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+async function fanout(): Promise<void> {
+  const server = await realServer();
+  const group = await consumers(server.port, 50);
+  const deliveries = await saturate(server.port, group);
+  results.fanout_deliveries_per_s = deliveries;
+  row("fanout", "deliveries/s, 50 members, 16 publishers", fmt(deliveries));
+  // Half load: half the saturating message rate, latency from send to receipt.
+  const rate = Math.max(1, Math.round(deliveries / 50 / 2));
+  for (const p of group) await p.type("measure");
+  await publish(server.port, rate, SECONDS);
+  for (const p of group) p.kill("SIGTERM");
+  await Promise.all(group.map((p) => p.status));
+  const latency = last(group[0], "latency").latency as { p50: number; p99: number };
+  results.fanout_p50_ms_at_half_load = latency.p50;
+  results.fanout_p99_ms_at_half_load = latency.p99;
+  row(
+    "fanout",
+    `end-to-end latency at ${fmt(rate)} msgs/s (p50 / p99)`,
+    `${latency.p50} / ${latency.p99} ms`,
+  );
+  const stats = await serverRssMb(server.proc);
+  row("fanout", "server RSS after", `${stats.toFixed(0)} MB`);
+  await stop(server.proc);
+}
+
+async function baseline(): Promise<void> {
+  const server = await bareServer();
+  const group = await consumers(server.port, 50);
+  const deliveries = await saturate(server.port, group);
+  results.baseline_deliveries_per_s = deliveries;
+  row("baseline", "bare grpc-js broadcast, same load", fmt(deliveries));
+  await stop(...group, server.proc);
+}
+
+async function scale(): Promise<void> {
+  for (const size of SCALE_SIZES) {
+    const server = await realServer();
+    const group = await consumers(server.port, size);
+    const deliveries = await saturate(server.port, group);
+    results[`scale_${size}_deliveries_per_s`] = deliveries;
+    row("scale", `deliveries/s, group of ${fmt(size)}`, fmt(deliveries));
+    await stop(...group, server.proc);
+  }
+}
+
+async function catchup(): Promise<void> {
+  const server = await realServer();
+  // Fill the group with CATCHUP_MESSAGES unread messages.
+  const filler = load(["publishers", String(server.port), String(PUBLISHERS), "0", "600"]);
+  await filler.waitForLine(/"ready"/, { timeoutMs: 60_000 });
+  while (true) {
+    await sleep(200);
+    const probe = await serverStats(server.proc);
+    if (probe.sends >= CATCHUP_MESSAGES) break;
+  }
+  filler.kill("SIGKILL");
+  await filler.status;
+  const total = (await serverStats(server.proc)).sends;
+  const reader = load(["consumers", String(server.port), "1", String(total)]);
+  const done = JSON.parse(await reader.waitForLine(/"done"/, { timeoutMs: 120_000 }));
+  const rate = Math.round(total / ((done.done - done.started) / 1000));
+  results.catchup_msgs_per_s = rate;
+  row("catch-up", `msgs/s, one client, ${fmt(total)} unread`, fmt(rate));
+  await stop(reader, server.proc);
+}
+
+async function serverStats(proc: ChatProcess): Promise<{ rss: number; sends: number }> {
+  const from = proc.stdout.length;
+  proc.kill("SIGUSR1");
+  const line = await proc.waitForLine(/ stats: /, { from });
+  return {
+    rss: Number(line.match(/rss ([\d.]+) MB/)![1]),
+    sends: Number(line.match(/(\d+) sends in/)![1]),
+  };
+}
+
+async function idle(): Promise<void> {
+  const server = await realServer();
+  const before = await serverRssMb(server.proc);
+  const procs: ChatProcess[] = [];
+  let connected = 0;
+  for (let left = IDLE_CLIENTS; left > 0; left -= 1_000) {
+    const proc = load(["idle", String(server.port), String(Math.min(1_000, left))]);
+    procs.push(proc);
+    try {
+      const line = await proc.waitForLine(/"ready"/, { timeoutMs: 180_000 });
+      connected += JSON.parse(line).ready;
+    } catch (error) {
+      console.error(`idle: stopped at ${connected} clients: ${error}`);
+      break;
+    }
+  }
+  const after = await serverRssMb(server.proc);
+  results.idle_clients = connected;
+  results.rss_mb_per_1k_idle_clients = +(after / (connected / 1000)).toFixed(1);
+  row(
+    "idle",
+    `server RSS with ${fmt(connected)} idle clients`,
+    `${after.toFixed(0)} MB (${before.toFixed(0)} MB empty)`,
+  );
+  row("idle", "server RSS per 1,000 idle clients", `${results.rss_mb_per_1k_idle_clients} MB`);
+  await stop(...procs, server.proc);
+}
+
+async function durability(): Promise<void> {
+  for (const mode of ["full", "off"] as const) {
+    const server = await realServer(mode === "off" ? ["-synchronous", "off"] : []);
+    const report = await publish(server.port, 1_000, SECONDS);
+    if (mode === "full") results.send_ack_p99_ms = report.ack.p99;
+    results[`send_ack_p50_ms_sync_${mode}`] = report.ack.p50;
+    results[`send_ack_p99_ms_sync_${mode}`] = report.ack.p99;
+    row(
+      "durability",
+      `send ack at ${fmt(report.per_s)}/s, synchronous=${mode.toUpperCase()} (p50 / p99)`,
+      `${report.ack.p50} / ${report.ack.p99} ms`,
+    );
+    await stop(server.proc);
+  }
+}
+
+const started = performance.now();
+console.error(
+  `grpc-chat benchmark${
+    quick ? " (quick)" : ""
+  }: Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
+);
+try {
+  if (wanted("fanout")) await fanout();
+  if (wanted("baseline")) await baseline();
+  if (wanted("fanout") && wanted("baseline")) {
+    results.fanout_ratio_vs_baseline = +(results.fanout_deliveries_per_s /
+      results.baseline_deliveries_per_s).toFixed(2);
+    row("fanout", "ratio to the baseline", `${results.fanout_ratio_vs_baseline} x`);
+  }
+  if (wanted("catchup")) await catchup();
+  if (wanted("durability")) await durability();
+  if (wanted("scale")) await scale();
+  if (wanted("idle")) await idle();
+} finally {
+  await Promise.all(processes.map((p) => p.stop()));
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+console.log("| workload | measure | value |\n| --- | --- | --- |");
+for (const [w, m, v] of table) console.log(`| ${w} | ${m} | ${v} |`);
+console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
+console.log(JSON.stringify(results));
