@@ -4,7 +4,7 @@
  * speak the same chat.proto). Reports JSON lines on stdout; bench/main.ts
  * drives it.
  *
- *   consumers PORT COUNT [TARGET]    subscribe COUNT clients, ack every frame,
+ *   consumers PORT COUNT [TARGET|noack]  subscribe COUNT clients, ack as clients do,
  *                                    report {"received", "at"} every 100 ms and
  *                                    latency percentiles on SIGTERM; with TARGET,
  *                                    report {"done"} once that many have arrived
@@ -18,6 +18,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { AckBatcher } from "../src/ack_batcher.ts";
 import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
 import { type ChatClient, chatProto, type Delivery } from "../src/proto.ts";
 import { auth, register, send } from "../tests/grpc.ts";
@@ -53,9 +54,11 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
         const client = channel();
         const me = await register(client, `${mode}-${start + i}`);
         const call = client.Subscribe(auth(me.clientId, me.key));
+        // Acks as the real client sends them (src/ack_batcher.ts).
+        const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
         call.on("data", (d: Delivery) => {
           onDelivery(d);
-          if (ack) call.write({ ack: { group: d.group, seq: d.throughSeq } });
+          if (ack) acks.received(d.group, d.throughSeq);
         });
         call.on("error", () => {});
         await new Promise((resolve) => {
@@ -69,7 +72,9 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
 
 async function consumers(): Promise<void> {
   // With a target, report {"done"} the moment that many messages have arrived (catch-up).
-  const target = rest[0] ? Number(rest[0]) : Infinity;
+  const target = rest[0] && rest[0] !== "noack" ? Number(rest[0]) : Infinity;
+  // "noack": the baseline's consumers, which a bare broadcast server does not ask to ack.
+  const ack = !rest.includes("noack");
   const started = now();
   let received = 0;
   // Latency of up to 1M messages, sampled evenly enough for percentiles.
@@ -87,7 +92,7 @@ async function consumers(): Promise<void> {
     for (const m of d.messages) {
       if (sampled < samples.length) samples[sampled++] = t - parseFloat(m.text);
     }
-  }, true);
+  }, ack);
   report({ ready: count });
   // "measure" on stdin starts latency sampling (after warm-up); SIGTERM ends the run.
   (async () => {

@@ -80,10 +80,11 @@ async function bareServer(): Promise<{ proc: ChatProcess; port: number }> {
 }
 
 /** Starts `members` consumers in processes of CONSUMERS_PER_PROCESS; resolves when all are subscribed. */
-async function consumers(port: number, members: number): Promise<ChatProcess[]> {
+async function consumers(port: number, members: number, ack = true): Promise<ChatProcess[]> {
   const procs: ChatProcess[] = [];
   for (let left = members; left > 0; left -= CONSUMERS_PER_PROCESS) {
-    procs.push(load(["consumers", String(port), String(Math.min(left, CONSUMERS_PER_PROCESS))]));
+    const count = String(Math.min(left, CONSUMERS_PER_PROCESS));
+    procs.push(load(["consumers", String(port), count, ...(ack ? [] : ["noack"])]));
   }
   await Promise.all(procs.map((p) => p.waitForLine(/"ready"/, { timeoutMs: 120_000 })));
   return procs;
@@ -154,7 +155,7 @@ async function fanout(): Promise<void> {
 
 async function baseline(): Promise<void> {
   const server = await bareServer();
-  const group = await consumers(server.port, 50);
+  const group = await consumers(server.port, 50, false);
   const deliveries = await saturate(server.port, group);
   results.baseline_deliveries_per_s = deliveries;
   row("baseline", "bare grpc-js broadcast, same load", fmt(deliveries));

@@ -12,6 +12,7 @@ import { hostPort } from "./format.ts";
 import { DEFAULT_GROUP, MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES } from "./limits.ts";
 import { ChatService, GroupPolicy } from "./service.ts";
 import { Store, type StoreOptions } from "./store.ts";
+import { WorkerWriter } from "./store_writer.ts";
 import { chatServiceDefinition } from "./wire.ts";
 
 /** How to start a server. */
@@ -65,9 +66,16 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
 export async function startChatServer(options: ChatServerOptions): Promise<RunningChatServer> {
   const log = options.log ?? (() => {});
   const store = new Store(options.dbPath, { synchronous: options.synchronous });
+  let writer: WorkerWriter;
+  try {
+    writer = await WorkerWriter.start(options.dbPath, { synchronous: options.synchronous });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const feeds = new Map([[DEFAULT_GROUP, new GroupFeed(DEFAULT_GROUP, store)]]);
   const policies = new Map([[DEFAULT_GROUP, new GroupPolicy(DEFAULT_GROUP, options.members)]]);
-  const committer = new GroupCommitter(store, (appended) => {
+  const committer = new GroupCommitter(store, writer, (appended) => {
     let start = 0;
     // A batch is in sequence order per group; publish each group's run at once.
     for (let i = 1; i <= appended.length; i++) {
@@ -77,7 +85,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       }
     }
   });
-  const service = new ChatService({ store, committer, feeds, policies, log });
+  const service = new ChatService({ store, writer, committer, feeds, policies, log });
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
   server.addService(chatServiceDefinition(), service.handlers);
   const address = hostPort(options.host, options.port);
@@ -91,6 +99,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       )
     );
   } catch (error) {
+    await writer.close();
     store.close();
     const message = error instanceof Error ? error.message : String(error);
     const inUse = /EADDRINUSE|address already in use/i.test(message);
@@ -103,27 +112,28 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
 
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = 5_000) =>
-    stopping ??= new Promise<void>((resolve) => {
+    stopping ??= (async () => {
       const timer = setTimeout(() => server.forceShutdown(), graceMs);
       // tryShutdown refuses new calls at once; calls in progress finish, among
-      // them sends waiting for the commit that close() below makes.
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        committer.close();
-        store.close();
-        resolve();
-      });
+      // them sends waiting for the commits that close() below makes.
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       service.endStreams(grpc.status.UNAVAILABLE, "the server is shutting down; reconnect later");
-      committer.close();
-    });
+      await committer.close();
+      await drained;
+      clearTimeout(timer);
+      await writer.close();
+      store.close();
+    })();
   const stats = () => {
     const { rss, heapUsed } = Deno.memoryUsage();
     const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
     const { commits, messages } = committer.stats;
+    const send = service.sendLatency();
     return `stats: rss ${mb(rss)} MB, heap ${
       mb(heapUsed)
     } MB, ${service.openStreams} open streams, ` +
-      `${messages} sends in ${commits} commits`;
+      `${messages} sends in ${commits} commits, send answered in ${send.p50.toFixed(2)} ms ` +
+      `(p50) / ${send.p99.toFixed(2)} ms (p99) of the last 4,096`;
   };
   return { port, store, committer, service, shutdown, stats };
 }

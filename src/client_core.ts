@@ -13,6 +13,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AckBatcher } from "./ack_batcher.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import { displayName } from "./format.ts";
 import type { IdentityFile, IdentityState } from "./identity.ts";
@@ -144,6 +145,7 @@ export class ChatSession {
   #wakeOutbox: (() => void) | undefined;
   #closing = new AbortController();
   #stream: SubscribeStream | undefined;
+  #acks: AckBatcher | undefined;
   #online = false;
   #offlineSaid = false;
   #loops: Promise<void>[] = [];
@@ -215,7 +217,8 @@ export class ChatSession {
     for (const item of this.#outbox.splice(0)) {
       item.reject(new Error("the client closed before the server acknowledged this message"));
     }
-    // Half-close so the server sees a clean goodbye (and has every ack); cancel if it does not answer.
+    // Every ack out, then half-close so the server sees a clean goodbye; cancel if it does not answer.
+    this.#acks?.flush();
     this.#stream?.end();
     const timer = setTimeout(() => this.#stream?.cancel(), 1_000);
     await Promise.allSettled([...this.#loops, this.#registering]);
@@ -391,9 +394,12 @@ export class ChatSession {
         onOpen();
         this.#cameOnline();
       });
-      call.on("data", (delivery: Delivery) => this.#take(call, state, delivery));
+      const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
+      this.#acks = acks;
+      call.on("data", (delivery: Delivery) => this.#take(acks, state, delivery));
       call.on("error", () => {}); // The status event below carries the outcome.
       call.on("status", (status) => {
+        acks.cancel();
         if (this.#stream === call) this.#stream = undefined;
         resolve(status);
       });
@@ -403,7 +409,7 @@ export class ChatSession {
     });
   }
 
-  #take(call: SubscribeStream, state: IdentityState, delivery: Delivery): void {
+  #take(acks: AckBatcher, state: IdentityState, delivery: Delivery): void {
     if (state !== this.#state) return; // A stream of a replaced identity, being cancelled.
     const group = delivery.group;
     let seen = state.seen[group] ?? 0;
@@ -424,7 +430,7 @@ export class ChatSession {
         `cannot save the state file (${error}); a restart may print some messages again`,
       );
     }
-    call.write({ ack: { group, seq: delivery.throughSeq } });
+    acks.received(group, delivery.throughSeq);
   }
 
   /** Sends the outbox head to tail, one at a time, so the server stores them in typing order. */

@@ -1,7 +1,8 @@
 /**
- * Group commit: every send that arrives while the event loop is busy shares
- * the next transaction, so one fsync serves them all. Acknowledged cursors
- * ride along with that commit, or are written on their own after
+ * Group commit: one commit is in flight at a time, and every send that
+ * arrives while it is takes part in the next one, so one fsync serves them
+ * all and the batch is sized by what is waiting. Acknowledged cursors ride
+ * along with that commit, or are written on their own after
  * {@link CURSOR_FLUSH_MS} when no message comes.
  *
  * @module
@@ -9,6 +10,7 @@
 import { setImmediate } from "node:timers";
 import { CURSOR_FLUSH_MS } from "./limits.ts";
 import type { Appended, CursorUpdate, NewMessage, Store } from "./store.ts";
+import type { StoreWriter } from "./store_writer.ts";
 
 interface Pending {
   message: NewMessage;
@@ -32,28 +34,36 @@ export interface CommitStats {
   largestBatch: number;
 }
 
-/** Batches writes to a {@link Store}; see the module doc. */
+/** Batches writes through a {@link StoreWriter}; see the module doc. */
 export class GroupCommitter {
   readonly stats: CommitStats = { commits: 0, messages: 0, largestBatch: 0 };
-  #store: Store;
+  #reader: Store;
+  #writer: StoreWriter;
   #onCommitted: (appended: Appended[]) => void;
   #onError: (error: unknown) => void;
   #pending: Pending[] = [];
   #cursors = new Map<string, CursorUpdate>();
+  /** Cursors in the commit in flight: not yet in the store, no longer in #cursors. */
+  #committing = new Map<string, CursorUpdate>();
+  #inFlight: Promise<void> | undefined;
   #flushScheduled = false;
   #cursorTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   /**
+   * @param reader a connection to read committed cursors from.
+   * @param writer where commits happen.
    * @param onCommitted called after each commit with the messages it stored
    *   (retries left out), before their senders are answered.
    */
   constructor(
-    store: Store,
+    reader: Store,
+    writer: StoreWriter,
     onCommitted: (appended: Appended[]) => void,
     onError: (error: unknown) => void = (error) => console.error("fan-out failed:", error),
   ) {
-    this.#store = store;
+    this.#reader = reader;
+    this.#writer = writer;
     this.#onCommitted = onCommitted;
     this.#onError = onError;
   }
@@ -65,11 +75,7 @@ export class GroupCommitter {
     }
     return new Promise((resolve, reject) => {
       this.#pending.push({ message, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        // After the I/O callbacks of this turn: every send already read joins the batch.
-        setImmediate(() => this.flush());
-      }
+      this.#schedule();
     });
   }
 
@@ -80,35 +86,69 @@ export class GroupCommitter {
     const known = this.#cursors.get(key);
     if (known && known.seq >= update.seq) return;
     this.#cursors.set(key, update);
-    this.#cursorTimer ??= setTimeout(() => this.flush(), CURSOR_FLUSH_MS);
+    this.#cursorTimer ??= setTimeout(() => {
+      this.#cursorTimer = undefined;
+      this.#flush();
+    }, CURSOR_FLUSH_MS);
   }
 
   /** The highest acknowledged sequence, counting one not yet written. */
   cursorOf(clientId: string, group: string): number {
-    const waiting = this.#cursors.get(cursorKey(clientId, group))?.seq ?? 0;
-    return Math.max(waiting, this.#store.cursor(clientId, group));
+    const key = cursorKey(clientId, group);
+    const waiting = Math.max(
+      this.#cursors.get(key)?.seq ?? 0,
+      this.#committing.get(key)?.seq ?? 0,
+    );
+    return Math.max(waiting, this.#reader.cursor(clientId, group));
   }
 
-  /** Commits whatever is waiting, now. */
-  flush(): void {
-    this.#flushScheduled = false;
-    if (this.#cursorTimer !== undefined) {
-      clearTimeout(this.#cursorTimer);
-      this.#cursorTimer = undefined;
+  /** Writes everything still waiting, waits for it, and refuses further appends. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#cursorTimer);
+    this.#cursorTimer = undefined;
+    while (this.#inFlight || this.#pending.length > 0 || this.#cursors.size > 0) {
+      this.#flush();
+      await this.#inFlight;
     }
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled || this.#inFlight) return;
+    this.#flushScheduled = true;
+    // After the I/O callbacks of this turn: every send already read joins the batch.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** Starts a commit of whatever is waiting, unless one is in flight (its end starts the next). */
+  #flush(): void {
+    if (this.#inFlight) return;
     const batch = this.#pending;
-    const cursors = [...this.#cursors.values()];
-    if (batch.length === 0 && cursors.length === 0) return;
+    if (batch.length === 0 && this.#cursors.size === 0) return;
+    clearTimeout(this.#cursorTimer);
+    this.#cursorTimer = undefined;
     this.#pending = [];
-    this.#cursors.clear();
-    let results: Appended[];
-    try {
-      results = this.#store.commit(batch.map((p) => p.message), cursors);
-    } catch (error) {
-      for (const c of cursors) this.saveCursor(c);
-      for (const p of batch) p.reject(error);
-      return;
-    }
+    this.#committing = this.#cursors;
+    this.#cursors = new Map();
+    const cursors = [...this.#committing.values()];
+    this.#inFlight = this.#writer.commit(batch.map((p) => p.message), cursors).then(
+      (results) => this.#committed(batch, results),
+      (error) => {
+        for (const c of cursors) this.saveCursor(c);
+        for (const p of batch) p.reject(error);
+      },
+    ).finally(() => {
+      this.#inFlight = undefined;
+      this.#committing = new Map();
+      // What arrived during this commit goes in the next one, at once.
+      if (this.#pending.length > 0) this.#flush();
+    });
+  }
+
+  #committed(batch: Pending[], results: Appended[]): void {
     this.stats.commits++;
     this.stats.messages += batch.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
@@ -120,11 +160,5 @@ export class GroupCommitter {
       this.#onError(error);
     }
     for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
-  }
-
-  /** Writes everything still waiting and refuses further appends. */
-  close(): void {
-    this.#closed = true;
-    this.flush();
   }
 }

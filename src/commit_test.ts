@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { CommitterClosedError, GroupCommitter } from "./commit.ts";
 import { type Appended, type NewMessage, Store } from "./store.ts";
+import { InlineWriter } from "./store_writer.ts";
 
 function setup() {
   const store = new Store(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
   const published: Appended[][] = [];
-  const committer = new GroupCommitter(store, (batch) => published.push(batch));
+  const committer = new GroupCommitter(
+    store,
+    new InlineWriter(store),
+    (batch) => published.push(batch),
+  );
   return { store, committer, published };
 }
 

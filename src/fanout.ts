@@ -19,6 +19,12 @@ export interface DeliveryFrame {
   messages: StoredMessage[];
 }
 
+interface SharedFrame {
+  frame: DeliveryFrame;
+  /** Who sent the messages in it: those subscribers get a copy without their own. */
+  senders: Set<string>;
+}
+
 /** Raised for an ack of something the subscriber was not sent. */
 export class AckError extends Error {
   override name = "AckError";
@@ -32,6 +38,11 @@ export class GroupFeed {
   #lastSeq: number;
   #recent: StoredMessage[] = [];
   #recentKept: number;
+  /**
+   * Frames already built, by range: subscribers at the same place get the very
+   * same frame object, so the service encodes it once for all of them.
+   */
+  #frames = new Map<string, SharedFrame>();
 
   /** @param recentKept how many of the newest messages to serve from memory. */
   constructor(name: string, store: Store, recentKept = RECENT_MESSAGES_KEPT) {
@@ -54,7 +65,31 @@ export class GroupFeed {
     if (this.#recent.length > 2 * this.#recentKept) {
       this.#recent = this.#recent.slice(-this.#recentKept);
     }
+    this.#frames.clear();
     for (const subscriber of this.subscribers) subscriber.pump();
+  }
+
+  /**
+   * The frame of messages `after < seq <= through` for `clientId`: shared by
+   * every subscriber it is the same for, or a copy without the client's own
+   * messages if it sent any of them.
+   */
+  frame(after: number, through: number, clientId: string): DeliveryFrame {
+    const key = `${after}:${through}`;
+    let shared = this.#frames.get(key);
+    if (!shared) {
+      const messages = this.read(after, through);
+      shared = {
+        frame: { group: this.name, throughSeq: through, messages },
+        senders: new Set(messages.map((m) => m.senderId)),
+      };
+      // Ranges never change, but acks spread subscribers out: keep the cache small.
+      if (this.#frames.size >= 64) this.#frames.clear();
+      this.#frames.set(key, shared);
+    }
+    if (!shared.senders.has(clientId)) return shared.frame;
+    const messages = shared.frame.messages.filter((m) => m.senderId !== clientId);
+    return { group: this.name, throughSeq: through, messages };
   }
 
   /** Messages with `after < seq <= through`, from memory when it has them. */
@@ -73,8 +108,11 @@ export interface SubscriptionOptions {
   clientId: string;
   /** The highest sequence the client has acknowledged; delivery starts after it. */
   cursor: number;
-  /** Writes one frame to the client's stream. */
-  write: (frame: DeliveryFrame) => void;
+  /**
+   * Writes one frame to the client's stream and calls `done` once the
+   * transport has taken it; no other frame is written to this subscriber until then.
+   */
+  write: (frame: DeliveryFrame, done: () => void) => void;
   /** Called when the acknowledged sequence moves forward, to persist it. */
   onAcked: (seq: number) => void;
   window?: number;
@@ -84,7 +122,9 @@ export interface SubscriptionOptions {
 export class Subscription {
   readonly clientId: string;
   #feed: GroupFeed;
-  #write: (frame: DeliveryFrame) => void;
+  #write: (frame: DeliveryFrame, done: () => void) => void;
+  /** A frame is with the transport: what arrives meanwhile goes out in the next, together. */
+  #writing = false;
   #onAcked: (seq: number) => void;
   #window: number;
   #sent: number;
@@ -124,6 +164,11 @@ export class Subscription {
     this.#feed.subscribers.delete(this);
   }
 
+  #written = (): void => {
+    this.#writing = false;
+    this.pump();
+  };
+
   /** Takes a cumulative ack; throws {@link AckError} for a sequence that was never sent. */
   ack(seq: number): void {
     if (!Number.isSafeInteger(seq) || seq < 0 || seq > this.#sent) {
@@ -137,26 +182,31 @@ export class Subscription {
     this.pump();
   }
 
-  /** Sends frames until the subscriber is caught up or its window is full. */
+  /**
+   * Sends frames until the subscriber is caught up or its window is full. One
+   * frame at a time is with the transport: when idle it takes a frame at once,
+   * so nothing waits; under load, messages that arrive meanwhile share a frame.
+   */
   pump(): void {
     const last = this.#feed.lastSeq;
-    while (this.#active && this.#sent < last && this.#sent - this.#acked < this.#window) {
+    while (
+      this.#active && !this.#writing && this.#sent < last && this.#sent - this.#acked < this.#window
+    ) {
       const through = Math.min(
         last,
         this.#acked + this.#window,
         this.#sent + MAX_MESSAGES_PER_FRAME,
       );
-      const messages = this.#feed.read(this.#sent, through).filter((m) =>
-        m.senderId !== this.clientId
-      );
-      if (messages.length === 0 && this.#sent === this.#acked) {
+      const frame = this.#feed.frame(this.#sent, through, this.clientId);
+      if (frame.messages.length === 0 && this.#sent === this.#acked) {
         // Only the client's own messages, nothing outstanding: no frame to wait for.
         this.#sent = this.#acked = through;
         this.#onAcked(through);
         continue;
       }
       this.#sent = through;
-      this.#write({ group: this.#feed.name, throughSeq: through, messages });
+      this.#writing = true;
+      this.#write(frame, this.#written);
     }
   }
 }

@@ -29,7 +29,11 @@ function subscriber(feed: GroupFeed, clientId: string, cursor = 0, window = 1024
     clientId,
     cursor,
     window,
-    write: (f) => frames.push(f),
+    // A transport that takes each frame at once.
+    write: (f, done) => {
+      frames.push(f);
+      done();
+    },
     onAcked: (s) => acks.push(s),
   });
   const seqs = () => frames.flatMap((f) => f.messages.map((m) => m.seq));
@@ -115,5 +119,49 @@ Deno.test("fanout: a stopped subscription is written nothing more", () => {
   send("a");
   assert.deepEqual(b.seqs(), [1]);
   assert.equal(feed.subscribers.size, 0);
+  store.close();
+});
+
+Deno.test("fanout: subscribers at the same place share one frame; a sender gets a copy without its own", () => {
+  const { store, feed, send } = setup();
+  const [b, c, a] = [subscriber(feed, "b"), subscriber(feed, "c"), subscriber(feed, "a")];
+  for (const s of [b, c, a]) s.sub.start();
+  send("a");
+  send("b", 0);
+  const batch = store.commit([
+    { group: "general", senderId: "a", senderName: "a", clientMsgId: "x1", text: "1", sentAtMs: 0 },
+    { group: "general", senderId: "z", senderName: "z", clientMsgId: "x2", text: "2", sentAtMs: 0 },
+  ]).map((r) => r.message);
+  feed.publish(batch);
+  assert.equal(b.frames[1], c.frames[1], "the same object, so it is encoded once");
+  assert.deepEqual(b.frames[1].messages.map((m) => m.senderId), ["a", "z"]);
+  assert.deepEqual(a.frames.at(-1)!.messages.map((m) => m.senderId), ["z"]);
+  store.close();
+});
+
+Deno.test("fanout: while a frame is with the transport, new messages wait and then share one frame", () => {
+  const { store, feed, send } = setup();
+  const frames: DeliveryFrame[] = [];
+  let take = () => {};
+  const sub = new Subscription({
+    feed,
+    clientId: "b",
+    cursor: 0,
+    write: (f, done) => {
+      frames.push(f);
+      take = done; // The transport is busy until take() is called.
+    },
+    onAcked: () => {},
+  });
+  sub.start();
+  send("a");
+  assert.equal(frames.length, 1, "idle: the first message goes out at once");
+  send("a");
+  send("a");
+  send("a");
+  assert.equal(frames.length, 1, "busy: the next three wait");
+  take();
+  assert.equal(frames.length, 2);
+  assert.deepEqual(frames[1].messages.map((m) => m.seq), [2, 3, 4], "and go out together");
   store.close();
 });

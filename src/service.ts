@@ -11,8 +11,9 @@ import { AckError, type GroupFeed, Subscription } from "./fanout.ts";
 import { displayName } from "./format.ts";
 import type { ChatHandlers, GroupInfo, SubscribeFrame } from "./proto.ts";
 import type { ClientRecord, Store } from "./store.ts";
+import type { StoreWriter } from "./store_writer.ts";
 import { checkClientMsgId, checkName, checkText } from "./validate.ts";
-import { MalformedRequest } from "./wire.ts";
+import { encodeDelivery, MalformedRequest } from "./wire.ts";
 
 /** Metadata keys of the caller's identity on every call after Register. */
 export const CLIENT_ID_HEADER = "x-client-id";
@@ -39,6 +40,7 @@ export class GroupPolicy {
 /** What the service needs from the rest of the server. */
 export interface ChatServiceOptions {
   store: Store;
+  writer: StoreWriter;
   committer: GroupCommitter;
   feeds: ReadonlyMap<string, GroupFeed>;
   policies: ReadonlyMap<string, GroupPolicy>;
@@ -63,9 +65,20 @@ export class ChatService {
   #options: ChatServiceOptions;
   #clients = new Map<string, ClientRecord>();
   #streams = new Map<Stream, () => void>();
+  /** The last 4,096 send latencies, a ring. */
+  #sendMs = new Float64Array(4096);
+  #sends = 0;
 
   constructor(options: ChatServiceOptions) {
     this.#options = options;
+  }
+
+  /** Server-side time of the last stored sends, from arrival to answer (ms), p50 and p99. */
+  sendLatency(): { p50: number; p99: number } {
+    const n = Math.min(this.#sends, this.#sendMs.length);
+    const sorted = this.#sendMs.slice(0, n).sort();
+    const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))] ?? 0;
+    return { p50: at(0.5), p99: at(0.99) };
   }
 
   /** Number of open Subscribe streams, for the stats line. */
@@ -85,16 +98,18 @@ export class ChatService {
   get handlers(): ChatHandlers {
     return {
       Register: (call, callback) => {
-        try {
-          refuseMalformed(call.request, "RegisterRequest");
-          callback(null, this.#register(call.request));
-        } catch (error) {
-          callback(this.#refused(`register ${quoted(call.request)}`, error));
-        }
+        this.#register(call.request).then(
+          (reply) => callback(null, reply),
+          (error) => callback(this.#refused(`register ${quoted(call.request)}`, error)),
+        );
       },
       Send: (call, callback) => {
+        const started = performance.now();
         this.#send(call).then(
-          (reply) => callback(null, reply),
+          (reply) => {
+            this.#sendMs[this.#sends++ % this.#sendMs.length] = performance.now() - started;
+            callback(null, reply);
+          },
           (error) => callback(this.#refused(`send from ${this.#who(call.metadata)}`, error)),
         );
       },
@@ -119,8 +134,9 @@ export class ChatService {
       : "unknown client";
   }
 
-  #register(request: { name: string; clientId: string; key: string }) {
-    const { store, log } = this.#options;
+  async #register(request: { name: string; clientId: string; key: string }) {
+    refuseMalformed(request, "RegisterRequest");
+    const { writer, log } = this.#options;
     const problem = checkName(request.name);
     if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `cannot register: ${problem}`);
     let client: ClientRecord;
@@ -143,7 +159,8 @@ export class ChatService {
     } else {
       const key = randomBytes(32).toString("base64url");
       client = { id: randomBytes(16).toString("hex"), name: request.name, keyHash: hashKey(key) };
-      store.addClient(client);
+      // Durable before the client hears its id: the server must never forget one it handed out.
+      await writer.addClient(client);
       this.#clients.set(client.id, client);
       request = { ...request, key };
     }
@@ -306,7 +323,7 @@ export class ChatService {
                 feed,
                 clientId: client.id,
                 cursor,
-                write: (delivery) => call.write(delivery),
+                write: (delivery, done) => call.write(encodeDelivery(delivery), done),
                 onAcked: (seq) =>
                   committer.saveCursor({ clientId: client.id, group: feed.name, seq }),
               }),

@@ -89,12 +89,23 @@ const MESSAGE_COLUMNS =
 export interface StoreOptions {
   /** `FULL` (default) makes each commit durable; `OFF` is for benchmarks only. */
   synchronous?: "FULL" | "OFF";
+  /**
+   * Hold `<path>.lock` (default true), so that no second server uses the file:
+   * two would hand out the same sequence numbers. The writer thread of the
+   * same server opens the file again without it.
+   */
+  lock?: boolean;
 }
 
-/** The SQLite store. Open it once per server process; the file is locked to it. */
+/**
+ * The SQLite store: one connection to the file. A server has two, the main
+ * thread's for reads and the writer thread's for commits (see store_writer.ts).
+ */
 export class Store {
   readonly path: string;
   #db: DatabaseSync;
+  #lock: Deno.FsFile | undefined;
+  /** Sequences as this connection has committed them: only the writer's is ever used. */
   #lastSeq = new Map<string, number>();
   #insertMessage: StatementSync;
   #messageByClientMsgId: StatementSync;
@@ -108,18 +119,18 @@ export class Store {
 
   constructor(path: string, options: StoreOptions = {}) {
     this.path = path;
+    if (options.lock ?? true) this.#lock = lockFile(path);
     try {
       this.#db = new DatabaseSync(path);
     } catch (error) {
+      this.#lock?.close();
       throw new StoreOpenError(`cannot open database ${path}: ${messageOf(error)}`);
     }
     try {
-      // Another server on the same file would hand out the same sequence
-      // numbers: take the file for this process alone.
-      this.#db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA busy_timeout = 0;");
+      // The reader and the writer connection may meet in a checkpoint: wait, don't fail.
+      this.#db.exec("PRAGMA busy_timeout = 5000;");
       this.#db.exec("PRAGMA journal_mode = WAL;");
       this.#db.exec(`PRAGMA synchronous = ${options.synchronous ?? "FULL"};`);
-      this.#db.exec("BEGIN EXCLUSIVE; COMMIT;");
       const version = (this.#db.prepare("PRAGMA user_version").get() as { user_version: number })
         .user_version;
       if (version > SCHEMA_VERSION) {
@@ -131,6 +142,7 @@ export class Store {
       this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     } catch (error) {
       this.#db.close();
+      this.#lock?.close();
       throw new StoreOpenError(describeOpenError(path, error));
     }
     const db = this.#db;
@@ -159,11 +171,15 @@ export class Store {
     this.#maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM messages WHERE grp = ?");
   }
 
-  /** The highest sequence stored in `group` (0 for none). */
+  /** The highest sequence committed in `group` (0 for none), whichever connection committed it. */
   lastSeq(group: string): number {
+    return (this.#maxSeq.get(group) as { seq: number }).seq;
+  }
+
+  #committedSeq(group: string): number {
     let seq = this.#lastSeq.get(group);
     if (seq === undefined) {
-      seq = (this.#maxSeq.get(group) as { seq: number }).seq;
+      seq = this.lastSeq(group);
       this.#lastSeq.set(group, seq);
     }
     return seq;
@@ -181,7 +197,7 @@ export class Store {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       for (const m of messages) {
-        const last = this.lastSeq(m.group);
+        const last = this.#committedSeq(m.group);
         if (!before.has(m.group)) before.set(m.group, last);
         const seq = last + 1;
         const { changes } = this.#insertMessage.run(
@@ -254,7 +270,26 @@ export class Store {
   /** Closes the database; later calls throw. */
   close(): void {
     if (this.#db.isOpen) this.#db.close();
+    this.#lock?.close();
+    this.#lock = undefined;
   }
+}
+
+/** Takes the lock file of `path`, or says who holds it. */
+function lockFile(path: string): Deno.FsFile {
+  let lock: Deno.FsFile;
+  try {
+    lock = Deno.openSync(`${path}.lock`, { create: true, write: true, mode: 0o600 });
+  } catch (error) {
+    throw new StoreOpenError(`cannot use database ${path}: ${messageOf(error)}`);
+  }
+  if (!lock.tryLockSync(true)) {
+    lock.close();
+    throw new StoreOpenError(
+      `database ${path} is in use by another process (is another server running on it?)`,
+    );
+  }
+  return lock;
 }
 
 function messageOf(error: unknown): string {

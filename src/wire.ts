@@ -1,12 +1,32 @@
 /**
- * The Chat service definition as the server registers it. grpc-js answers a
- * request it cannot decode with INTERNAL; wrapping each request deserializer
- * lets the handlers refuse it with INVALID_ARGUMENT and say what was wrong.
+ * The Chat service definition as the server registers it, with two changes
+ * to grpc-js's (de)serializers:
+ *
+ * - grpc-js answers a request it cannot decode with INTERNAL; a wrapped
+ *   request deserializer lets the handlers refuse it with INVALID_ARGUMENT
+ *   and say what was wrong.
+ * - A response that is already bytes is written as it is, so a delivery frame
+ *   shared by many subscribers is encoded once ({@link encodeDelivery}).
  *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import type { DeliveryFrame } from "./fanout.ts";
 import { chatProto } from "./proto.ts";
+
+const encodings = new WeakMap<DeliveryFrame, Buffer>();
+const serializeDelivery = chatProto.chat.Chat.service.Subscribe.responseSerialize;
+
+/** The frame's protobuf bytes, encoded once per frame object however many subscribers get it. */
+export function encodeDelivery(frame: DeliveryFrame): Buffer {
+  let bytes = encodings.get(frame);
+  if (!bytes) {
+    bytes = serializeDelivery(frame);
+    encodings.set(frame, bytes);
+  }
+  return bytes;
+}
 
 /** Stands in for a request whose bytes are not a valid message of its type. */
 export class MalformedRequest {
@@ -21,8 +41,10 @@ export function chatServiceDefinition(): grpc.ServiceDefinition {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries(chatProto.chat.Chat.service)) {
     const decode = method.requestDeserialize;
+    const encode = method.responseSerialize;
     definition[name] = {
       ...method,
+      responseSerialize: (value: unknown) => Buffer.isBuffer(value) ? value : encode(value),
       requestDeserialize: (bytes: Buffer) => {
         try {
           return decode(bytes);

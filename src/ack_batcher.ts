@@ -1,0 +1,66 @@
+/**
+ * When a client acknowledges. Acks are cumulative, so one ack can cover many
+ * frames: the client acks once a quarter of the server's window has arrived
+ * since its last ack, or shortly after the first frame it has not acked yet.
+ * That keeps the server's window moving (it is never more than a quarter
+ * behind) while sparing both ends one gRPC message per frame under load.
+ *
+ * @module
+ */
+import { DELIVERY_WINDOW } from "./limits.ts";
+
+/** Messages received since the last ack that trigger an ack at once. */
+export const ACK_EVERY_MESSAGES = DELIVERY_WINDOW / 4;
+
+/** The longest an ack waits after the first frame it covers. */
+export const ACK_DELAY_MS = 20;
+
+/** Batches cumulative acks per group; `send` writes one ack frame. */
+export class AckBatcher {
+  #send: (group: string, seq: number) => void;
+  #pending = new Map<string, { seq: number; since: number }>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #acked = new Map<string, number>();
+
+  constructor(send: (group: string, seq: number) => void) {
+    this.#send = send;
+  }
+
+  /** Notes that everything in `group` through `seq` has been taken (printed and remembered). */
+  received(group: string, seq: number): void {
+    const pending = this.#pending.get(group) ?? { seq, since: this.#acked.get(group) ?? seq };
+    pending.seq = seq;
+    this.#pending.set(group, pending);
+    if (pending.seq - pending.since >= ACK_EVERY_MESSAGES) {
+      this.#ack(group);
+    } else {
+      this.#timer ??= setTimeout(() => this.flush(), ACK_DELAY_MS);
+    }
+  }
+
+  /** Acks everything noted so far (on a timer, and before the stream ends). */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const group of [...this.#pending.keys()]) this.#ack(group);
+  }
+
+  /** Forgets what is pending without acking it (the stream is gone). */
+  cancel(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.clear();
+  }
+
+  #ack(group: string): void {
+    const pending = this.#pending.get(group);
+    if (!pending) return;
+    this.#pending.delete(group);
+    this.#acked.set(group, pending.seq);
+    this.#send(group, pending.seq);
+    if (this.#pending.size === 0) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
