@@ -81,10 +81,12 @@ async function consumers(): Promise<void> {
   const samples = new Float64Array(1_000_000);
   let sampled = 0;
   let measuring = false;
+  let first = 0;
   await subscribeAll((d) => {
+    first ||= now();
     received += d.messages.length;
     if (received >= target && target !== Infinity) {
-      report({ done: now(), started, received });
+      report({ done: now(), started, first, received });
       Deno.exit(0);
     }
     if (!measuring) return;

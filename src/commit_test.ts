@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { encodeBody } from "./body.ts";
 import { CommitterClosedError, GroupCommitter } from "./commit.ts";
 import { type Appended, type NewMessage, Store } from "./store.ts";
 import { InlineWriter } from "./store_writer.ts";
@@ -15,14 +16,8 @@ function setup() {
 }
 
 function msg(senderId: string, clientMsgId: string): NewMessage {
-  return {
-    group: "general",
-    senderId,
-    senderName: senderId,
-    clientMsgId,
-    text: clientMsgId,
-    sentAtMs: 1,
-  };
+  const fields = { senderId, senderName: senderId, text: clientMsgId, sentAtMs: 1 };
+  return { group: "general", clientMsgId, ...fields, body: encodeBody(fields) };
 }
 
 Deno.test("commit: sends that arrive together share one commit, in arrival order", async () => {

@@ -10,19 +10,13 @@
  * @module
  */
 import { DELIVERY_WINDOW, MAX_MESSAGES_PER_FRAME, RECENT_MESSAGES_KEPT } from "./limits.ts";
-import type { Store, StoredMessage } from "./store.ts";
+import type { FrameMessage, Store, StoredMessage } from "./store.ts";
 
 /** One Delivery frame (chat.proto): messages of one group, and the sequence it accounts through. */
 export interface DeliveryFrame {
   group: string;
   throughSeq: number;
-  messages: StoredMessage[];
-}
-
-interface SharedFrame {
-  frame: DeliveryFrame;
-  /** Who sent the messages in it: those subscribers get a copy without their own. */
-  senders: Set<string>;
+  messages: FrameMessage[];
 }
 
 /** Raised for an ack of something the subscriber was not sent. */
@@ -36,13 +30,14 @@ export class GroupFeed {
   readonly subscribers = new Set<Subscription>();
   #store: Store;
   #lastSeq: number;
-  #recent: StoredMessage[] = [];
+  /** Only what frames need: the text is in each body already. */
+  #recent: FrameMessage[] = [];
   #recentKept: number;
   /**
    * Frames already built, by range: subscribers at the same place get the very
    * same frame object, so the service encodes it once for all of them.
    */
-  #frames = new Map<string, SharedFrame>();
+  #frames = new Map<string, DeliveryFrame>();
 
   /** @param recentKept how many of the newest messages to serve from memory. */
   constructor(name: string, store: Store, recentKept = RECENT_MESSAGES_KEPT) {
@@ -59,7 +54,7 @@ export class GroupFeed {
 
   /** Takes newly committed messages (in sequence order) and wakes every subscriber. */
   publish(messages: readonly StoredMessage[]): void {
-    for (const m of messages) this.#recent.push(m);
+    for (const m of messages) this.#recent.push({ seq: m.seq, senderId: m.senderId, body: m.body });
     this.#lastSeq = messages[messages.length - 1]?.seq ?? this.#lastSeq;
     // Trimming in halves keeps the cost per message constant.
     if (this.#recent.length > 2 * this.#recentKept) {
@@ -78,27 +73,23 @@ export class GroupFeed {
     const key = `${after}:${through}`;
     let shared = this.#frames.get(key);
     if (!shared) {
-      const messages = this.read(after, through);
-      shared = {
-        frame: { group: this.name, throughSeq: through, messages },
-        senders: new Set(messages.map((m) => m.senderId)),
-      };
+      shared = { group: this.name, throughSeq: through, messages: this.read(after, through) };
       // Ranges never change, but acks spread subscribers out: keep the cache small.
       if (this.#frames.size >= 64) this.#frames.clear();
       this.#frames.set(key, shared);
     }
-    if (!shared.senders.has(clientId)) return shared.frame;
-    const messages = shared.frame.messages.filter((m) => m.senderId !== clientId);
+    if (!shared.messages.some((m) => m.senderId === clientId)) return shared;
+    const messages = shared.messages.filter((m) => m.senderId !== clientId);
     return { group: this.name, throughSeq: through, messages };
   }
 
   /** Messages with `after < seq <= through`, from memory when it has them. */
-  read(after: number, through: number): StoredMessage[] {
+  read(after: number, through: number): FrameMessage[] {
     const first = this.#recent[0]?.seq;
     if (first !== undefined && after + 1 >= first) {
       return this.#recent.slice(after + 1 - first, through + 1 - first);
     }
-    return this.#store.readRange(this.name, after, through);
+    return this.#store.readFrameRange(this.name, after, through);
   }
 }
 

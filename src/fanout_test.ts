@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
+import { encodeBody } from "./body.ts";
 import { AckError, type DeliveryFrame, GroupFeed, Subscription } from "./fanout.ts";
 import { type NewMessage, Store } from "./store.ts";
+
+function newMessage(senderId: string, clientMsgId: string): NewMessage {
+  const fields = { senderId, senderName: senderId, text: clientMsgId, sentAtMs: 0 };
+  return { group: "general", clientMsgId, ...fields, body: encodeBody(fields) };
+}
 
 function setup(recentKept?: number) {
   const store = new Store(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
@@ -8,14 +14,10 @@ function setup(recentKept?: number) {
   let n = 0;
   /** Stores and publishes messages from `senderId`, as the committer would. */
   const send = (senderId: string, count = 1) => {
-    const batch: NewMessage[] = Array.from({ length: count }, () => ({
-      group: "general",
-      senderId,
-      senderName: senderId,
-      clientMsgId: `m${++n}`,
-      text: `t${n}`,
-      sentAtMs: 0,
-    }));
+    const batch: NewMessage[] = Array.from(
+      { length: count },
+      () => newMessage(senderId, `m${++n}`),
+    );
     feed.publish(store.commit(batch).map((r) => r.message));
   };
   return { store, feed, send };
@@ -71,8 +73,8 @@ Deno.test("fanout: the sender is not sent its own message; others are", () => {
 Deno.test("fanout: a stalled subscriber holds at most its window, then catches up from the store", () => {
   const { store, feed, send } = setup(100);
   let storeReads = 0;
-  const readRange = store.readRange.bind(store);
-  store.readRange = (...args) => (storeReads++, readRange(...args));
+  const readFrameRange = store.readFrameRange.bind(store);
+  store.readFrameRange = (...args) => (storeReads++, readFrameRange(...args));
   const slow = subscriber(feed, "slow", 0, 10);
   slow.sub.start();
   for (let batch = 0; batch < 100; batch++) send("a", 50);
@@ -129,8 +131,8 @@ Deno.test("fanout: subscribers at the same place share one frame; a sender gets 
   send("a");
   send("b", 0);
   const batch = store.commit([
-    { group: "general", senderId: "a", senderName: "a", clientMsgId: "x1", text: "1", sentAtMs: 0 },
-    { group: "general", senderId: "z", senderName: "z", clientMsgId: "x2", text: "2", sentAtMs: 0 },
+    newMessage("a", "x1"),
+    newMessage("z", "x2"),
   ]).map((r) => r.message);
   feed.publish(batch);
   assert.equal(b.frames[1], c.frames[1], "the same object, so it is encoded once");

@@ -6,6 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { encodeBody } from "./body.ts";
 import { CommitterClosedError, type GroupCommitter } from "./commit.ts";
 import { AckError, type GroupFeed, Subscription } from "./fanout.ts";
 import { displayName } from "./format.ts";
@@ -247,13 +248,13 @@ export class ChatService {
     }
     const problem = checkText(text) ?? checkClientMsgId(clientMsgId);
     if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `not sent: ${problem}`);
+    const fields = { senderId: client.id, senderName: client.name, text, sentAtMs: Date.now() };
+    // Encoded here, once: stored as it is and spliced into every frame that carries it.
     const appended = await committer.append({
       group,
-      senderId: client.id,
-      senderName: client.name,
       clientMsgId,
-      text,
-      sentAtMs: Date.now(),
+      ...fields,
+      body: encodeBody(fields),
     });
     const { seq, sentAtMs } = appended.message;
     log(

@@ -8,11 +8,18 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { type BodyFields, encodeBody } from "./body.ts";
 
-/** A stored message as it goes on the wire (field names match chat.proto's ChatMessage). */
-export interface StoredMessage {
+/** What a delivery frame needs of a message: its place, who sent it, and its bytes. */
+export interface FrameMessage {
   seq: number;
   senderId: string;
+  /** Its protobuf bytes without `seq`, made once on arrival (src/body.ts). */
+  body: Uint8Array;
+}
+
+/** A stored message (field names match chat.proto's ChatMessage). */
+export interface StoredMessage extends FrameMessage {
   senderName: string;
   text: string;
   sentAtMs: number;
@@ -26,6 +33,8 @@ export interface NewMessage {
   clientMsgId: string;
   text: string;
   sentAtMs: number;
+  /** See {@link StoredMessage.body}. */
+  body: Uint8Array;
 }
 
 /** What storing a message gave: its sequence, and whether it was already stored (a retry). */
@@ -54,7 +63,8 @@ export class StoreOpenError extends Error {
   override name = "StoreOpenError";
 }
 
-const SCHEMA_VERSION = 1;
+/** 2 added messages.body; a version 1 file is upgraded when opened. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS clients (
@@ -70,6 +80,7 @@ CREATE TABLE IF NOT EXISTS messages (
   sender_name TEXT NOT NULL,
   client_msg_id TEXT NOT NULL,
   text TEXT NOT NULL,
+  body BLOB NOT NULL,
   sent_at INTEGER NOT NULL,
   PRIMARY KEY (grp, seq)
 ) WITHOUT ROWID;
@@ -83,7 +94,7 @@ CREATE TABLE IF NOT EXISTS cursors (
 `;
 
 const MESSAGE_COLUMNS =
-  "seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs";
+  "seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs, body";
 
 /** Options for {@link Store}. */
 export interface StoreOptions {
@@ -110,6 +121,7 @@ export class Store {
   #insertMessage: StatementSync;
   #messageByClientMsgId: StatementSync;
   #readRange: StatementSync;
+  #readFrameRange: StatementSync;
   #upsertCursor: StatementSync;
   #readCursor: StatementSync;
   #countUnread: StatementSync;
@@ -138,6 +150,7 @@ export class Store {
           `it was written by a newer grpc-chat (schema ${version}, this one knows ${SCHEMA_VERSION})`,
         );
       }
+      if (version === 1) upgradeFromVersion1(this.#db);
       this.#db.exec(SCHEMA);
       this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     } catch (error) {
@@ -147,12 +160,19 @@ export class Store {
     }
     const db = this.#db;
     this.#insertMessage = db.prepare(
-      `INSERT INTO messages (grp, seq, sender_id, sender_name, client_msg_id, text, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+      `INSERT INTO messages (grp, seq, sender_id, sender_name, client_msg_id, text, sent_at, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
     );
     this.#messageByClientMsgId = db.prepare(
       `SELECT grp AS "group", ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND client_msg_id = ?`,
     );
+    // Catch-up reads only what frames need, as arrays: no text or name strings, no row objects.
+    this.#readFrameRange = db.prepare(
+      "SELECT seq, sender_id, body FROM messages WHERE grp = ? AND seq > ? AND seq <= ? ORDER BY seq",
+    );
+    // At run time on Deno 2.9.3; the Node types a worker is checked with lack it.
+    (this.#readFrameRange as StatementSync & { setReturnArrays(on: boolean): void })
+      .setReturnArrays(true);
     this.#readRange = db.prepare(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE grp = ? AND seq > ? AND seq <= ? ORDER BY seq`,
     );
@@ -208,6 +228,7 @@ export class Store {
           m.clientMsgId,
           m.text,
           m.sentAtMs,
+          m.body,
         );
         if (changes === 1) {
           this.#lastSeq.set(m.group, seq);
@@ -220,6 +241,7 @@ export class Store {
               senderName: m.senderName,
               text: m.text,
               sentAtMs: m.sentAtMs,
+              body: m.body,
             },
           });
         } else {
@@ -244,6 +266,16 @@ export class Store {
   /** Messages of `group` with `after < seq <= through`, in order. */
   readRange(group: string, after: number, through: number): StoredMessage[] {
     return this.#readRange.all(group, after, through) as unknown as StoredMessage[];
+  }
+
+  /** Like {@link readRange}, with only what a delivery frame needs: the catch-up path. */
+  readFrameRange(group: string, after: number, through: number): FrameMessage[] {
+    const rows = this.#readFrameRange.all(group, after, through) as unknown as [
+      number,
+      string,
+      Uint8Array,
+    ][];
+    return rows.map(([seq, senderId, body]) => ({ seq, senderId, body }));
   }
 
   /** The highest sequence `clientId` has acknowledged in `group` (0 for none). */
@@ -272,6 +304,23 @@ export class Store {
     if (this.#db.isOpen) this.#db.close();
     this.#lock?.close();
     this.#lock = undefined;
+  }
+}
+
+/** Version 1 had no message bodies: add the column and make them, in one transaction. */
+function upgradeFromVersion1(db: DatabaseSync): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec("ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''");
+    const rows = db.prepare(
+      "SELECT grp, seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs FROM messages",
+    ).all() as unknown as (BodyFields & { grp: string; seq: number })[];
+    const update = db.prepare("UPDATE messages SET body = ? WHERE grp = ? AND seq = ?");
+    for (const row of rows) update.run(encodeBody(row), row.grp, row.seq);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
   }
 }
 

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { encodeBody } from "./body.ts";
 import { type NewMessage, Store, StoreOpenError } from "./store.ts";
 
 function tempDb(): string {
@@ -11,7 +13,8 @@ function msg(
   text = clientMsgId,
   group = "general",
 ): NewMessage {
-  return { group, senderId, senderName: senderId.toUpperCase(), clientMsgId, text, sentAtMs: 1000 };
+  const fields = { senderId, senderName: senderId.toUpperCase(), text, sentAtMs: 1000 };
+  return { group, clientMsgId, ...fields, body: encodeBody(fields) };
 }
 
 Deno.test("store: sequences are per group, gap-free and increasing", () => {
@@ -58,6 +61,7 @@ Deno.test("store: readRange returns messages in order with wire field names", ()
   const page = store.readRange("general", 3, 6);
   assert.deepEqual(page.map((m) => m.seq), [4, 5, 6]);
   assert.deepEqual(Object.keys(page[0]).sort(), [
+    "body",
     "senderId",
     "senderName",
     "sentAtMs",
@@ -139,4 +143,25 @@ Deno.test("store: a file that is not a database is refused with a clear error", 
     () => new Store(path),
     (e) => e instanceof StoreOpenError && /not a grpc-chat database or is corrupt/.test(e.message),
   );
+});
+
+Deno.test("store: a version 1 file (no message bodies) is upgraded when opened", () => {
+  const path = tempDb();
+  const v1 = new DatabaseSync(path);
+  v1.exec(`
+    CREATE TABLE messages (grp TEXT NOT NULL, seq INTEGER NOT NULL, sender_id TEXT NOT NULL,
+      sender_name TEXT NOT NULL, client_msg_id TEXT NOT NULL, text TEXT NOT NULL,
+      sent_at INTEGER NOT NULL, PRIMARY KEY (grp, seq)) WITHOUT ROWID;
+    INSERT INTO messages VALUES ('general', 1, 'a1', 'Ann', 'm1', 'old message', 42);
+    PRAGMA user_version = 1;`);
+  v1.close();
+  const store = new Store(path);
+  const [row] = store.readRange("general", 0, 1);
+  assert.deepEqual(
+    row.body,
+    encodeBody({ senderId: "a1", senderName: "Ann", text: "old message", sentAtMs: 42 }),
+  );
+  const [next] = store.commit([msg("b", "m2")]);
+  assert.equal(next.message.seq, 2);
+  store.close();
 });

@@ -20,10 +20,10 @@ self.onmessage = ({ data }) => {
         break;
       case "commit": {
         // Flat arrays both ways; see WorkerWriter.commit.
-        const m: (string | number)[] = data.messages;
+        const m: (string | number | Uint8Array)[] = data.messages;
         const c: (string | number)[] = data.cursors;
         const messages = [];
-        for (let i = 0; i < m.length; i += 6) {
+        for (let i = 0; i < m.length; i += 7) {
           messages.push({
             group: m[i] as string,
             senderId: m[i + 1] as string,
@@ -31,6 +31,7 @@ self.onmessage = ({ data }) => {
             clientMsgId: m[i + 3] as string,
             text: m[i + 4] as string,
             sentAtMs: m[i + 5] as number,
+            body: m[i + 6] as Uint8Array,
           });
         }
         const cursors = [];

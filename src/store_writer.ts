@@ -115,6 +115,7 @@ export class WorkerWriter implements StoreWriter {
         m.clientMsgId,
         m.text,
         m.sentAtMs,
+        m.body,
       ]),
       cursors: cursors.flatMap((c) => [c.clientId, c.group, c.seq]),
     }) as number[];
@@ -128,6 +129,7 @@ export class WorkerWriter implements StoreWriter {
         senderName: m.senderName,
         text: m.text,
         sentAtMs: flat[3 * i + 1],
+        body: m.body,
       },
     }));
   }

@@ -13,16 +13,20 @@
 import type * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { DeliveryFrame } from "./fanout.ts";
+import { encodeFrame } from "./body.ts";
 import { chatProto } from "./proto.ts";
 
 const encodings = new WeakMap<DeliveryFrame, Buffer>();
-const serializeDelivery = chatProto.chat.Chat.service.Subscribe.responseSerialize;
 
-/** The frame's protobuf bytes, encoded once per frame object however many subscribers get it. */
+/**
+ * The frame's protobuf bytes, made once per frame object however many
+ * subscribers get it, from the bodies its messages were stored with.
+ */
 export function encodeDelivery(frame: DeliveryFrame): Buffer {
   let bytes = encodings.get(frame);
   if (!bytes) {
-    bytes = serializeDelivery(frame);
+    const frameBytes = encodeFrame(frame.group, frame.throughSeq, frame.messages);
+    bytes = Buffer.from(frameBytes.buffer, frameBytes.byteOffset, frameBytes.byteLength);
     encodings.set(frame, bytes);
   }
   return bytes;

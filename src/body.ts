@@ -1,0 +1,94 @@
+/**
+ * Protobuf bytes of a chat message, made once when it arrives and never
+ * again. A message's body is its ChatMessage encoding without `seq` (which the
+ * writer assigns later); a delivery frame is built by splicing each body
+ * behind its tag, length and `seq` field. Protobuf allows fields in any order,
+ * so clients decode a standard chat.Delivery. Field numbers follow chat.proto.
+ *
+ * @module
+ */
+
+const utf8 = new TextEncoder();
+
+/** The fields of a message that are known before it is stored. */
+export interface BodyFields {
+  senderId: string;
+  senderName: string;
+  text: string;
+  sentAtMs: number;
+}
+
+function varintLength(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[at++] = value;
+  return at;
+}
+
+function writeString(out: Uint8Array, at: number, tag: number, bytes: Uint8Array): number {
+  if (bytes.length === 0) return at; // proto3: an empty string is not written
+  out[at++] = tag;
+  at = writeVarint(out, at, bytes.length);
+  out.set(bytes, at);
+  return at + bytes.length;
+}
+
+/** ChatMessage fields 2-5 (sender_id, sender_name, text, sent_at_ms), encoded. */
+export function encodeBody(fields: BodyFields): Uint8Array {
+  const id = utf8.encode(fields.senderId);
+  const name = utf8.encode(fields.senderName);
+  const text = utf8.encode(fields.text);
+  const field = (b: Uint8Array) => (b.length ? 1 + varintLength(b.length) + b.length : 0);
+  const size = field(id) + field(name) + field(text) +
+    (fields.sentAtMs ? 1 + varintLength(fields.sentAtMs) : 0);
+  const out = new Uint8Array(size);
+  let at = writeString(out, 0, 0x12, id);
+  at = writeString(out, at, 0x1a, name);
+  at = writeString(out, at, 0x22, text);
+  if (fields.sentAtMs) {
+    out[at++] = 0x28;
+    at = writeVarint(out, at, fields.sentAtMs);
+  }
+  return out;
+}
+
+/** A chat.Delivery: group, through_seq, then each message as `seq` + its stored body. */
+export function encodeFrame(
+  group: string,
+  throughSeq: number,
+  messages: readonly { seq: number; body: Uint8Array }[],
+): Uint8Array {
+  const groupBytes = utf8.encode(group);
+  let size = (groupBytes.length ? 1 + varintLength(groupBytes.length) + groupBytes.length : 0) +
+    (throughSeq ? 1 + varintLength(throughSeq) : 0);
+  for (const m of messages) {
+    const inner = 1 + varintLength(m.seq) + m.body.length;
+    size += 1 + varintLength(inner) + inner;
+  }
+  const out = new Uint8Array(size);
+  let at = writeString(out, 0, 0x0a, groupBytes);
+  if (throughSeq) {
+    out[at++] = 0x10;
+    at = writeVarint(out, at, throughSeq);
+  }
+  for (const m of messages) {
+    out[at++] = 0x1a; // Delivery.messages, length-delimited
+    at = writeVarint(out, at, 1 + varintLength(m.seq) + m.body.length);
+    out[at++] = 0x08; // ChatMessage.seq
+    at = writeVarint(out, at, m.seq);
+    out.set(m.body, at);
+    at += m.body.length;
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { encodeBody, encodeFrame } from "./body.ts";
+import { chatProto } from "./proto.ts";
+
+const decodeDelivery = chatProto.chat.Chat.service.Subscribe.responseDeserialize;
+
+Deno.test("body: frames built from stored bodies decode as standard chat.Delivery", () => {
+  const messages = [
+    {
+      seq: 1,
+      senderId: "ab".repeat(16),
+      senderName: "Luis",
+      text: "hola",
+      sentAtMs: 1_795_000_000_123,
+    },
+    {
+      seq: 300,
+      senderId: "cd".repeat(16),
+      senderName: "José 界",
+      text: "é".repeat(3000),
+      sentAtMs: 1,
+    },
+    {
+      seq: 2 ** 40,
+      senderId: "ef".repeat(16),
+      senderName: "x",
+      text: "tab\tand emoji 🎉",
+      sentAtMs: 0,
+    },
+  ];
+  const frame = encodeFrame(
+    "general",
+    2 ** 40 + 5,
+    messages.map((m) => ({ seq: m.seq, body: encodeBody(m) })),
+  );
+  const decoded = decodeDelivery(Buffer.from(frame));
+  assert.deepEqual(decoded, { group: "general", throughSeq: 2 ** 40 + 5, messages });
+});
+
+Deno.test("body: an empty frame (only the client's own messages) decodes too", () => {
+  assert.deepEqual(decodeDelivery(Buffer.from(encodeFrame("general", 7, []))), {
+    group: "general",
+    throughSeq: 7,
+    messages: [],
+  });
+});
