@@ -8,17 +8,14 @@
  *
  * @module
  */
-import { connectClient, startServer } from "./tests/harness.ts";
+import { connectClient } from "./tests/harness.ts";
 import { DriverRun } from "./tests/driver.ts";
 
 const OFFLINE_MS = 5_000;
 
 async function scenario(run: DriverRun): Promise<void> {
-  run.step("start the server, group general closed to alice, bob, chad");
-  const server = await startServer({ db: `${run.dir}/chat.db`, members: ["alice", "bob", "chad"] });
-  run.track(server.proc);
-  const port = server.port;
-  const stateDir = `${run.dir}/state`;
+  const server = await run.startServer();
+  const { port, stateDir } = server;
 
   run.step("Alice connects and sends one message; Bob and Chad are offline");
   const alice = await connectClient({ name: "Alice", port, stateDir });

@@ -9,15 +9,12 @@
  *
  * @module
  */
-import { connectClient, startServer } from "./tests/harness.ts";
+import { connectClient } from "./tests/harness.ts";
 import { DriverRun } from "./tests/driver.ts";
 
 async function scenario(run: DriverRun): Promise<void> {
-  run.step("start the server, group general closed to alice, bob, chad");
-  const server = await startServer({ db: `${run.dir}/chat.db`, members: ["alice", "bob", "chad"] });
-  run.track(server.proc);
-  const port = server.port;
-  const stateDir = `${run.dir}/state`;
+  const server = await run.startServer();
+  const { port, stateDir } = server;
 
   run.step("Alice, Bob, Chad and Doug connect");
   const [alice, bob, chad, doug] = await Promise.all(

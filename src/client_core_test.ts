@@ -21,6 +21,20 @@ async function session(port: number, stateDir: string, name: string) {
   return { s, received, notices };
 }
 
+/** A gRPC server on 127.0.0.1 with handlers a test writes to misbehave on purpose. */
+async function startFake(handlers: ChatHandlers): Promise<{ fake: grpc.Server; port: number }> {
+  const fake = new grpc.Server();
+  fake.addService(chatProto.chat.Chat.service, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    fake.bindAsync(
+      "127.0.0.1:0",
+      grpc.ServerCredentials.createInsecure(),
+      (e, p) => e ? reject(e) : resolve(p),
+    )
+  );
+  return { fake, port };
+}
+
 async function until(predicate: () => boolean, what: string, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -150,15 +164,7 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
       call.on("end", () => call.end());
     },
   };
-  const fake = new grpc.Server();
-  fake.addService(chatProto.chat.Chat.service, handlers);
-  const port = await new Promise<number>((resolve, reject) =>
-    fake.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (e, p) => e ? reject(e) : resolve(p),
-    )
-  );
+  const { fake, port } = await startFake(handlers);
   const stateDir = await Deno.makeTempDir({ prefix: "chat-client-" });
   const c = await session(port, stateDir, "Dee");
   await until(() => acks.includes(4), "the ack of 4");
@@ -255,15 +261,7 @@ Deno.test("client: close during a send reports it as in doubt, not as unsent", a
       call.on("end", () => call.end());
     },
   };
-  const fake = new grpc.Server();
-  fake.addService(chatProto.chat.Chat.service, handlers);
-  const port = await new Promise<number>((resolve, reject) =>
-    fake.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (e, p) => e ? reject(e) : resolve(p),
-    )
-  );
+  const { fake, port } = await startFake(handlers);
   const c = await session(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Flo");
   const refused = Promise.all([
     assert.rejects(c.s.send("in flight")),

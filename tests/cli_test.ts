@@ -26,6 +26,11 @@ Deno.test("cli: bad flags exit 2 with a line naming the problem, then the usage"
     ["server", ["-port", "http"], /^server: flag -port must be a whole number/],
     ["server", ["-members", ","], /^server: flag -members needs at least one name$/],
     ["server", ["extra"], /^server: unexpected argument 'extra'/],
+    [
+      "server",
+      ["-synchronous", "normal"],
+      /^server: flag -synchronous must be full or off, got 'normal'$/,
+    ],
     ["client", [], /^client: flag -name is required$/],
     ["client", ["-name", "Luis", "-nmae", "x"], /^client: unknown flag -nmae$/],
     [

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ChatProcess, receivedMessages } from "./harness.ts";
+import { type ChatProcess, receivedMessages, startServer } from "./harness.ts";
 
 /** One scenario run: steps, checks, processes to show and stop. */
 export class DriverRun {
@@ -25,6 +25,17 @@ export class DriverRun {
   track<T extends ChatProcess>(proc: T): T {
     this.#processes.push(proc);
     return proc;
+  }
+
+  /** Starts the server both scenarios use: group general closed to alice, bob and chad. */
+  async startServer(): Promise<{ port: number; stateDir: string; proc: ChatProcess }> {
+    this.step("start the server, group general closed to alice, bob, chad");
+    const server = await startServer({
+      db: `${this.dir}/chat.db`,
+      members: ["alice", "bob", "chad"],
+    });
+    this.track(server.proc);
+    return { port: server.port, stateDir: `${this.dir}/state`, proc: server.proc };
   }
 
   /** Logs a step of the scenario. */
