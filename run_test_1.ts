@@ -65,11 +65,4 @@ async function scenario(run: DriverRun): Promise<void> {
   run.check(!alice.proc.stdout.includes(line), "Alice was not sent her own message");
 }
 
-const run = new DriverRun("test 1: a message reaches members who come online later, once");
-let failure: unknown;
-try {
-  await scenario(run);
-} catch (error) {
-  failure = error;
-}
-Deno.exit(await run.finish(failure));
+await DriverRun.main("test 1: a message reaches members who come online later, once", scenario);

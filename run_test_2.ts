@@ -71,11 +71,4 @@ async function scenario(run: DriverRun): Promise<void> {
   );
 }
 
-const run = new DriverRun("test 2: live delivery to members only, sender excluded");
-let failure: unknown;
-try {
-  await scenario(run);
-} catch (error) {
-  failure = error;
-}
-Deno.exit(await run.finish(failure));
+await DriverRun.main("test 2: live delivery to members only, sender excluded", scenario);

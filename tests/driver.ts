@@ -64,6 +64,18 @@ export class DriverRun {
     );
   }
 
+  /** Runs `scenario` as a driver program: logs it, always stops everything, exits 0 or 1. */
+  static async main(title: string, scenario: (run: DriverRun) => Promise<void>): Promise<never> {
+    const run = new DriverRun(title);
+    let failure: unknown;
+    try {
+      await scenario(run);
+    } catch (error) {
+      failure = error;
+    }
+    Deno.exit(await run.finish(failure));
+  }
+
   /** Stops every process, prints transcripts, and returns the exit code. */
   async finish(error?: unknown): Promise<number> {
     if (error) {
