@@ -165,16 +165,24 @@ export class ChatService {
       this.#clients.set(client.id, client);
       request = { ...request, key };
     }
-    const groups = [...this.#options.feeds.values()].map((feed) => this.#groupInfo(client, feed));
+    const groups = [...this.#options.feeds.values()].map((feed) =>
+      this.#groupInfo(client, feed, resumed)
+    );
     const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
     log(`register ${displayName(client)} (${resumed ? "resumed" : "new"}; ${unread})`);
     return { clientId: client.id, key: request.key, groups, resumed };
   }
 
-  #groupInfo(client: ClientRecord, feed: GroupFeed): GroupInfo {
+  #groupInfo(client: ClientRecord, feed: GroupFeed, resumed: boolean): GroupInfo {
     const member = this.#admits(feed.name, client);
     const cursor = this.#options.committer.cursorOf(client.id, feed.name);
-    const unread = member ? this.#options.store.countUnread(feed.name, cursor, client.id) : 0;
+    // Sequences are gap-free, so a new client (which has sent nothing) has lastSeq - cursor
+    // unread; only a resumed one needs its own messages counted out, over what it missed.
+    const unread = !member
+      ? 0
+      : resumed
+      ? this.#options.store.countUnread(feed.name, cursor, client.id)
+      : feed.lastSeq - cursor;
     return { name: feed.name, member, lastSeq: feed.lastSeq, cursor, unread };
   }
 
