@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { ChatProcess, serverRssMb, startServer } from "../tests/harness.ts";
+import { ChatProcess, serverRssMb, serverStats, startServer } from "../tests/harness.ts";
 
 const quick = Deno.args.includes("--quick");
 /** `--only=fanout,catchup` runs just those workloads (for working on one of them). */
@@ -194,16 +194,6 @@ async function catchup(): Promise<void> {
   await stop(reader, server.proc);
 }
 
-async function serverStats(proc: ChatProcess): Promise<{ rss: number; sends: number }> {
-  const from = proc.stdout.length;
-  proc.kill("SIGUSR1");
-  const line = await proc.waitForLine(/ stats: /, { from });
-  return {
-    rss: Number(line.match(/rss ([\d.]+) MB/)![1]),
-    sends: Number(line.match(/(\d+) sends in/)![1]),
-  };
-}
-
 async function idle(): Promise<void> {
   const server = await realServer();
   const before = await serverRssMb(server.proc);
@@ -237,12 +227,7 @@ async function durability(): Promise<void> {
     const server = await realServer(mode === "off" ? ["-synchronous", "off"] : []);
     const report = await publish(server.port, 1_000, SECONDS);
     // The server's own view (arrival to answer), to tell its time from the client's and the OS's.
-    const from = server.proc.stdout.length;
-    server.proc.kill("SIGUSR1");
-    const stats = await server.proc.waitForLine(/ stats: /, { from });
-    const [p50, p99] = stats.match(/answered in ([\d.]+) ms \(p50\) \/ ([\d.]+) ms/)!.slice(1).map(
-      Number,
-    );
+    const { sendP50Ms: p50, sendP99Ms: p99 } = await serverStats(server.proc);
     results[`server_send_p99_ms_sync_${mode}`] = p99;
     if (mode === "full") results.send_ack_p99_ms = report.ack.p99;
     results[`send_ack_p50_ms_sync_${mode}`] = report.ack.p50;

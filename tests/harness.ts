@@ -180,12 +180,32 @@ function scriptCommand(task: "server" | "client", args: string[]): [string, stri
   return [Deno.execPath(), ["run", ...taskPermissions(task), `${task}.ts`, ...args]];
 }
 
-/** The server's resident memory in MB, from the stats line it prints on SIGUSR1. */
-export async function serverRssMb(proc: ChatProcess): Promise<number> {
+/** What a server reports in the stats line it prints on SIGUSR1. */
+export interface ServerStats {
+  rssMb: number;
+  sends: number;
+  /** Server-side send latency (arrival to answer) of the last 4,096 sends. */
+  sendP50Ms: number;
+  sendP99Ms: number;
+}
+
+/** Asks a running server for its stats line (SIGUSR1) and reads it. */
+export async function serverStats(proc: ChatProcess): Promise<ServerStats> {
   const from = proc.stdout.length;
   proc.kill("SIGUSR1");
-  const line = await proc.waitForLine(/ stats: rss [\d.]+ MB/, { from });
-  return Number(line.match(/ stats: rss ([\d.]+) MB/)![1]);
+  const line = await proc.waitForLine(/ stats: rss /, { from });
+  const number = (pattern: RegExp) => Number(line.match(pattern)![1]);
+  return {
+    rssMb: number(/ stats: rss ([\d.]+) MB/),
+    sends: number(/ (\d+) sends in /),
+    sendP50Ms: number(/answered in ([\d.]+) ms \(p50\)/),
+    sendP99Ms: number(/ ([\d.]+) ms \(p99\)/),
+  };
+}
+
+/** The server's resident memory in MB. */
+export async function serverRssMb(proc: ChatProcess): Promise<number> {
+  return (await serverStats(proc)).rssMb;
 }
 
 /** A server process on 127.0.0.1 and the port it bound. */
