@@ -39,7 +39,6 @@ export interface RunningChatServer {
   port: number;
   store: Store;
   committer: GroupCommitter;
-  service: ChatService;
   /**
    * Stops accepting calls, ends streams with UNAVAILABLE so clients reconnect,
    * commits what is pending and closes the store.
@@ -135,5 +134,5 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       `${messages} sends in ${commits} commits, send answered in ${send.p50.toFixed(2)} ms ` +
       `(p50) / ${send.p99.toFixed(2)} ms (p99) of the last 4,096`;
   };
-  return { port, store, committer, service, shutdown, stats };
+  return { port, store, committer, shutdown, stats };
 }

@@ -149,7 +149,15 @@ export class ChatService {
           "give both client_id and key to resume, or neither to register anew",
         );
       }
-      client = this.#verify(request.clientId, request.key);
+      client = this.#verify(
+        request.clientId,
+        request.key,
+        () =>
+          statusError(
+            grpc.status.NOT_FOUND,
+            `client id ${request.clientId} is not registered on this server; register again without an id`,
+          ),
+      );
       if (client.name !== request.name) {
         throw statusError(
           grpc.status.INVALID_ARGUMENT,
@@ -191,16 +199,15 @@ export class ChatService {
     return this.#options.policies.get(group)?.admits(client.name) ?? true;
   }
 
-  #verify(clientId: string, key: string): ClientRecord {
+  /**
+   * The client with this id and key. An unknown id is `unknown`: NOT_FOUND for
+   * Register (the client then registers anew), UNAUTHENTICATED for other calls.
+   */
+  #verify(clientId: string, key: string, unknown: () => grpc.ServiceError): ClientRecord {
     let client = this.#clients.get(clientId);
     if (!client) {
       client = this.#options.store.client(clientId);
-      if (!client) {
-        throw statusError(
-          grpc.status.NOT_FOUND,
-          `client id ${clientId} is not registered on this server; register again without an id`,
-        );
-      }
+      if (!client) throw unknown();
       this.#clients.set(clientId, client);
     }
     const hash = hashKey(key);
@@ -219,15 +226,15 @@ export class ChatService {
         `this call needs ${CLIENT_ID_HEADER} and ${CLIENT_KEY_HEADER} metadata from Register`,
       );
     }
-    try {
-      return this.#verify(id, key);
-    } catch (error) {
-      if ((error as grpc.ServiceError).code !== grpc.status.NOT_FOUND) throw error;
-      throw statusError(
-        grpc.status.UNAUTHENTICATED,
-        `client id ${id} is not registered on this server; register again`,
-      );
-    }
+    return this.#verify(
+      id,
+      key,
+      () =>
+        statusError(
+          grpc.status.UNAUTHENTICATED,
+          `client id ${id} is not registered on this server; register again`,
+        ),
+    );
   }
 
   async #send(
