@@ -8,7 +8,7 @@
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { ChatSession, RefusedError } from "./src/client_core.ts";
-import { FlagError, type FlagSpec, parseFlags, parsePort, usage } from "./src/flags.ts";
+import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/flags.ts";
 import { formatMessage, hostPort } from "./src/format.ts";
 import { quietGrpcLogs } from "./src/grpc_logs.ts";
 import { defaultStateDir, IdentityFile } from "./src/identity.ts";
@@ -34,24 +34,15 @@ const notice = (text: string) => console.error(`* ${text}`);
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error);
 
 async function main(): Promise<number> {
-  let name: string, port: number;
-  let values;
-  try {
-    values = parseFlags(Deno.args, FLAGS);
-    if (values.help) {
-      console.log(usage(SYNOPSIS, FLAGS));
-      return 0;
-    }
+  const cli = readCommandLine("client", SYNOPSIS, FLAGS, Deno.args, (values) => {
     if (values.name === undefined) throw new FlagError("flag -name is required");
-    name = values.name as string;
+    const name = values.name as string;
     const problem = checkName(name);
     if (problem) throw new FlagError(`flag -name: ${problem}`);
-    port = parsePort(values.port as string);
-  } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
-    console.error(`client: ${error.message}\n${usage(SYNOPSIS, FLAGS)}`);
-    return 2;
-  }
+    return { name, port: parsePort(values.port as string), values };
+  });
+  if ("exit" in cli) return cli.exit;
+  const { name, port, values } = cli.config;
   quietGrpcLogs();
   const address = hostPort(values.server_ip as string, port);
   const stateDir = (values.state_dir as string | undefined) ?? defaultStateDir();

@@ -7,7 +7,7 @@
 import { BindError, startChatServer } from "./src/chat_server.ts";
 import { quietGrpcLogs } from "./src/grpc_logs.ts";
 import { denoVersionWarning } from "./src/deno_version.ts";
-import { FlagError, type FlagSpec, parseFlags, parsePort, usage } from "./src/flags.ts";
+import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/flags.ts";
 import { DEFAULT_GROUP } from "./src/limits.ts";
 import { StoreOpenError } from "./src/store.ts";
 import { checkName } from "./src/validate.ts";
@@ -56,24 +56,18 @@ function parseMembers(text: string | undefined): string[] | null {
 }
 
 async function main(): Promise<number> {
-  let port: number, members: string[] | null;
-  let values;
-  try {
-    values = parseFlags(Deno.args, FLAGS);
-    if (values.help) {
-      console.log(usage(SYNOPSIS, FLAGS));
-      return 0;
-    }
-    port = parsePort(values.port as string, "port", 0);
-    members = parseMembers(values.members as string | undefined);
+  const cli = readCommandLine("server", SYNOPSIS, FLAGS, Deno.args, (values) => {
     if (values.synchronous !== "full" && values.synchronous !== "off") {
       throw new FlagError(`flag -synchronous must be full or off, got '${values.synchronous}'`);
     }
-  } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
-    console.error(`server: ${error.message}\n${usage(SYNOPSIS, FLAGS)}`);
-    return 2;
-  }
+    return {
+      port: parsePort(values.port as string, "port", 0),
+      members: parseMembers(values.members as string | undefined),
+      values,
+    };
+  });
+  if ("exit" in cli) return cli.exit;
+  const { port, members, values } = cli.config;
   quietGrpcLogs();
   const warning = denoVersionWarning(Deno.version.deno);
   if (warning) console.error(warning);

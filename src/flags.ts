@@ -121,3 +121,30 @@ export function usage(synopsis: string, specs: Record<string, FlagSpec>): string
   });
   return [`usage: ${synopsis}`, ...rows, `  ${"-h, -help".padEnd(24)} print this help`].join("\n");
 }
+
+/**
+ * The command-line prelude of a program: parses `args`, answers `-help` (exit
+ * 0), and turns a {@link FlagError} from parsing or from `interpret` into one
+ * line naming the problem, then the usage (exit 2). Otherwise returns what
+ * `interpret` made of the values.
+ */
+export function readCommandLine<T>(
+  program: string,
+  synopsis: string,
+  specs: Record<string, FlagSpec>,
+  args: readonly string[],
+  interpret: (values: FlagValues) => T,
+): { config: T } | { exit: number } {
+  try {
+    const values = parseFlags(args, specs);
+    if (values.help) {
+      console.log(usage(synopsis, specs));
+      return { exit: 0 };
+    }
+    return { config: interpret(values) };
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    console.error(`${program}: ${error.message}\n${usage(synopsis, specs)}`);
+    return { exit: 2 };
+  }
+}

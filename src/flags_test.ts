@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { FlagError, type FlagSpec, normalizeArgs, parseFlags, parsePort, usage } from "./flags.ts";
+import {
+  FlagError,
+  type FlagSpec,
+  normalizeArgs,
+  parseFlags,
+  parsePort,
+  readCommandLine,
+  usage,
+} from "./flags.ts";
 
 const specs: Record<string, FlagSpec> = {
   name: { type: "string", description: "display name" },
@@ -64,4 +72,23 @@ Deno.test("flags: usage lists every flag with its default", () => {
   assert.match(text, /^usage: client -name NAME$/m);
   assert.match(text, /-port VALUE .*\(default 50051\)/);
   assert.match(text, /-verbose/);
+});
+
+Deno.test("flags: readCommandLine answers help with 0, a bad command line with 2, else the config", () => {
+  const interpret = (values: Record<string, unknown>) => {
+    if (values.name === "bad") throw new FlagError("flag -name: bad");
+    return { name: values.name };
+  };
+  const quiet = { log: console.log, error: console.error };
+  console.log = console.error = () => {};
+  try {
+    assert.deepEqual(readCommandLine("x", "x", specs, ["-h"], interpret), { exit: 0 });
+    assert.deepEqual(readCommandLine("x", "x", specs, ["-nope"], interpret), { exit: 2 });
+    assert.deepEqual(readCommandLine("x", "x", specs, ["-name", "bad"], interpret), { exit: 2 });
+    assert.deepEqual(readCommandLine("x", "x", specs, ["-name", "Luis"], interpret), {
+      config: { name: "Luis" },
+    });
+  } finally {
+    Object.assign(console, quiet);
+  }
 });
