@@ -232,18 +232,7 @@ export class Store {
         );
         if (changes === 1) {
           this.#lastSeq.set(m.group, seq);
-          results.push({
-            group: m.group,
-            duplicate: false,
-            message: {
-              seq,
-              senderId: m.senderId,
-              senderName: m.senderName,
-              text: m.text,
-              sentAtMs: m.sentAtMs,
-              body: m.body,
-            },
-          });
+          results.push({ group: m.group, duplicate: false, message: stored(m, seq, m.sentAtMs) });
         } else {
           // The unique index refused it: a retry. Answer with the original.
           const { group, ...message } = this.#messageByClientMsgId.get(
@@ -305,6 +294,12 @@ export class Store {
     this.#lock?.close();
     this.#lock = undefined;
   }
+}
+
+/** `m` as stored under `seq`, with the time the store kept for it. */
+export function stored(m: NewMessage, seq: number, sentAtMs: number): StoredMessage {
+  const { senderId, senderName, text, body } = m;
+  return { seq, senderId, senderName, text, sentAtMs, body };
 }
 
 /** Version 1 had no message bodies: add the column and make them, in one transaction. */

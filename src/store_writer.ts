@@ -14,7 +14,7 @@ import type {
   Store,
   StoreOptions,
 } from "./store.ts";
-import { StoreOpenError } from "./store.ts";
+import { stored, StoreOpenError } from "./store.ts";
 
 /** The durable writes the server makes: messages with cursors (group commit), and clients. */
 export interface StoreWriter {
@@ -123,14 +123,7 @@ export class WorkerWriter implements StoreWriter {
     return messages.map((m, i) => ({
       group: m.group,
       duplicate: flat[3 * i + 2] === 1,
-      message: {
-        seq: flat[3 * i],
-        senderId: m.senderId,
-        senderName: m.senderName,
-        text: m.text,
-        sentAtMs: flat[3 * i + 1],
-        body: m.body,
-      },
+      message: stored(m, flat[3 * i], flat[3 * i + 1]),
     }));
   }
 
