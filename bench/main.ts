@@ -12,6 +12,7 @@
  *   catch-up  one client comes online to 100,000 unread messages
  *   idle      as many idle connected clients as allowed, up to 10,000; server RSS
  *   durability  send-acknowledged p50/p99 at 1,000 sends/s, synchronous FULL and OFF
+ *   sendloop  one client awaiting each send: the rate one typing loop reaches
  *
  * @module
  */
@@ -222,6 +223,19 @@ async function idle(): Promise<void> {
   await stop(...procs, server.proc);
 }
 
+/** One client awaiting each acknowledgement before its next send: what one typing loop reaches. */
+async function sendLoop(): Promise<void> {
+  const server = await realServer();
+  const report = await publish(server.port, 0, SECONDS, 1);
+  results.send_loop_msgs_per_s = report.per_s;
+  row(
+    "send loop",
+    "one client, each send awaited (p50 / p99)",
+    `${fmt(report.per_s)}/s, ${report.ack.p50} / ${report.ack.p99} ms`,
+  );
+  await stop(server.proc);
+}
+
 async function durability(): Promise<void> {
   for (const mode of ["full", "off"] as const) {
     const server = await realServer(mode === "off" ? ["-synchronous", "off"] : []);
@@ -258,6 +272,7 @@ try {
   }
   if (wanted("catchup")) await catchup();
   if (wanted("durability")) await durability();
+  if (wanted("sendloop")) await sendLoop();
   if (wanted("scale")) await scale();
   if (wanted("idle")) await idle();
 } finally {
