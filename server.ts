@@ -92,10 +92,11 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  // `kill -USR1 <pid>` prints how the server is doing, without stopping it. Installed
+  // `kill -USR2 <pid>` prints how the server is doing, without stopping it. Installed
   // before the "listening" line, so no one can signal a server that would die of it.
+  // Not SIGUSR1: since Deno 2.9.2 that opens a debugger on 127.0.0.1:9229 in any process.
   const running = server;
-  Deno.addSignalListener("SIGUSR1", () => log(running.stats()));
+  Deno.addSignalListener("SIGUSR2", () => log(running.stats()));
   const access = members ? `closed to ${members.join(", ")}` : "open to every client";
   log(
     `listening on ${values.host}:${server.port}, database ${values.db}, group ${DEFAULT_GROUP} ${access}`,

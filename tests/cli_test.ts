@@ -123,6 +123,20 @@ Deno.test("cli: SIGINT and SIGTERM stop the server cleanly with exit 0", async (
   }
 });
 
+Deno.test("cli: SIGUSR2 logs one stats line with the counts so far", async () => {
+  const dir = await tempDir();
+  const server = await startServer({ db: `${dir}/chat.db` });
+  const alice = await connectClient({ name: "Alice", port: server.port, stateDir: `${dir}/s` });
+  await alice.proc.type("counted");
+  await server.proc.waitForLine(/ -> general #1$/);
+  const from = server.proc.stdout.length;
+  server.proc.kill("SIGUSR2");
+  const line = await server.proc.waitForLine(/ stats: rss /, { from });
+  assert.match(line, / 1 open streams, 1 sends in \d+ commits, /);
+  await alice.proc.stop();
+  await server.proc.stop();
+});
+
 Deno.test("cli: the client refuses an over-long line itself and goes on", async () => {
   const dir = await tempDir();
   const server = await startServer({ db: `${dir}/chat.db` });

@@ -180,7 +180,7 @@ function scriptCommand(task: "server" | "client", args: string[]): [string, stri
   return [Deno.execPath(), ["run", ...taskPermissions(task), `${task}.ts`, ...args]];
 }
 
-/** What a server reports in the stats line it prints on SIGUSR1. */
+/** What a server reports in the stats line it prints on SIGUSR2. */
 export interface ServerStats {
   rssMb: number;
   sends: number;
@@ -189,10 +189,10 @@ export interface ServerStats {
   sendP99Ms: number;
 }
 
-/** Asks a running server for its stats line (SIGUSR1) and reads it. */
+/** Asks a running server for its stats line (SIGUSR2) and reads it. */
 export async function serverStats(proc: ChatProcess): Promise<ServerStats> {
   const from = proc.stdout.length;
-  proc.kill("SIGUSR1");
+  proc.kill("SIGUSR2");
   const line = await proc.waitForLine(/ stats: rss /, { from });
   const number = (pattern: RegExp) => Number(line.match(pattern)![1]);
   return {
