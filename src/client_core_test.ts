@@ -144,6 +144,7 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
         groups: [{ name: "general", member: true, lastSeq: 4, cursor: 0, unread: 4 }],
       }),
     Send: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
     Subscribe: (call) => {
       call.once("data", () => {
         call.sendMetadata(new grpc.Metadata());
@@ -256,6 +257,7 @@ Deno.test("client: close during a send reports it as in doubt, not as unsent", a
     Register: (_call, cb) =>
       cb(null, { clientId: "ef".repeat(16), key: "k", resumed: false, groups: [] }),
     Send: () => {},
+    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
     Subscribe: (call) => {
       call.once("data", () => call.sendMetadata(new grpc.Metadata()));
       call.on("end", () => call.end());

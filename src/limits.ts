@@ -46,3 +46,10 @@ export const RECENT_MESSAGES_KEPT = 4096;
 
 /** How long the server may hold acknowledgements before writing them (they are not fsynced one by one). */
 export const CURSOR_FLUSH_MS = 100;
+
+/**
+ * Most messages of one Publish stream stored or being stored but not yet answered. Past it the
+ * server stops reading that stream until replies go out, so a sender that never reads its
+ * replies cannot make the server hold its messages without bound.
+ */
+export const MAX_PUBLISH_IN_FLIGHT = 1024;

@@ -14,8 +14,10 @@ export type { ChatClient } from "./gen/chat/Chat.ts";
 export type { ChatHandlers } from "./gen/chat/Chat.ts";
 export type { Delivery__Output as Delivery } from "./gen/chat/Delivery.ts";
 export type { GroupInfo__Output as GroupInfo } from "./gen/chat/GroupInfo.ts";
+export type { PublishReply__Output as PublishReply } from "./gen/chat/PublishReply.ts";
 export type { RegisterReply__Output as RegisterReply } from "./gen/chat/RegisterReply.ts";
 export type { SendReply__Output as SendReply } from "./gen/chat/SendReply.ts";
+export type { SendRequest__Output as SendRequest } from "./gen/chat/SendRequest.ts";
 export type { SubscribeFrame__Output as SubscribeFrame } from "./gen/chat/SubscribeFrame.ts";
 
 const PROTO_PATH = fileURLToPath(new URL("../chat.proto", import.meta.url));

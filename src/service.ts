@@ -10,9 +10,17 @@ import { encodeBody } from "./body.ts";
 import { CommitterClosedError, type GroupCommitter } from "./commit.ts";
 import { AckError, type GroupFeed, Subscription } from "./fanout.ts";
 import { displayName } from "./format.ts";
-import type { ChatHandlers, GroupInfo, SubscribeFrame } from "./proto.ts";
+import type {
+  ChatHandlers,
+  GroupInfo,
+  PublishReply,
+  SendReply,
+  SendRequest,
+  SubscribeFrame,
+} from "./proto.ts";
 import type { ClientRecord, Store } from "./store.ts";
 import type { StoreWriter } from "./store_writer.ts";
+import { MAX_PUBLISH_IN_FLIGHT } from "./limits.ts";
 import { checkClientMsgId, checkName, checkText } from "./validate.ts";
 import { encodeDelivery, MalformedRequest } from "./wire.ts";
 
@@ -60,12 +68,14 @@ export function hashKey(key: string): Uint8Array {
 }
 
 type Stream = grpc.ServerDuplexStream<SubscribeFrame, unknown>;
+type PublishStream = grpc.ServerDuplexStream<SendRequest, PublishReply>;
 
 /** The Chat service; {@link ChatService.handlers} goes to `server.addService`. */
 export class ChatService {
   #options: ChatServiceOptions;
   #clients = new Map<string, ClientRecord>();
-  #streams = new Map<Stream, () => void>();
+  /** Open Subscribe and Publish streams, each with what stops it. */
+  #streams = new Map<grpc.ServerDuplexStream<unknown, unknown>, () => void>();
   /** The last 4,096 send latencies, a ring. */
   #sendMs = new Float64Array(4096);
   #sends = 0;
@@ -106,7 +116,14 @@ export class ChatService {
       },
       Send: (call, callback) => {
         const started = performance.now();
-        this.#send(call).then(
+        let client: ClientRecord;
+        try {
+          client = this.#authenticate(call.metadata);
+        } catch (error) {
+          callback(this.#refused(`send from ${this.#who(call.metadata)}`, error));
+          return;
+        }
+        this.#send(client, call.request).then(
           (reply) => {
             this.#sendMs[this.#sends++ % this.#sendMs.length] = performance.now() - started;
             callback(null, reply);
@@ -114,6 +131,7 @@ export class ChatService {
           (error) => callback(this.#refused(`send from ${this.#who(call.metadata)}`, error)),
         );
       },
+      Publish: (call) => this.#publish(call as PublishStream),
       Subscribe: (call) => this.#subscribe(call as Stream),
     };
   }
@@ -237,13 +255,11 @@ export class ChatService {
     );
   }
 
-  async #send(
-    call: grpc.ServerUnaryCall<{ group: string; text: string; clientMsgId: string }, unknown>,
-  ) {
+  /** Checks one message of `client` and stores it: what Send and Publish share. */
+  async #send(client: ClientRecord, request: SendRequest | MalformedRequest): Promise<SendReply> {
     const { committer, feeds, policies, log } = this.#options;
-    const client = this.#authenticate(call.metadata);
-    refuseMalformed(call.request, "SendRequest");
-    const { group, text, clientMsgId } = call.request;
+    refuseMalformed(request, "SendRequest");
+    const { group, text, clientMsgId } = request as SendRequest;
     if (!feeds.has(group)) {
       throw statusError(
         grpc.status.NOT_FOUND,
@@ -278,6 +294,59 @@ export class ChatService {
       }`,
     );
     return { seq, sentAtMs, duplicate: appended.duplicate };
+  }
+
+  /**
+   * Publish: each request is stored as Send would store it, as soon as it arrives, so the
+   * messages of many streams share commits; the replies go back in request order.
+   */
+  #publish(call: PublishStream): void {
+    let client: ClientRecord;
+    try {
+      client = this.#authenticate(call.metadata);
+    } catch (error) {
+      this.#refused(`publish from ${this.#who(call.metadata)}`, error);
+      call.emit("error", asServiceError(error));
+      return;
+    }
+    let ended = false;
+    let inFlight = 0;
+    let replies: Promise<void> = Promise.resolve();
+    const stop = () => {
+      ended = true;
+      this.#streams.delete(call);
+    };
+    this.#streams.set(call, stop);
+    call.on("data", (request: SendRequest | MalformedRequest) => {
+      if (ended) return;
+      const started = performance.now();
+      const clientMsgId = request instanceof MalformedRequest ? "" : request.clientMsgId;
+      const reply = this.#send(client, request).then(
+        (sent): PublishReply => {
+          this.#sendMs[this.#sends++ % this.#sendMs.length] = performance.now() - started;
+          return { clientMsgId, ...sent, code: grpc.status.OK, details: "" };
+        },
+        (error): PublishReply => {
+          const { code, details } = this.#refused(`publish from ${displayName(client)}`, error);
+          return { clientMsgId, seq: 0, sentAtMs: 0, duplicate: false, code, details };
+        },
+      );
+      // A sender that does not read its replies holds at most this many messages here.
+      if (++inFlight === MAX_PUBLISH_IN_FLIGHT) call.pause();
+      replies = replies.then(() => reply).then((answer) => {
+        if (--inFlight === MAX_PUBLISH_IN_FLIGHT - 1) call.resume();
+        if (!ended) call.write(answer);
+      });
+    });
+    call.on("end", () => {
+      replies.then(() => {
+        if (ended) return;
+        stop();
+        call.end();
+      });
+    });
+    call.on("cancelled", stop);
+    call.on("error", stop);
   }
 
   #subscribe(call: Stream): void {

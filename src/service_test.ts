@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { startChatServer } from "./chat_server.ts";
-import { MAX_RECEIVE_MESSAGE_BYTES, MAX_TEXT_BYTES } from "./limits.ts";
+import { MAX_PUBLISH_IN_FLIGHT, MAX_RECEIVE_MESSAGE_BYTES, MAX_TEXT_BYTES } from "./limits.ts";
+import { chatProto } from "./proto.ts";
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import {
   auth,
+  Publisher,
   rawCall,
   rawClient,
   RawSubscription,
@@ -156,6 +160,142 @@ Deno.test("service: a retried send returns the original sequence and stores noth
   });
 });
 
+Deno.test("service: Publish answers every message in order, refusing bad ones without ending the stream", async () => {
+  await withServer(["alice", "bob"], async ({ port, lastSeq, logs }) => {
+    const client = rawClient(port);
+    const [alice, bob, doug] = [
+      await register(client, "Alice"),
+      await register(client, "Bob"),
+      await register(client, "Doug"),
+    ];
+    const sub = new RawSubscription(client, auth(bob.clientId, bob.key));
+    sub.call.write({ open: { seen: [] } });
+    const publisher = new Publisher(client, alice);
+    // All written before any reply comes back: the replies must still come in this order.
+    const replies = await Promise.all([
+      publisher.send("one", "m1"),
+      publisher.send("", "m2"),
+      publisher.send("two", "m3", "random"),
+      publisher.send("three", "m4"),
+      publisher.send("one", "m1"),
+      publisher.send("x".repeat(MAX_TEXT_BYTES + 1), "m5"),
+    ]);
+    const brief = replies.map((r) => [r.clientMsgId, grpc.status[r.code], r.seq, r.duplicate]);
+    assert.deepEqual(brief, [
+      ["m1", "OK", 1, false],
+      ["m2", "INVALID_ARGUMENT", 0, false],
+      ["m3", "NOT_FOUND", 0, false],
+      ["m4", "OK", 2, false],
+      ["m1", "OK", 1, true],
+      ["m5", "INVALID_ARGUMENT", 0, false],
+    ]);
+    assert.match(replies[1].details, /the message is empty/);
+    assert.match(replies[2].details, /no group "random"; this server has: general/);
+    assert.match(replies[5].details, /4097 bytes long; the limit is 4096/);
+    assert.equal(replies[0].details, "");
+    assert.ok(replies[0].sentAtMs > 0 && replies[4].sentAtMs === replies[0].sentAtMs);
+    await sub.until(() => sub.seqs.includes(2));
+    assert.deepEqual(sub.deliveries.flatMap((d) => d.messages.map((m) => m.text)), [
+      "one",
+      "three",
+    ]);
+    // A non-member is refused per message too; a stream without a valid key ends at once.
+    const denied = await new Publisher(client, doug).send("let me in", "d1");
+    assert.equal(grpc.status[denied.code], "PERMISSION_DENIED");
+    assert.match(denied.details, /Doug is not a member of group general/);
+    const impostor = await refusal(new Publisher(client, { ...alice, key: "bad" }).send("hi"));
+    assert.equal(impostor.code, "UNAUTHENTICATED", impostor.details);
+    assert.match(impostor.details, /wrong key/);
+    assert.equal(lastSeq(), 2, "nothing refused was stored");
+    assert.ok(logs.some((l) => /^refused publish from Doug#\w+: PERMISSION_DENIED/.test(l)));
+    // Bytes that are not a SendRequest are refused like any bad message, and the stream goes on.
+    const raw = client.makeBidiStreamRequest(
+      "/chat.Chat/Publish",
+      (b: Uint8Array) => Buffer.from(b),
+      (b: Buffer) => b,
+      auth(alice.clientId, alice.key),
+    );
+    const answers: Buffer[] = [];
+    raw.on("data", (b: Buffer) => answers.push(b));
+    raw.write(new Uint8Array([0xff, 0xff, 0xff]));
+    const ended = new Promise((resolve) => raw.on("status", resolve));
+    raw.end();
+    const status = await ended as grpc.StatusObject;
+    assert.equal(status.code, grpc.status.OK, status.details);
+    assert.equal(answers.length, 1);
+    const decoded = chatProto.chat.Chat.service.Publish.responseDeserialize(answers[0]);
+    assert.equal(grpc.status[decoded.code], "INVALID_ARGUMENT");
+    assert.match(decoded.details, /not a valid chat\.SendRequest/);
+    publisher.close();
+    sub.call.end();
+    client.close();
+  });
+});
+
+Deno.test("service: a Publish stream holds at most MAX_PUBLISH_IN_FLIGHT unanswered messages", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
+  const server = await startChatServer({
+    host: "127.0.0.1",
+    port: 0,
+    dbPath: `${dir}/chat.db`,
+    members: null,
+  });
+  // Commits wait until released, as if the disk had stalled.
+  const append = server.committer.append.bind(server.committer);
+  const held: (() => void)[] = [];
+  let mostHeld = 0;
+  let stalled = true;
+  const progress = new EventTarget();
+  server.committer.append = (message) => {
+    if (!stalled) return append(message);
+    return new Promise((resolve) => {
+      held.push(() => append(message).then(resolve));
+      mostHeld = Math.max(mostHeld, held.length);
+      progress.dispatchEvent(new Event("change"));
+    });
+  };
+  const client = rawClient(server.port);
+  const a = await register(client, "A");
+  const call = client.Publish(auth(a.clientId, a.key));
+  const total = MAX_PUBLISH_IN_FLIGHT + 100;
+  const replies: number[] = [];
+  call.on("data", (r) => {
+    replies.push(r.seq);
+    progress.dispatchEvent(new Event("change"));
+  });
+  const until = (what: string, predicate: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: not within 5 s`)), 5_000);
+      const check = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        progress.removeEventListener("change", check);
+        resolve();
+      };
+      progress.addEventListener("change", check);
+      check();
+    });
+  for (let i = 0; i < total; i++) {
+    call.write({ group: "general", text: `m${i}`, clientMsgId: `m${i}` });
+  }
+  await until("the limit is reached", () => held.length >= MAX_PUBLISH_IN_FLIGHT);
+  // One answer lets exactly one more message in, and by the time it is answered the rest were
+  // long since written.
+  held.shift()!();
+  await until("the first reply", () => replies.length === 1);
+  await until("one more message", () => held.length >= MAX_PUBLISH_IN_FLIGHT);
+  assert.equal(mostHeld, MAX_PUBLISH_IN_FLIGHT, "the stream was not read past the limit");
+  stalled = false;
+  for (const release of held.splice(0)) release();
+  await until("every reply", () => replies.length === total);
+  assert.deepEqual(replies, Array.from({ length: total }, (_, i) => i + 1), "all, in order");
+  const ended = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+  call.end();
+  assert.equal((await ended).code, grpc.status.OK);
+  client.close();
+  await server.shutdown();
+});
+
 Deno.test("service: subscribers get others' messages in order; the sender's own are left out", async () => {
   await withServer(null, async ({ port }) => {
     const client = rawClient(port);
@@ -253,7 +393,7 @@ Deno.test("service: bad Subscribe frames end that stream with INVALID_ARGUMENT",
   });
 });
 
-Deno.test("service: shutdown ends streams with UNAVAILABLE and commits pending sends", async () => {
+Deno.test("service: shutdown ends Subscribe and Publish streams with UNAVAILABLE and commits pending sends", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
   const options = { host: "127.0.0.1", port: 0, dbPath: `${dir}/chat.db`, members: null };
   const server = await startChatServer(options);
@@ -262,6 +402,8 @@ Deno.test("service: shutdown ends streams with UNAVAILABLE and commits pending s
   const sub = new RawSubscription(client, auth(a.clientId, a.key));
   sub.call.write({ open: { seen: [] } });
   await new Promise((r) => sub.call.once("metadata", r));
+  const publisher = new Publisher(client, a);
+  assert.equal((await publisher.send("published")).seq, 1);
   // Shut down at the moment a send is waiting in the committer for its commit.
   const append = server.committer.append.bind(server.committer);
   let stopping: Promise<void> | undefined;
@@ -275,13 +417,15 @@ Deno.test("service: shutdown ends streams with UNAVAILABLE and commits pending s
   const status = await sub.status;
   assert.equal(status.code, 14);
   assert.match(status.details, /shutting down/);
+  const published = await publisher.status;
+  assert.equal(grpc.status[published.code], "UNAVAILABLE", published.details);
   await stopping;
-  assert.equal(reply.seq, 1, "the pending send was committed and answered");
+  assert.equal(reply.seq, 2, "the pending send was committed and answered");
   const late = await refusal(send(client, a, "too late"));
   assert.equal(late.code, "UNAVAILABLE", late.details);
   client.close();
   const reopened = await startChatServer(options);
-  assert.equal(reopened.store.lastSeq("general"), 1, "it is stored");
+  assert.equal(reopened.store.lastSeq("general"), 2, "it is stored");
   await reopened.shutdown();
 });
 

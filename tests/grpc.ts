@@ -12,8 +12,10 @@ import {
   type ChatClient,
   chatProto,
   type Delivery,
+  type PublishReply,
   type RegisterReply,
   type SendReply,
+  type SendRequest,
 } from "../src/proto.ts";
 import { CLIENT_ID_HEADER, CLIENT_KEY_HEADER } from "../src/service.ts";
 
@@ -64,6 +66,42 @@ export function send(
       (e, r) => e ? reject(e) : resolve(r!),
     )
   );
+}
+
+/**
+ * A Publish stream that sends one message at a time: {@link Publisher.send} resolves with the
+ * reply to that message, in order. `close` ends the stream.
+ */
+export class Publisher {
+  #call: grpc.ClientDuplexStream<SendRequest, PublishReply>;
+  #waiting: { resolve: (r: PublishReply) => void; reject: (e: unknown) => void }[] = [];
+  /** How the stream ended. */
+  readonly status: Promise<grpc.StatusObject>;
+
+  constructor(client: ChatClient, who: { clientId: string; key: string }) {
+    this.#call = client.Publish(auth(who.clientId, who.key));
+    this.status = new Promise((resolve) => this.#call.on("status", resolve));
+    this.#call.on("data", (reply: PublishReply) => this.#waiting.shift()?.resolve(reply));
+    this.#call.on("error", (error) => {
+      for (const w of this.#waiting.splice(0)) w.reject(error);
+    });
+  }
+
+  /** Publishes `text`; resolves with its reply (stored or refused). */
+  send(
+    text: string,
+    clientMsgId: string = crypto.randomUUID(),
+    group = "general",
+  ): Promise<PublishReply> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#call.write({ group, text, clientMsgId });
+    });
+  }
+
+  close(): void {
+    this.#call.end();
+  }
 }
 
 /** The rejection of `promise`, which must reject with a gRPC status. */

@@ -20,6 +20,10 @@ import type {
 } from "./chat/GroupInfo.ts";
 import type { Open as _chat_Open, Open__Output as _chat_Open__Output } from "./chat/Open.ts";
 import type {
+  PublishReply as _chat_PublishReply,
+  PublishReply__Output as _chat_PublishReply__Output,
+} from "./chat/PublishReply.ts";
+import type {
   RegisterReply as _chat_RegisterReply,
   RegisterReply__Output as _chat_RegisterReply__Output,
 } from "./chat/RegisterReply.ts";
@@ -58,6 +62,7 @@ export interface ProtoGrpcType {
     Delivery: MessageTypeDefinition<_chat_Delivery, _chat_Delivery__Output>;
     GroupInfo: MessageTypeDefinition<_chat_GroupInfo, _chat_GroupInfo__Output>;
     Open: MessageTypeDefinition<_chat_Open, _chat_Open__Output>;
+    PublishReply: MessageTypeDefinition<_chat_PublishReply, _chat_PublishReply__Output>;
     RegisterReply: MessageTypeDefinition<_chat_RegisterReply, _chat_RegisterReply__Output>;
     RegisterRequest: MessageTypeDefinition<_chat_RegisterRequest, _chat_RegisterRequest__Output>;
     SendReply: MessageTypeDefinition<_chat_SendReply, _chat_SendReply__Output>;

@@ -7,6 +7,10 @@ import type {
   Delivery__Output as _chat_Delivery__Output,
 } from "../chat/Delivery.ts";
 import type {
+  PublishReply as _chat_PublishReply,
+  PublishReply__Output as _chat_PublishReply__Output,
+} from "../chat/PublishReply.ts";
+import type {
   RegisterReply as _chat_RegisterReply,
   RegisterReply__Output as _chat_RegisterReply__Output,
 } from "../chat/RegisterReply.ts";
@@ -32,6 +36,35 @@ import type {
  * caller's identity as metadata: `x-client-id` and `x-client-key`.
  */
 export interface ChatClient extends grpc.Client {
+  /**
+   * Sends many messages on one stream, for programs that send a lot (bots,
+   * bridges, load): the call's cost is paid once, not per message. Every
+   * SendRequest is answered by one PublishReply, in the order sent, with what
+   * Send would have answered. A refused message is answered with its status
+   * code and the stream goes on; nothing is stored for it.
+   */
+  Publish(
+    metadata: grpc.Metadata,
+    options?: grpc.CallOptions,
+  ): grpc.ClientDuplexStream<_chat_SendRequest, _chat_PublishReply__Output>;
+  Publish(
+    options?: grpc.CallOptions,
+  ): grpc.ClientDuplexStream<_chat_SendRequest, _chat_PublishReply__Output>;
+  /**
+   * Sends many messages on one stream, for programs that send a lot (bots,
+   * bridges, load): the call's cost is paid once, not per message. Every
+   * SendRequest is answered by one PublishReply, in the order sent, with what
+   * Send would have answered. A refused message is answered with its status
+   * code and the stream goes on; nothing is stored for it.
+   */
+  publish(
+    metadata: grpc.Metadata,
+    options?: grpc.CallOptions,
+  ): grpc.ClientDuplexStream<_chat_SendRequest, _chat_PublishReply__Output>;
+  publish(
+    options?: grpc.CallOptions,
+  ): grpc.ClientDuplexStream<_chat_SendRequest, _chat_PublishReply__Output>;
+
   /**
    * Registers a new client, or resumes one when client_id and key are given.
    * An unknown client_id is NOT_FOUND and a wrong key UNAUTHENTICATED: the
@@ -164,6 +197,15 @@ export interface ChatClient extends grpc.Client {
  */
 export interface ChatHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Sends many messages on one stream, for programs that send a lot (bots,
+   * bridges, load): the call's cost is paid once, not per message. Every
+   * SendRequest is answered by one PublishReply, in the order sent, with what
+   * Send would have answered. A refused message is answered with its status
+   * code and the stream goes on; nothing is stored for it.
+   */
+  Publish: grpc.handleBidiStreamingCall<_chat_SendRequest__Output, _chat_PublishReply>;
+
+  /**
    * Registers a new client, or resumes one when client_id and key are given.
    * An unknown client_id is NOT_FOUND and a wrong key UNAUTHENTICATED: the
    * client then registers afresh.
@@ -185,6 +227,12 @@ export interface ChatHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface ChatDefinition extends grpc.ServiceDefinition {
+  Publish: MethodDefinition<
+    _chat_SendRequest,
+    _chat_PublishReply,
+    _chat_SendRequest__Output,
+    _chat_PublishReply__Output
+  >;
   Register: MethodDefinition<
     _chat_RegisterRequest,
     _chat_RegisterReply,
