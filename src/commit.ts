@@ -135,17 +135,26 @@ export class GroupCommitter {
     this.#cursors = new Map();
     const cursors = [...this.#committing.values()];
     this.#inFlight = this.#writer.commit(batch.map((p) => p.message), cursors).then(
-      (results) => this.#committed(batch, results),
+      (results) => {
+        this.#next();
+        this.#committed(batch, results);
+      },
       (error) => {
+        this.#next();
         for (const c of cursors) this.saveCursor(c);
         for (const p of batch) p.reject(error);
       },
-    ).finally(() => {
-      this.#inFlight = undefined;
-      this.#committing = new Map();
-      // What arrived during this commit goes in the next one, at once.
-      if (this.#pending.length > 0) this.#flush();
-    });
+    );
+  }
+
+  /**
+   * Ends the commit in flight and starts the next with what arrived meanwhile, before this
+   * one's fan-out and answers: the writer thread commits while this thread writes them.
+   */
+  #next(): void {
+    this.#inFlight = undefined;
+    this.#committing = new Map();
+    if (this.#pending.length > 0) this.#flush();
   }
 
   #committed(batch: Pending[], results: Appended[]): void {
