@@ -1,6 +1,6 @@
 /**
  * The grpc-chat client: `deno task client -name Luis [-server_ip 127.0.0.1] [-port 50051]`.
- * Lines typed are sent to the group; messages received are printed on stdout
+ * Lines typed are sent to the group (`general`, or `-group NAME`); messages received are printed on stdout
  * as `[general] Bob#1a2b: hello`; status goes to stderr, prefixed with `*`.
  *
  * @module
@@ -12,7 +12,8 @@ import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/flag
 import { formatMessage, hostPort } from "./src/format.ts";
 import { quietGrpcLogs } from "./src/grpc_logs.ts";
 import { defaultStateDir, IdentityFile } from "./src/identity.ts";
-import { checkName, checkText } from "./src/validate.ts";
+import { DEFAULT_GROUP } from "./src/limits.ts";
+import { checkGroupName, checkName, checkText } from "./src/validate.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   name: {
@@ -22,13 +23,20 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   server_ip: { type: "string", value: "HOST", default: "127.0.0.1", description: "server address" },
   port: { type: "string", value: "PORT", default: "50051", description: "server port" },
+  group: {
+    type: "string",
+    value: "NAME",
+    default: DEFAULT_GROUP,
+    description: "the group your lines go to (you receive every group you are a member of)",
+  },
   state_dir: {
     type: "string",
     value: "DIR",
     description: `where your identity and read position are kept (default ${defaultStateDir()})`,
   },
 };
-const SYNOPSIS = "deno task client -name NAME [-server_ip HOST] [-port PORT] [-state_dir DIR]";
+const SYNOPSIS =
+  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group NAME] [-state_dir DIR]";
 
 const notice = (text: string) => console.error(`* ${text}`);
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error);
@@ -39,10 +47,13 @@ async function main(): Promise<number> {
     const name = values.name as string;
     const problem = checkName(name);
     if (problem) throw new FlagError(`flag -name: ${problem}`);
-    return { name, port: parsePort(values.port as string), values };
+    const group = values.group as string;
+    const groupProblem = checkGroupName(group);
+    if (groupProblem) throw new FlagError(`flag -group: ${groupProblem}`);
+    return { name, group, port: parsePort(values.port as string), values };
   });
   if ("exit" in cli) return cli.exit;
-  const { name, port, values } = cli.config;
+  const { name, group, port, values } = cli.config;
   quietGrpcLogs();
   const address = hostPort(values.server_ip as string, port);
   const stateDir = (values.state_dir as string | undefined) ?? defaultStateDir();
@@ -93,7 +104,7 @@ async function main(): Promise<number> {
       notice(`not sent: ${problem}`);
       continue;
     }
-    session.send(line).catch((error) => {
+    session.send(line, group).catch((error) => {
       if (error instanceof RefusedError) notice(`not sent: ${error.message}`);
     });
   }

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { BindError, startChatServer } from "./src/chat_server.ts";
+import { BindError, type GroupSpec, startChatServer } from "./src/chat_server.ts";
 import { quietGrpcLogs } from "./src/grpc_logs.ts";
 import { denoVersionWarning } from "./src/deno_version.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/flags.ts";
-import { DEFAULT_GROUP } from "./src/limits.ts";
+import { DEFAULT_GROUP, MAX_GROUPS } from "./src/limits.ts";
 import { StoreOpenError } from "./src/store.ts";
-import { checkName } from "./src/validate.ts";
+import { checkGroupName, checkName } from "./src/validate.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   port: {
@@ -32,6 +32,12 @@ const FLAGS: Record<string, FlagSpec> = {
     description:
       `comma-separated names the ${DEFAULT_GROUP} group is closed to (default: open to all)`,
   },
+  group: {
+    type: "string",
+    value: "NAME[=a,b]",
+    multiple: true,
+    description: `another group: open to every client, or after = closed to those names`,
+  },
   quiet: { type: "boolean", description: "log only start, stop and errors, not every call" },
   synchronous: {
     type: "string",
@@ -42,17 +48,45 @@ const FLAGS: Record<string, FlagSpec> = {
   },
 };
 const SYNOPSIS =
-  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-quiet] [-synchronous full|off]";
+  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-synchronous full|off]";
 
-function parseMembers(text: string | undefined): string[] | null {
+function parseMembers(text: string | undefined, flag = "-members"): string[] | null {
   if (text === undefined) return null;
   const names = text.split(",").map((n) => n.trim()).filter((n) => n !== "");
-  if (names.length === 0) throw new FlagError("flag -members needs at least one name");
+  if (names.length === 0) throw new FlagError(`flag ${flag} needs at least one name`);
   for (const name of names) {
     const problem = checkName(name);
-    if (problem) throw new FlagError(`flag -members: "${name}": ${problem}`);
+    if (problem) throw new FlagError(`flag ${flag}: "${name}": ${problem}`);
   }
   return names;
+}
+
+/** `-group ops` (open) or `-group ops=alice,bob` (closed), each name once. */
+function parseGroups(texts: string[]): GroupSpec[] {
+  const groups: GroupSpec[] = [];
+  const seen = new Set([DEFAULT_GROUP]);
+  for (const text of texts) {
+    const at = text.indexOf("=");
+    const name = (at < 0 ? text : text.slice(0, at)).trim();
+    const problem = checkGroupName(name);
+    if (problem) throw new FlagError(`flag -group: "${name}": ${problem}`);
+    if (seen.has(name)) {
+      throw new FlagError(
+        name === DEFAULT_GROUP
+          ? `flag -group: ${DEFAULT_GROUP} is always there; close it with -members`
+          : `flag -group: ${name} is given twice`,
+      );
+    }
+    seen.add(name);
+    groups.push({
+      name,
+      members: at < 0 ? null : parseMembers(text.slice(at + 1), `-group ${name}`),
+    });
+  }
+  if (groups.length + 1 > MAX_GROUPS) {
+    throw new FlagError(`flag -group: ${groups.length + 1} groups; the limit is ${MAX_GROUPS}`);
+  }
+  return groups;
 }
 
 async function main(): Promise<number> {
@@ -63,11 +97,12 @@ async function main(): Promise<number> {
     return {
       port: parsePort(values.port as string, "port", 0),
       members: parseMembers(values.members as string | undefined),
+      groups: parseGroups(values.group as string[]),
       values,
     };
   });
   if ("exit" in cli) return cli.exit;
-  const { port, members, values } = cli.config;
+  const { port, members, groups, values } = cli.config;
   quietGrpcLogs();
   const warning = denoVersionWarning(Deno.version.deno);
   if (warning) console.error(warning);
@@ -82,6 +117,7 @@ async function main(): Promise<number> {
       port,
       dbPath: values.db as string,
       members,
+      groups,
       log: quiet ? undefined : log,
       synchronous: values.synchronous === "off" ? "OFF" : "FULL",
     });
@@ -97,9 +133,13 @@ async function main(): Promise<number> {
   // Not SIGUSR1: since Deno 2.9.2 that opens a debugger on 127.0.0.1:9229 in any process.
   const running = server;
   Deno.addSignalListener("SIGUSR2", () => log(running.stats()));
-  const access = members ? `closed to ${members.join(", ")}` : "open to every client";
+  const access = (m: readonly string[] | null) =>
+    m ? `closed to ${m.join(", ")}` : "open to every client";
+  const others = groups.map((g) => `, group ${g.name} ${access(g.members)}`).join("");
   log(
-    `listening on ${values.host}:${server.port}, database ${values.db}, group ${DEFAULT_GROUP} ${access}`,
+    `listening on ${values.host}:${server.port}, database ${values.db}, group ${DEFAULT_GROUP} ${
+      access(members)
+    }${others}`,
   );
 
   const stopped = new Promise<string>((resolve) => {

@@ -25,8 +25,16 @@ export interface ChatServerOptions {
   dbPath: string;
   /** Names the default group is closed to; null leaves it open to every client. */
   members: readonly string[] | null;
+  /** Groups besides the default one, each open (members null) or closed to a list of names. */
+  groups?: readonly GroupSpec[];
   log?: (line: string) => void;
   synchronous?: StoreOptions["synchronous"];
+}
+
+/** A group a server has: its name, and the names it is closed to (null: open to every client). */
+export interface GroupSpec {
+  name: string;
+  members: readonly string[] | null;
 }
 
 /** Raised when the port cannot be bound; the message names the address. */
@@ -72,8 +80,9 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     store.close();
     throw error;
   }
-  const feeds = new Map([[DEFAULT_GROUP, new GroupFeed(DEFAULT_GROUP, store)]]);
-  const policies = new Map([[DEFAULT_GROUP, new GroupPolicy(DEFAULT_GROUP, options.members)]]);
+  const groups = [{ name: DEFAULT_GROUP, members: options.members }, ...options.groups ?? []];
+  const feeds = new Map(groups.map((g) => [g.name, new GroupFeed(g.name, store)]));
+  const policies = new Map(groups.map((g) => [g.name, new GroupPolicy(g.name, g.members)]));
   const committer = new GroupCommitter(store, writer, (appended) => {
     let start = 0;
     // A batch is in sequence order per group; publish each group's run at once.

@@ -13,6 +13,8 @@ export interface FlagSpec {
   default?: string;
   /** Shown in usage in place of the value, e.g. `PORT`. */
   value?: string;
+  /** A string flag that may be given more than once; its value is then a list. */
+  multiple?: boolean;
 }
 
 /** Raised for any command line that cannot be used; the message names the problem. */
@@ -21,7 +23,7 @@ export class FlagError extends Error {
 }
 
 /** Parsed flag values: strings for string flags, booleans for boolean ones. */
-export type FlagValues = Record<string, string | boolean | undefined>;
+export type FlagValues = Record<string, string | string[] | boolean | undefined>;
 
 /**
  * Rewrites `-name` to `--name` so that parseArgs sees long options; `-h` and
@@ -62,8 +64,13 @@ function isKnownFlag(arg: string, specs: Record<string, FlagSpec>): boolean {
  * arguments are refused with a FlagError whose message says which.
  */
 export function parseFlags(args: readonly string[], specs: Record<string, FlagSpec>): FlagValues {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type };
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    options[name] = { type: spec.type, multiple: spec.multiple === true };
+  }
   if (!("help" in options)) options.help = { type: "boolean", short: "h" };
   const normalized = normalizeArgs(args, specs);
   for (let i = 0; i < normalized.length; i++) {
@@ -83,8 +90,10 @@ export function parseFlags(args: readonly string[], specs: Record<string, FlagSp
   }
   const values: FlagValues = {};
   for (const [name, spec] of Object.entries(specs)) {
-    values[name] = parsed.values[name] ?? spec.default;
-    if (spec.type === "string" && values[name] === "") {
+    values[name] = (parsed.values[name] as FlagValues[string]) ??
+      (spec.multiple ? [] : spec.default);
+    const given = [values[name]].flat();
+    if (spec.type === "string" && given.includes("")) {
       throw new FlagError(`flag -${name} needs a value`);
     }
   }
@@ -117,7 +126,8 @@ export function usage(synopsis: string, specs: Record<string, FlagSpec>): string
   const rows = Object.entries(specs).map(([name, spec]) => {
     const left = spec.type === "string" ? `-${name} ${spec.value ?? "VALUE"}` : `-${name}`;
     const dflt = spec.default !== undefined ? ` (default ${spec.default})` : "";
-    return `  ${left.padEnd(24)} ${spec.description}${dflt}`;
+    const again = spec.multiple ? "; may be given more than once" : "";
+    return `  ${left.padEnd(24)} ${spec.description}${dflt}${again}`;
   });
   return [`usage: ${synopsis}`, ...rows, `  ${"-h, -help".padEnd(24)} print this help`].join("\n");
 }

@@ -36,6 +36,21 @@ Deno.test("flags: defaults apply and booleans parse", () => {
   assert.equal(values.name, undefined);
 });
 
+Deno.test("flags: a repeatable flag gives every value in order, or none", () => {
+  const withGroup: Record<string, FlagSpec> = {
+    ...specs,
+    group: { type: "string", description: "a group", multiple: true },
+  };
+  const values = parseFlags(["-group", "ops=a,b", "--group", "dev", "-group=x"], withGroup);
+  assert.deepEqual(values.group, ["ops=a,b", "dev", "x"]);
+  assert.deepEqual(parseFlags([], withGroup).group, []);
+  assert.throws(
+    () => parseFlags(["-group="], withGroup),
+    new FlagError("flag -group needs a value"),
+  );
+  assert.match(usage("x", withGroup), /may be given more than once/);
+});
+
 Deno.test("flags: a value that starts with a dash is kept as the value", () => {
   assert.equal(parseFlags(["-name", "-x-"], specs).name, "-x-");
   assert.deepEqual(normalizeArgs(["-name", "-x-"], specs), ["--name=-x-"]);

@@ -9,6 +9,15 @@
 /** Name of the group every server has; `-members` closes it to a list of names. */
 export const DEFAULT_GROUP = "general";
 
+/** A group name is 1 to this many letters, digits, `.`, `_` or `-`. */
+export const MAX_GROUP_NAME_LENGTH = 64;
+
+/**
+ * Most groups a server has, `general` included. Each keeps its last
+ * {@link RECENT_MESSAGES_KEPT} messages in memory for live fan-out.
+ */
+export const MAX_GROUPS = 100;
+
 /** A display name is 1 to this many characters (code points), with no control characters. */
 export const MAX_NAME_LENGTH = 64;
 

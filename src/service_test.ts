@@ -296,6 +296,66 @@ Deno.test("service: a Publish stream holds at most MAX_PUBLISH_IN_FLIGHT unanswe
   await server.shutdown();
 });
 
+Deno.test("service: groups keep their own sequences and reach only their members", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
+  const server = await startChatServer({
+    host: "127.0.0.1",
+    port: 0,
+    dbPath: `${dir}/chat.db`,
+    members: null,
+    groups: [{ name: "ops", members: ["alice", "bob"] }, { name: "dev", members: null }],
+  });
+  const client = rawClient(server.port);
+  const [alice, bob, carol] = [
+    await register(client, "Alice"),
+    await register(client, "Bob"),
+    await register(client, "Carol"),
+  ];
+  assert.deepEqual(carol.groups.map((g) => [g.name, g.member]), [
+    ["general", true],
+    ["ops", false],
+    ["dev", true],
+  ]);
+  const subscribe = (who: typeof bob) => {
+    const sub = new RawSubscription(client, auth(who.clientId, who.key));
+    sub.call.write({ open: { seen: [] } });
+    return sub;
+  };
+  const [subBob, subCarol] = [subscribe(bob), subscribe(carol)];
+  await send(client, alice, "ops 1", "a1", "ops");
+  await send(client, alice, "dev 1", "a2", "dev");
+  await send(client, alice, "ops 2", "a3", "ops");
+  await send(client, alice, "general 1", "a4", "general");
+  const denied = await refusal(send(client, carol, "let me in", "c1", "ops"));
+  assert.equal(denied.code, "PERMISSION_DENIED");
+  const unknown = await refusal(send(client, alice, "hi", "a5", "random"));
+  assert.match(unknown.details, /no group "random"; this server has: general, ops, dev/);
+  const got = (sub: RawSubscription) =>
+    sub.deliveries.flatMap((d) => d.messages.map((m) => `${d.group}#${m.seq} ${m.text}`));
+  await subBob.until(() => got(subBob).length === 4);
+  await subCarol.until(() => got(subCarol).length === 2);
+  assert.deepEqual(got(subBob).sort(), [
+    "dev#1 dev 1",
+    "general#1 general 1",
+    "ops#1 ops 1",
+    "ops#2 ops 2",
+  ]);
+  assert.deepEqual(got(subCarol).sort(), ["dev#1 dev 1", "general#1 general 1"]);
+  assert.deepEqual(
+    ["general", "ops", "dev"].map((g) => server.store.lastSeq(g)),
+    [1, 2, 1],
+  );
+  // An ack for a group the stream does not deliver is refused (Carol is not in ops).
+  subCarol.call.write({ ack: { group: "ops", seq: 1 } });
+  const status = await subCarol.status;
+  assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(status.details, /ack for group "ops", which this stream does not deliver/);
+  subBob.call.end();
+  await subBob.status;
+  client.close();
+  await server.shutdown();
+});
+
 Deno.test("service: subscribers get others' messages in order; the sender's own are left out", async () => {
   await withServer(null, async ({ port }) => {
     const client = rawClient(port);

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { MAX_CLIENT_MSG_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_BYTES } from "./limits.ts";
+import {
+  MAX_CLIENT_MSG_ID_LENGTH,
+  MAX_GROUP_NAME_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_BYTES,
+} from "./limits.ts";
 
 // C0 and C1 controls, DEL, and the bidi/line separators that can spoof other lines.
 // deno-lint-ignore no-control-regex -- matching control characters is the point.
@@ -21,6 +26,18 @@ export function checkName(name: string): string | undefined {
   }
   if (CONTROL.test(name)) return "the name contains a control character";
   if (name !== name.trim()) return "the name starts or ends with a space";
+  return undefined;
+}
+
+/** Why `name` cannot be a group's name, or undefined: letters, digits, `.`, `_` and `-`. */
+export function checkGroupName(name: string): string | undefined {
+  if (name === "") return "the group name is empty";
+  if (name.length > MAX_GROUP_NAME_LENGTH) {
+    return `the group name is ${name.length} characters long; the limit is ${MAX_GROUP_NAME_LENGTH}`;
+  }
+  if (!/^[\p{L}\p{N}._-]+$/u.test(name)) {
+    return "a group name may have only letters, digits, '.', '_' and '-'";
+  }
   return undefined;
 }
 

@@ -31,7 +31,21 @@ Deno.test("cli: bad flags exit 2 with a line naming the problem, then the usage"
       ["-synchronous", "normal"],
       /^server: flag -synchronous must be full or off, got 'normal'$/,
     ],
+    ["server", ["-group", "general"], /^server: flag -group: general is always there; close/],
+    ["server", ["-group", "a b"], /^server: flag -group: "a b": a group name may have only/],
+    ["server", ["-group", "ops", "-group", "ops"], /^server: flag -group: ops is given twice$/],
+    ["server", ["-group", "ops="], /^server: flag -group ops needs at least one name$/],
+    [
+      "server",
+      Array.from({ length: 100 }, (_, i) => `-group=g${i}`),
+      /^server: flag -group: 101 groups; the limit is 100$/,
+    ],
     ["client", [], /^client: flag -name is required$/],
+    [
+      "client",
+      ["-name", "Luis", "-group", "a/b"],
+      /^client: flag -group: a group name may have only letters/,
+    ],
     ["client", ["-name", "Luis", "-nmae", "x"], /^client: unknown flag -nmae$/],
     [
       "client",

@@ -233,11 +233,12 @@ export async function startServer(
 
 /** Starts `client.ts` as `name` against `port`, with its own state dir. */
 export function startClient(
-  { name, port, stateDir, label = name }: {
+  { name, port, stateDir, label = name, extra = [] }: {
     name: string;
     port: number;
     stateDir: string;
     label?: string;
+    extra?: string[];
   },
 ): ChatProcess {
   const args = [
@@ -249,13 +250,14 @@ export function startClient(
     String(port),
     "-state_dir",
     stateDir,
+    ...extra,
   ];
   return new ChatProcess(label, ...scriptCommand("client", args));
 }
 
 /** Starts a client and waits for its "connected" line; returns it and its display name. */
 export async function connectClient(
-  options: { name: string; port: number; stateDir: string; label?: string },
+  options: { name: string; port: number; stateDir: string; label?: string; extra?: string[] },
 ): Promise<{ proc: ChatProcess; id: string }> {
   const proc = startClient(options);
   const line = await proc.waitForLine(/^\* connected to .* as (\S+) /, {

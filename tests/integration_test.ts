@@ -53,6 +53,47 @@ Deno.test("integration: two '-name Luis' at once are two clients, and each gets 
   await stopAll(again.proc, server.proc);
 });
 
+Deno.test("integration: -group sends to that group, and only its members print it", async () => {
+  const dir = await tempDir();
+  const server = await startServer({
+    db: `${dir}/chat.db`,
+    extra: ["-group", "ops=Alice,Bob"],
+  });
+  const stateDir = `${dir}/state`;
+  const alice = await connectClient({
+    name: "Alice",
+    port: server.port,
+    stateDir,
+    extra: ["-group", "ops"],
+  });
+  const bob = await connectClient({ name: "Bob", port: server.port, stateDir });
+  const carol = await connectClient({
+    name: "Carol",
+    port: server.port,
+    stateDir,
+    extra: ["-group", "ops"],
+  });
+  await carol.proc.waitForLine(/not a member of ops/, { stream: "stderr" });
+  await carol.proc.type("let me in");
+  await carol.proc.waitForLine(/^\* not sent: Carol is not a member of group ops/, {
+    stream: "stderr",
+  });
+  await alice.proc.type("for ops only");
+  await bob.proc.waitForLine(/^\[ops\] .*: for ops only$/);
+  await bob.proc.type("for everyone");
+  await carol.proc.waitForLine(/^\[general\] .*: for everyone$/);
+  await alice.proc.waitForLine(/^\[general\] .*: for everyone$/);
+  assert.deepEqual(receivedMessages(bob.proc), [
+    { group: "ops", from: alice.id, text: "for ops only" },
+  ]);
+  // ops #1 was fanned out before general #1 was sent: had it gone to Carol, she would have
+  // printed it first.
+  assert.deepEqual(receivedMessages(carol.proc), [
+    { group: "general", from: bob.id, text: "for everyone" },
+  ]);
+  await stopAll(alice.proc, bob.proc, carol.proc, server.proc);
+});
+
 Deno.test("integration: a restarted client resumes and prints only what it missed", async () => {
   const dir = await tempDir();
   const server = await startServer({ db: `${dir}/chat.db` });
