@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { DELIVERY_WINDOW, MAX_MESSAGES_PER_FRAME, RECENT_MESSAGES_KEPT } from "./limits.ts";
 import type { FrameMessage, Store, StoredMessage } from "./store.ts";
 
@@ -38,13 +39,26 @@ export class GroupFeed {
    * same frame object, so the service encodes it once for all of them.
    */
   #frames = new Map<string, DeliveryFrame>();
+  #wakeScheduled = false;
 
-  /** @param recentKept how many of the newest messages to serve from memory. */
-  constructor(name: string, store: Store, recentKept = RECENT_MESSAGES_KEPT) {
+  #schedule: (wake: () => void) => void;
+
+  /**
+   * @param recentKept how many of the newest messages to serve from memory.
+   * @param schedule runs the wake-up of subscribers after a publish: after this turn of the
+   *   event loop by default (tests may run it at once).
+   */
+  constructor(
+    name: string,
+    store: Store,
+    recentKept = RECENT_MESSAGES_KEPT,
+    schedule: (wake: () => void) => void = setImmediate,
+  ) {
     this.name = name;
     this.#store = store;
     this.#lastSeq = store.lastSeq(name);
     this.#recentKept = recentKept;
+    this.#schedule = schedule;
   }
 
   /** The highest committed sequence. */
@@ -52,7 +66,11 @@ export class GroupFeed {
     return this.#lastSeq;
   }
 
-  /** Takes newly committed messages (in sequence order) and wakes every subscriber. */
+  /**
+   * Takes newly committed messages (in sequence order) at once, and wakes every subscriber
+   * after this turn of the event loop: the senders' answers go out first, and commits that end
+   * in the same turn reach each subscriber in one frame.
+   */
   publish(messages: readonly StoredMessage[]): void {
     for (const m of messages) this.#recent.push({ seq: m.seq, senderId: m.senderId, body: m.body });
     this.#lastSeq = messages[messages.length - 1]?.seq ?? this.#lastSeq;
@@ -61,7 +79,12 @@ export class GroupFeed {
       this.#recent = this.#recent.slice(-this.#recentKept);
     }
     this.#frames.clear();
-    for (const subscriber of this.subscribers) subscriber.pump();
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    this.#schedule(() => {
+      this.#wakeScheduled = false;
+      for (const subscriber of this.subscribers) subscriber.pump();
+    });
   }
 
   /**

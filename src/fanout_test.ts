@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import { encodeBody } from "./body.ts";
 import { AckError, type DeliveryFrame, GroupFeed, Subscription } from "./fanout.ts";
 import { type NewMessage, Store } from "./store.ts";
@@ -8,9 +9,12 @@ function newMessage(senderId: string, clientMsgId: string): NewMessage {
   return { group: "general", clientMsgId, ...fields, body: encodeBody(fields) };
 }
 
-function setup(recentKept?: number) {
+/** A feed that wakes its subscribers at once, or after the turn as the server's does. */
+function setup(recentKept?: number, { deferred = false } = {}) {
   const store = new Store(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
-  const feed = new GroupFeed("general", store, recentKept);
+  const feed = deferred
+    ? new GroupFeed("general", store, recentKept)
+    : new GroupFeed("general", store, recentKept, (wake) => wake());
   let n = 0;
   /** Stores and publishes messages from `senderId`, as the committer would. */
   const send = (senderId: string, count = 1) => {
@@ -165,5 +169,18 @@ Deno.test("fanout: while a frame is with the transport, new messages wait and th
   take();
   assert.equal(frames.length, 2);
   assert.deepEqual(frames[1].messages.map((m) => m.seq), [2, 3, 4], "and go out together");
+  store.close();
+});
+
+Deno.test("fanout: subscribers wake after the turn, and commits of one turn share a frame", async () => {
+  const { store, feed, send } = setup(undefined, { deferred: true });
+  const b = subscriber(feed, "b");
+  b.sub.start();
+  send("a", 2);
+  send("a", 3);
+  assert.deepEqual(b.seqs(), [], "nothing is written in the turn of the commit");
+  assert.equal(feed.lastSeq, 5, "the feed knows the messages at once");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(b.frames.map((f) => f.messages.map((m) => m.seq)), [[1, 2, 3, 4, 5]]);
   store.close();
 });
