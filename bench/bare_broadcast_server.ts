@@ -1,8 +1,8 @@
 /**
  * The framework's limit: a bare grpc-js broadcast server speaking chat.proto,
- * with no storage, no cursors, no acks and no flow control. Every Send is
- * written at once, one message per Delivery frame, to every open Subscribe
- * stream. The benchmark runs it beside the real server as its baseline.
+ * with no storage, no cursors, no acks and no flow control. Every Send (or
+ * message on a Publish stream) is written at once, one message per Delivery
+ * frame, to every open Subscribe stream. The benchmark runs it beside the real server as its baseline.
  *
  * deno run --allow-net --allow-read --allow-env bench/bare_broadcast_server.ts [PORT]
  *
@@ -18,6 +18,14 @@ grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const subscribers = new Set<grpc.ServerDuplexStream<unknown, unknown>>();
 let seq = 0;
 
+/** Writes one message, in a frame of its own, to every subscriber. */
+function broadcast(senderId: string, group: string, text: string) {
+  const message = { seq: ++seq, senderId, senderName: "", text, sentAtMs: Date.now() };
+  const delivery = { group, throughSeq: message.seq, messages: [message] };
+  for (const s of subscribers) s.write(delivery);
+  return message;
+}
+
 const handlers: ChatHandlers = {
   Register: (_call, callback) =>
     callback(null, {
@@ -28,16 +36,24 @@ const handlers: ChatHandlers = {
     }),
   Send: (call, callback) => {
     const clientId = String(call.metadata.get("x-client-id")[0] ?? "");
-    const message = {
-      seq: ++seq,
-      senderId: clientId,
-      senderName: "",
-      text: call.request.text,
-      sentAtMs: Date.now(),
-    };
-    const delivery = { group: call.request.group, throughSeq: message.seq, messages: [message] };
-    for (const s of subscribers) s.write(delivery);
+    const message = broadcast(clientId, call.request.group, call.request.text);
     callback(null, { seq: message.seq, sentAtMs: message.sentAtMs, duplicate: false });
+  },
+  Publish: (call) => {
+    const clientId = String(call.metadata.get("x-client-id")[0] ?? "");
+    call.on("data", (request: { group: string; text: string; clientMsgId: string }) => {
+      const message = broadcast(clientId, request.group, request.text);
+      call.write({
+        clientMsgId: request.clientMsgId,
+        seq: message.seq,
+        sentAtMs: message.sentAtMs,
+        duplicate: false,
+        code: 0,
+        details: "",
+      });
+    });
+    call.on("end", () => call.end());
+    call.on("error", () => {});
   },
   Subscribe: (call) => {
     call.once("data", () => {

@@ -8,9 +8,16 @@
  *                                    report {"received", "at"} every 100 ms and
  *                                    latency percentiles on SIGTERM; with TARGET,
  *                                    report {"done"} once that many have arrived
- *   publishers PORT COUNT RATE SECS  COUNT concurrent send loops, RATE messages/s
- *                                    in all (0: as fast as acks allow), for SECS
+ *   publishers PORT COUNT RATE SECS [stream]
+ *                                    COUNT concurrent send loops, RATE messages/s
+ *                                    in all (0: as fast as acks allow), for SECS;
+ *                                    each message a Send call, or with "stream" a
+ *                                    message on the loop's own Publish stream
  *   idle PORT COUNT                  COUNT clients that register, subscribe and wait
+ *
+ * Options after those: "groups=G" puts client i in group g(i % G) by its name
+ * (`g3-m13`, publishers `g3-p3`), for a server started with `-group gK=...`;
+ * "first=N" numbers a consumers process's clients from N.
  *
  * A message text is the send time (ms, performance.timeOrigin-based) padded
  * to 100 bytes, so a consumer can tell each message's end-to-end latency.
@@ -21,7 +28,7 @@ import * as grpc from "@grpc/grpc-js";
 import { AckBatcher } from "../src/ack_batcher.ts";
 import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
 import { type ChatClient, chatProto, type Delivery } from "../src/proto.ts";
-import { auth, register, send } from "../tests/grpc.ts";
+import { auth, Publisher, register, send } from "../tests/grpc.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const [mode, portText, countText, ...rest] = Deno.args;
@@ -29,6 +36,18 @@ const port = Number(portText);
 const count = Number(countText);
 const TEXT_BYTES = 100;
 const now = () => performance.timeOrigin + performance.now();
+/** `name=value` options after the positional arguments. */
+const option = (name: string) => rest.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+/**
+ * "groups=G": clients belong to groups g0 .. g(G-1), client i to g(i % G), by name (the server
+ * is started with `-group gK=...` listing them); "first=N" numbers this process's clients from N.
+ */
+const groups = Number(option("groups") ?? 0);
+const first = Number(option("first") ?? 0);
+const groupOf = (i: number) => groups > 0 ? `g${i % groups}` : "general";
+/** A client's name: `g3-m13` with groups, else `consumers-13`. */
+const nameOf = (role: string, i: number) =>
+  groups > 0 ? `${groupOf(i)}-${role}${i}` : `${role}-${i}`;
 const report = (value: unknown) => console.log(JSON.stringify(value));
 
 /** A channel of its own (its own HTTP/2 connection), as a separate client process would have. */
@@ -52,7 +71,10 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
     await Promise.all(
       Array.from({ length: Math.min(batch, count - start) }, async (_, i) => {
         const client = channel();
-        const me = await register(client, `${mode}-${start + i}`);
+        const me = await register(
+          client,
+          nameOf(mode === "idle" ? "idle" : "m", first + start + i),
+        );
         const call = client.Subscribe(auth(me.clientId, me.key));
         // Acks as the real client sends them (src/ack_batcher.ts).
         const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
@@ -72,7 +94,7 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
 
 async function consumers(): Promise<void> {
   // With a target, report {"done"} the moment that many messages have arrived (catch-up).
-  const target = rest[0] && rest[0] !== "noack" ? Number(rest[0]) : Infinity;
+  const target = /^\d+$/.test(rest[0] ?? "") ? Number(rest[0]) : Infinity;
   // "noack": the baseline's consumers, which a bare broadcast server does not ask to ack.
   const ack = !rest.includes("noack");
   const started = now();
@@ -114,9 +136,20 @@ async function publishers(): Promise<void> {
   const [rateText, secondsText] = rest;
   const rate = Number(rateText);
   const seconds = Number(secondsText);
+  // "stream": each publisher sends on a Publish stream; otherwise each message is a Send call.
+  const streaming = rest.includes("stream");
   const senders = await Promise.all(Array.from({ length: count }, async (_, i) => {
     const client = channel();
-    return { client, me: await register(client, `publisher-${i}`) };
+    const me = await register(client, nameOf("p", i));
+    const group = groupOf(i);
+    const publisher = streaming ? new Publisher(client, me) : undefined;
+    const post = publisher
+      ? async (text: string) => {
+        const reply = await publisher.send(text, crypto.randomUUID(), group);
+        if (reply.code !== grpc.status.OK) throw new Error(`refused: ${reply.details}`);
+      }
+      : (text: string) => send(client, me, text, crypto.randomUUID(), group);
+    return { client, post };
   }));
   report({ ready: count });
   const acks = new Float64Array(2_000_000);
@@ -124,7 +157,7 @@ async function publishers(): Promise<void> {
   const start = now();
   const end = start + seconds * 1000;
   // Paced: each sender owns every count-th slot of a global schedule at `rate`.
-  await Promise.all(senders.map(async ({ client, me }, i) => {
+  await Promise.all(senders.map(async ({ post }, i) => {
     for (let k = 0; now() < end; k++) {
       if (rate > 0) {
         const due = start + ((k * count + i) * 1000) / rate;
@@ -134,7 +167,7 @@ async function publishers(): Promise<void> {
       }
       const t = now();
       const text = t.toFixed(3).padEnd(TEXT_BYTES, " ");
-      await send(client, me, text);
+      await post(text);
       if (sent < acks.length) acks[sent] = now() - t;
       sent++;
     }

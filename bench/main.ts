@@ -4,11 +4,16 @@
  * server as the baseline, drives them with load-generator processes
  * (bench/load.ts) on 127.0.0.1, prints a table, and ends with one JSON line.
  *
+ * Publishers send on Publish streams, each awaiting the reply to one message
+ * before the next; the full run repeats fanout and baseline with one Send call
+ * per message, and measures durability both ways.
+ *
  * Workloads (see BENCHMARKS.md for what each measures and why):
  *   fanout    one group, 50 consumers in one process, 16 publishers; deliveries/s
  *             at saturation, then end-to-end latency at half that rate
  *   baseline  the same load against the bare broadcast server
- *   scale     deliveries/s for groups of 10, 100 and 1,000 members
+ *   scale     deliveries/s for groups of 10, 100 and 1,000 members, and for
+ *             10 groups of 100 at once (also alone as --only=groups)
  *   catch-up  one client comes online to 100,000 unread messages
  *   idle      as many idle connected clients as allowed, up to 10,000; server RSS
  *   durability  send-acknowledged p50/p99 at 1,000 sends/s, synchronous FULL and OFF
@@ -27,6 +32,9 @@ const CATCHUP_MESSAGES = quick ? 30_000 : 100_000;
 const IDLE_CLIENTS = quick ? 1_000 : 10_000;
 const SCALE_SIZES = quick ? [10, 100, 1_000] : [10, 100, 1_000];
 const CONSUMERS_PER_PROCESS = 250;
+/** The many-groups workload: this many groups of this many members. */
+const GROUPS = 10;
+const GROUP_MEMBERS = 100;
 const PUBLISHERS = 16;
 
 const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
@@ -81,11 +89,21 @@ async function bareServer(): Promise<{ proc: ChatProcess; port: number }> {
 }
 
 /** Starts `members` consumers in processes of CONSUMERS_PER_PROCESS; resolves when all are subscribed. */
-async function consumers(port: number, members: number, ack = true): Promise<ChatProcess[]> {
+async function consumers(
+  port: number,
+  members: number,
+  { ack = true, groups = 0 } = {},
+): Promise<ChatProcess[]> {
   const procs: ChatProcess[] = [];
   for (let left = members; left > 0; left -= CONSUMERS_PER_PROCESS) {
     const count = String(Math.min(left, CONSUMERS_PER_PROCESS));
-    procs.push(load(["consumers", String(port), count, ...(ack ? [] : ["noack"])]));
+    procs.push(load([
+      "consumers",
+      String(port),
+      count,
+      ...(ack ? [] : ["noack"]),
+      ...(groups ? [`groups=${groups}`, `first=${members - left}`] : []),
+    ]));
   }
   await Promise.all(procs.map((p) => p.waitForLine(/"ready"/, { timeoutMs: 120_000 })));
   return procs;
@@ -94,9 +112,28 @@ async function consumers(port: number, members: number, ack = true): Promise<Cha
 const received = (procs: ChatProcess[]) =>
   procs.reduce((sum, p) => sum + (last(p, "received").received as number), 0);
 
+/**
+ * How publishers send: "stream", each on its own Publish stream (the API for programs that send
+ * a lot), or "calls", one Send call per message (what the interactive client does).
+ */
+type Via = "stream" | "calls";
+
 /** Deliveries per second over the middle of a saturating run of PUBLISHERS publishers. */
-async function saturate(port: number, procs: ChatProcess[], seconds = SECONDS): Promise<number> {
-  const publishers = load(["publishers", String(port), String(PUBLISHERS), "0", String(seconds)]);
+async function saturate(
+  port: number,
+  procs: ChatProcess[],
+  { via = "stream" as Via, groups = 0 } = {},
+): Promise<number> {
+  const seconds = SECONDS;
+  const publishers = load([
+    "publishers",
+    String(port),
+    String(PUBLISHERS),
+    "0",
+    String(seconds),
+    ...(via === "stream" ? ["stream"] : []),
+    ...(groups ? [`groups=${groups}`] : []),
+  ]);
   await publishers.waitForLine(/"ready"/, { timeoutMs: 60_000 });
   await sleep(Math.min(1_000, seconds * 250)); // warm-up
   const [r1, t1] = [received(procs), performance.now()];
@@ -107,13 +144,19 @@ async function saturate(port: number, procs: ChatProcess[], seconds = SECONDS): 
 }
 
 /** Publishes at `rate` messages/s for `seconds`; returns the publishers' report. */
-async function publish(port: number, rate: number, seconds: number, publishers = PUBLISHERS) {
+async function publish(
+  port: number,
+  rate: number,
+  seconds: number,
+  { publishers = PUBLISHERS, via = "stream" as Via } = {},
+) {
   const proc = load([
     "publishers",
     String(port),
     String(publishers),
     String(rate),
     String(seconds),
+    ...(via === "stream" ? ["stream"] : []),
   ]);
   await proc.waitForLine(/"sent"/, { timeoutMs: 120_000 + seconds * 1000 });
   return last(proc, "sent") as { sent: number; per_s: number; ack: { p50: number; p99: number } };
@@ -135,6 +178,11 @@ async function fanout(): Promise<void> {
   const deliveries = await saturate(server.port, group);
   results.fanout_deliveries_per_s = deliveries;
   row("fanout", "deliveries/s, 50 members, 16 publishers", fmt(deliveries));
+  if (!quick) {
+    const viaCalls = await saturate(server.port, group, { via: "calls" });
+    results.fanout_send_calls_deliveries_per_s = viaCalls;
+    row("fanout", "  the same, publishers making a Send call each", fmt(viaCalls));
+  }
   // Half load: half the saturating message rate, latency from send to receipt.
   const rate = Math.max(1, Math.round(deliveries / 50 / 2));
   for (const p of group) await p.type("measure");
@@ -156,10 +204,15 @@ async function fanout(): Promise<void> {
 
 async function baseline(): Promise<void> {
   const server = await bareServer();
-  const group = await consumers(server.port, 50, false);
+  const group = await consumers(server.port, 50, { ack: false });
   const deliveries = await saturate(server.port, group);
   results.baseline_deliveries_per_s = deliveries;
   row("baseline", "bare grpc-js broadcast, same load", fmt(deliveries));
+  if (!quick) {
+    const viaCalls = await saturate(server.port, group, { via: "calls" });
+    results.baseline_send_calls_deliveries_per_s = viaCalls;
+    row("baseline", "  the same, publishers making a Send call each", fmt(viaCalls));
+  }
   await stop(...group, server.proc);
 }
 
@@ -174,10 +227,42 @@ async function scale(): Promise<void> {
   }
 }
 
+/**
+ * Many groups at once: GROUPS closed groups of GROUP_MEMBERS consumers each, the publishers
+ * spread over them. Each message goes to as many members as in the one group of 100 of `scale`.
+ */
+async function manyGroups(): Promise<void> {
+  const members = GROUPS * GROUP_MEMBERS;
+  const flags: string[] = [];
+  for (let k = 0; k < GROUPS; k++) {
+    const names: string[] = [];
+    for (let i = k; i < members; i += GROUPS) names.push(`g${k}-m${i}`);
+    for (let i = k; i < PUBLISHERS; i += GROUPS) names.push(`g${k}-p${i}`);
+    flags.push("-group", `g${k}=${names.join(",")}`);
+  }
+  const server = await realServer(flags);
+  const group = await consumers(server.port, members, { groups: GROUPS });
+  const deliveries = await saturate(server.port, group, { groups: GROUPS });
+  results.groups_deliveries_per_s = deliveries;
+  row(
+    "scale",
+    `deliveries/s, ${GROUPS} groups of ${GROUP_MEMBERS} at once`,
+    fmt(deliveries),
+  );
+  await stop(...group, server.proc);
+}
+
 async function catchup(): Promise<void> {
   const server = await realServer();
   // Fill the group with CATCHUP_MESSAGES unread messages.
-  const filler = load(["publishers", String(server.port), String(PUBLISHERS), "0", "600"]);
+  const filler = load([
+    "publishers",
+    String(server.port),
+    String(PUBLISHERS),
+    "0",
+    "600",
+    "stream",
+  ]);
   await filler.waitForLine(/"ready"/, { timeoutMs: 60_000 });
   while (true) {
     await sleep(200);
@@ -226,7 +311,7 @@ async function idle(): Promise<void> {
 /** One client awaiting each acknowledgement before its next send: what one typing loop reaches. */
 async function sendLoop(): Promise<void> {
   const server = await realServer();
-  const report = await publish(server.port, 0, SECONDS, 1);
+  const report = await publish(server.port, 0, SECONDS, { publishers: 1, via: "calls" });
   results.send_loop_msgs_per_s = report.per_s;
   row(
     "send loop",
@@ -237,18 +322,22 @@ async function sendLoop(): Promise<void> {
 }
 
 async function durability(): Promise<void> {
-  for (const mode of ["full", "off"] as const) {
+  const runs = [["full", "stream"], ["full", "calls"], ["off", "stream"]] as const;
+  for (const [mode, via] of runs) {
     const server = await realServer(mode === "off" ? ["-synchronous", "off"] : []);
-    const report = await publish(server.port, 1_000, SECONDS);
+    const report = await publish(server.port, 1_000, SECONDS, { via });
     // The server's own view (arrival to answer), to tell its time from the client's and the OS's.
     const { sendP50Ms: p50, sendP99Ms: p99 } = await serverStats(server.proc);
-    results[`server_send_p99_ms_sync_${mode}`] = p99;
-    if (mode === "full") results.send_ack_p99_ms = report.ack.p99;
-    results[`send_ack_p50_ms_sync_${mode}`] = report.ack.p50;
-    results[`send_ack_p99_ms_sync_${mode}`] = report.ack.p99;
+    const key = `sync_${mode}${via === "calls" ? "_send_calls" : ""}`;
+    results[`server_send_p99_ms_${key}`] = p99;
+    if (mode === "full" && via === "stream") results.send_ack_p99_ms = report.ack.p99;
+    results[`send_ack_p50_ms_${key}`] = report.ack.p50;
+    results[`send_ack_p99_ms_${key}`] = report.ack.p99;
     row(
       "durability",
-      `send ack at ${fmt(report.per_s)}/s, synchronous=${mode.toUpperCase()} (p50 / p99)`,
+      `send ack at ${fmt(report.per_s)}/s, synchronous=${mode.toUpperCase()}, ${
+        via === "stream" ? "Publish streams" : "Send calls"
+      } (p50 / p99)`,
       `${report.ack.p50} / ${report.ack.p99} ms`,
     );
     row("durability", `  of which in the server (p50 / p99)`, `${p50} / ${p99} ms`);
@@ -269,11 +358,21 @@ try {
     results.fanout_ratio_vs_baseline = +(results.fanout_deliveries_per_s /
       results.baseline_deliveries_per_s).toFixed(2);
     row("fanout", "ratio to the baseline", `${results.fanout_ratio_vs_baseline} x`);
+    if (!quick) {
+      results.fanout_send_calls_ratio_vs_baseline = +(results.fanout_send_calls_deliveries_per_s /
+        results.baseline_send_calls_deliveries_per_s).toFixed(2);
+      row(
+        "fanout",
+        "  ratio with Send calls on both",
+        `${results.fanout_send_calls_ratio_vs_baseline} x`,
+      );
+    }
   }
   if (wanted("catchup")) await catchup();
   if (wanted("durability")) await durability();
   if (wanted("sendloop")) await sendLoop();
   if (wanted("scale")) await scale();
+  if (wanted("scale") || wanted("groups")) await manyGroups();
   if (wanted("idle")) await idle();
 } finally {
   await Promise.all(processes.map((p) => p.stop()));
