@@ -167,8 +167,13 @@ export class Store {
       `SELECT grp AS "group", ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND client_msg_id = ?`,
     );
     // Catch-up reads only what frames need, as arrays: no text or name strings, no row objects.
+    // One row per frame: node:sqlite makes a row of JS values for ~1 us, SQLite concatenates
+    // the same range in a fraction of that (group_concat keeps a BLOB's bytes as they are).
     this.#readFrameRange = db.prepare(
-      "SELECT seq, sender_id, body FROM messages WHERE grp = ? AND seq > ? AND seq <= ? ORDER BY seq",
+      `SELECT group_concat(seq) AS seqs, group_concat(sender_id) AS senders,
+              group_concat(length(body)) AS lengths, CAST(group_concat(body, '') AS BLOB) AS bodies
+       FROM (SELECT seq, sender_id, body FROM messages
+             WHERE grp = ? AND seq > ? AND seq <= ? ORDER BY seq)`,
     );
     // At run time on Deno 2.9.3; the Node types a worker is checked with lack it.
     (this.#readFrameRange as StatementSync & { setReturnArrays(on: boolean): void })
@@ -259,12 +264,26 @@ export class Store {
 
   /** Like {@link readRange}, with only what a delivery frame needs: the catch-up path. */
   readFrameRange(group: string, after: number, through: number): FrameMessage[] {
-    const rows = this.#readFrameRange.all(group, after, through) as unknown as [
-      number,
-      string,
-      Uint8Array,
-    ][];
-    return rows.map(([seq, senderId, body]) => ({ seq, senderId, body }));
+    const [seqs, senders, lengths, bodies] = this.#readFrameRange.get(
+      group,
+      after,
+      through,
+    ) as unknown as [string | null, string, string, Uint8Array];
+    if (seqs === null) return [];
+    // Sender ids are hex and sequences numbers, so the commas cannot be part of a value.
+    const seq = seqs.split(","), senderId = senders.split(","), length = lengths.split(",");
+    const messages: FrameMessage[] = new Array(seq.length);
+    let at = 0;
+    let ordered = true;
+    for (let i = 0; i < seq.length; i++) {
+      const end = at + Number(length[i]);
+      messages[i] = { seq: Number(seq[i]), senderId: senderId[i], body: bodies.subarray(at, end) };
+      if (i > 0 && messages[i].seq < messages[i - 1].seq) ordered = false;
+      at = end;
+    }
+    // SQLite feeds an aggregate in its subquery's order, though it does not promise to
+    // (an ORDER BY inside each aggregate doubles the cost): a frame must be in order.
+    return ordered ? messages : messages.sort((a, b) => a.seq - b.seq);
   }
 
   /** The highest sequence `clientId` has acknowledged in `group` (0 for none). */

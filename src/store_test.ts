@@ -73,6 +73,30 @@ Deno.test("store: readRange returns messages in order with wire field names", ()
   store.close();
 });
 
+Deno.test("store: readFrameRange gives each message's exact bytes, in order, per group", () => {
+  const store = new Store(tempDb());
+  const senders = ["ab".repeat(16), "cd".repeat(16)];
+  // Texts whose encodings hold NUL bytes, commas, multi-byte characters, and lengths over 127.
+  const texts = ["a\u0000b", "x,y", "é界🎉", "z".repeat(300), ",", "\t"];
+  const batch = texts.flatMap((text, i) => [
+    msg(senders[i % 2], `m${i}`, text),
+    msg(senders[1], `o${i}`, `other ${i}`, "ops"),
+  ]);
+  const stored = store.commit(batch).filter((r) => r.group === "general");
+  const frame = store.readFrameRange("general", 1, 6);
+  assert.deepEqual(
+    frame.map((m) => ({ seq: m.seq, senderId: m.senderId, body: [...m.body] })),
+    stored.slice(1).map((r) => ({
+      seq: r.message.seq,
+      senderId: r.message.senderId,
+      body: [...r.message.body],
+    })),
+  );
+  assert.deepEqual(store.readFrameRange("general", 6, 9), []);
+  assert.deepEqual(store.readFrameRange("ops", 0, 2).map((m) => m.seq), [1, 2]);
+  store.close();
+});
+
 Deno.test("store: cursors only move forward", () => {
   const store = new Store(tempDb());
   assert.equal(store.cursor("a", "general"), 0);
