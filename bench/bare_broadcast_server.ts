@@ -12,6 +12,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
+import process from "node:process";
 import { type ChatHandlers, chatProto } from "../src/proto.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
@@ -80,6 +81,11 @@ const port = await new Promise<number>((resolve, reject) =>
   )
 );
 console.log(`listening on 127.0.0.1:${port}, bare broadcast`);
+// The same CPU figure as the chat server's stats line, for the benchmark's cost per delivery.
+Deno.addSignalListener("SIGUSR2", () => {
+  const { user, system } = process.cpuUsage();
+  console.log(`stats: cpu ${((user + system) / 1e6).toFixed(3)} s, bare broadcast`);
+});
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => server.tryShutdown(() => Deno.exit(0)));
 }

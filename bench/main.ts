@@ -119,11 +119,24 @@ const received = (procs: ChatProcess[]) =>
 type Via = "stream" | "calls";
 
 /** Deliveries per second over the middle of a saturating run of PUBLISHERS publishers. */
+/** CPU seconds a server process has used so far, all threads, from its stats line (SIGUSR2). */
+async function cpuSeconds(proc: ChatProcess): Promise<number> {
+  const from = proc.stdout.length;
+  proc.kill("SIGUSR2");
+  const line = await proc.waitForLine(/ cpu [\d.]+ s,/, { from });
+  return Number(line.match(/ cpu ([\d.]+) s,/)![1]);
+}
+
+/**
+ * Deliveries per second over the middle of a saturating run of PUBLISHERS publishers, and the
+ * server's CPU time per delivery over the same interval (the cost the scale goal is about).
+ */
 async function saturate(
-  port: number,
+  server: { port: number; proc: ChatProcess },
   procs: ChatProcess[],
   { via = "stream" as Via, groups = 0 } = {},
-): Promise<number> {
+): Promise<{ deliveries: number; cpuUs: number }> {
+  const port = server.port;
   const seconds = SECONDS;
   const publishers = load([
     "publishers",
@@ -136,11 +149,16 @@ async function saturate(
   ]);
   await publishers.waitForLine(/"ready"/, { timeoutMs: 60_000 });
   await sleep(Math.min(1_000, seconds * 250)); // warm-up
+  const c1 = await cpuSeconds(server.proc);
   const [r1, t1] = [received(procs), performance.now()];
   await sleep(seconds * 500);
   const [r2, t2] = [received(procs), performance.now()];
+  const c2 = await cpuSeconds(server.proc);
   await publishers.waitForLine(/"sent"/, { timeoutMs: 60_000 });
-  return Math.round((r2 - r1) / ((t2 - t1) / 1000));
+  return {
+    deliveries: Math.round((r2 - r1) / ((t2 - t1) / 1000)),
+    cpuUs: +(((c2 - c1) * 1e6) / Math.max(1, r2 - r1)).toFixed(2),
+  };
 }
 
 /** Publishes at `rate` messages/s for `seconds`; returns the publishers' report. */
@@ -175,11 +193,13 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 async function fanout(): Promise<void> {
   const server = await realServer();
   const group = await consumers(server.port, 50);
-  const deliveries = await saturate(server.port, group);
+  const { deliveries, cpuUs } = await saturate(server, group);
   results.fanout_deliveries_per_s = deliveries;
+  results.fanout_server_cpu_us_per_delivery = cpuUs;
   row("fanout", "deliveries/s, 50 members, 16 publishers", fmt(deliveries));
+  row("fanout", "  server CPU per delivery", `${cpuUs} us`);
   if (!quick) {
-    const viaCalls = await saturate(server.port, group, { via: "calls" });
+    const viaCalls = (await saturate(server, group, { via: "calls" })).deliveries;
     results.fanout_send_calls_deliveries_per_s = viaCalls;
     row("fanout", "  the same, publishers making a Send call each", fmt(viaCalls));
   }
@@ -205,11 +225,13 @@ async function fanout(): Promise<void> {
 async function baseline(): Promise<void> {
   const server = await bareServer();
   const group = await consumers(server.port, 50, { ack: false });
-  const deliveries = await saturate(server.port, group);
+  const { deliveries, cpuUs } = await saturate(server, group);
   results.baseline_deliveries_per_s = deliveries;
+  results.baseline_server_cpu_us_per_delivery = cpuUs;
   row("baseline", "bare grpc-js broadcast, same load", fmt(deliveries));
+  row("baseline", "  server CPU per delivery", `${cpuUs} us`);
   if (!quick) {
-    const viaCalls = await saturate(server.port, group, { via: "calls" });
+    const viaCalls = (await saturate(server, group, { via: "calls" })).deliveries;
     results.baseline_send_calls_deliveries_per_s = viaCalls;
     row("baseline", "  the same, publishers making a Send call each", fmt(viaCalls));
   }
@@ -220,9 +242,14 @@ async function scale(): Promise<void> {
   for (const size of SCALE_SIZES) {
     const server = await realServer();
     const group = await consumers(server.port, size);
-    const deliveries = await saturate(server.port, group);
+    const { deliveries, cpuUs } = await saturate(server, group);
     results[`scale_${size}_deliveries_per_s`] = deliveries;
-    row("scale", `deliveries/s, group of ${fmt(size)}`, fmt(deliveries));
+    results[`scale_${size}_server_cpu_us_per_delivery`] = cpuUs;
+    row(
+      "scale",
+      `deliveries/s, group of ${fmt(size)}`,
+      `${fmt(deliveries)} (${cpuUs} us CPU each)`,
+    );
     await stop(...group, server.proc);
   }
 }
@@ -242,12 +269,13 @@ async function manyGroups(): Promise<void> {
   }
   const server = await realServer(flags);
   const group = await consumers(server.port, members, { groups: GROUPS });
-  const deliveries = await saturate(server.port, group, { groups: GROUPS });
+  const { deliveries, cpuUs } = await saturate(server, group, { groups: GROUPS });
   results.groups_deliveries_per_s = deliveries;
+  results.groups_server_cpu_us_per_delivery = cpuUs;
   row(
     "scale",
     `deliveries/s, ${GROUPS} groups of ${GROUP_MEMBERS} at once`,
-    fmt(deliveries),
+    `${fmt(deliveries)} (${cpuUs} us CPU each)`,
   );
   await stop(...group, server.proc);
 }

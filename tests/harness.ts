@@ -183,6 +183,8 @@ function scriptCommand(task: "server" | "client", args: string[]): [string, stri
 /** What a server reports in the stats line it prints on SIGUSR2. */
 export interface ServerStats {
   rssMb: number;
+  /** CPU time of every thread since the server started. */
+  cpuS: number;
   sends: number;
   /** Server-side send latency (arrival to answer) of the last 4,096 sends. */
   sendP50Ms: number;
@@ -197,6 +199,7 @@ export async function serverStats(proc: ChatProcess): Promise<ServerStats> {
   const number = (pattern: RegExp) => Number(line.match(pattern)![1]);
   return {
     rssMb: number(/ stats: rss ([\d.]+) MB/),
+    cpuS: number(/ cpu ([\d.]+) s,/),
     sends: number(/ (\d+) sends in /),
     sendP50Ms: number(/answered in ([\d.]+) ms \(p50\)/),
     sendP99Ms: number(/ ([\d.]+) ms \(p99\)/),
