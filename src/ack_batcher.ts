@@ -12,8 +12,12 @@ import { DELIVERY_WINDOW } from "./limits.ts";
 /** Messages received since the last ack that trigger an ack at once. */
 export const ACK_EVERY_MESSAGES = DELIVERY_WINDOW / 4;
 
-/** The longest an ack waits after the first frame it covers. */
-export const ACK_DELAY_MS = 20;
+/**
+ * The longest an ack waits after the first frame it covers. The server writes cursors at most
+ * every CURSOR_FLUSH_MS (100 ms) anyway, so a sooner ack makes nothing more durable; and when
+ * frames come less often than this (many quiet groups), each frame would cost an ack.
+ */
+export const ACK_DELAY_MS = 100;
 
 /** Batches cumulative acks per group; `send` writes one ack frame. */
 export class AckBatcher {
