@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startChatServer } from "./chat_server.ts";
+import { type ChatServerOptions, type RunningChatServer, startChatServer } from "./chat_server.ts";
 import { MAX_PUBLISH_IN_FLIGHT, MAX_RECEIVE_MESSAGE_BYTES, MAX_TEXT_BYTES } from "./limits.ts";
 import { chatProto } from "./proto.ts";
 import * as grpc from "@grpc/grpc-js";
@@ -15,19 +15,24 @@ import {
   send,
 } from "../tests/grpc.ts";
 
+/** A server on a free port of 127.0.0.1 with a fresh database. */
+async function testServer(options: Partial<ChatServerOptions> = {}): Promise<RunningChatServer> {
+  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
+  return await startChatServer({
+    host: "127.0.0.1",
+    port: 0,
+    dbPath: `${dir}/chat.db`,
+    members: null,
+    ...options,
+  });
+}
+
 async function withServer(
   members: string[] | null,
   fn: (ctx: { port: number; logs: string[]; lastSeq: () => number }) => Promise<void>,
 ) {
   const logs: string[] = [];
-  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
-  const server = await startChatServer({
-    host: "127.0.0.1",
-    port: 0,
-    dbPath: `${dir}/chat.db`,
-    members,
-    log: (l) => logs.push(l),
-  });
+  const server = await testServer({ members, log: (l) => logs.push(l) });
   try {
     await fn({ port: server.port, logs, lastSeq: () => server.store.lastSeq("general") });
   } finally {
@@ -233,13 +238,7 @@ Deno.test("service: Publish answers every message in order, refusing bad ones wi
 });
 
 Deno.test("service: a Publish stream holds at most MAX_PUBLISH_IN_FLIGHT unanswered messages", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
-  const server = await startChatServer({
-    host: "127.0.0.1",
-    port: 0,
-    dbPath: `${dir}/chat.db`,
-    members: null,
-  });
+  const server = await testServer();
   // Commits wait until released, as if the disk had stalled.
   const append = server.committer.append.bind(server.committer);
   const held: (() => void)[] = [];
@@ -297,12 +296,7 @@ Deno.test("service: a Publish stream holds at most MAX_PUBLISH_IN_FLIGHT unanswe
 });
 
 Deno.test("service: groups keep their own sequences and reach only their members", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
-  const server = await startChatServer({
-    host: "127.0.0.1",
-    port: 0,
-    dbPath: `${dir}/chat.db`,
-    members: null,
+  const server = await testServer({
     groups: [{ name: "ops", members: ["alice", "bob"] }, { name: "dev", members: null }],
   });
   const client = rawClient(server.port);
