@@ -118,7 +118,6 @@ const received = (procs: ChatProcess[]) =>
  */
 type Via = "stream" | "calls";
 
-/** Deliveries per second over the middle of a saturating run of PUBLISHERS publishers. */
 /** CPU seconds a server process has used so far, all threads, from its stats line (SIGUSR2). */
 async function cpuSeconds(proc: ChatProcess): Promise<number> {
   const from = proc.stdout.length;

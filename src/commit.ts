@@ -154,7 +154,8 @@ export class GroupCommitter {
   #next(): void {
     this.#inFlight = undefined;
     this.#committing = new Map();
-    if (this.#pending.length > 0) this.#flush();
+    // Acks whose timer fired during the commit (and found it in flight) go now too.
+    if (this.#pending.length > 0 || (this.#cursors.size > 0 && !this.#cursorTimer)) this.#flush();
   }
 
   #committed(batch: Pending[], results: Appended[]): void {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import { encodeBody } from "./body.ts";
 import { CommitterClosedError, GroupCommitter } from "./commit.ts";
 import { type Appended, type NewMessage, Store } from "./store.ts";
-import { InlineWriter } from "./store_writer.ts";
+import { CURSOR_FLUSH_MS } from "./limits.ts";
+import { InlineWriter, type StoreWriter } from "./store_writer.ts";
 
 function setup() {
   const store = new Store(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
@@ -79,5 +81,37 @@ Deno.test("commit: close writes what is waiting and refuses more", async () => {
   assert.equal((await pending).message.seq, 1);
   assert.equal(store.cursor("z", "general"), 1);
   await assert.rejects(committer.append(msg("a", "2")), CommitterClosedError);
+  store.close();
+});
+
+Deno.test("commit: acks whose flush time comes during a commit are written right after it", async () => {
+  const store = new Store(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
+  const inline = new InlineWriter(store);
+  // The first commit waits until released, as a slow disk would.
+  let release = () => {};
+  const released = new Promise<void>((resolve) => release = resolve);
+  const commits: number[] = [];
+  const writer: StoreWriter = {
+    commit: async (messages, cursors) => {
+      commits.push(cursors.length);
+      if (commits.length === 1) await released;
+      return inline.commit(messages, cursors);
+    },
+    addClient: (client) => inline.addClient(client),
+    close: () => inline.close(),
+  };
+  const committer = new GroupCommitter(store, writer, () => {});
+  const sent = committer.append(msg("a", "m1"));
+  await new Promise((r) => setImmediate(r)); // the first commit starts
+  committer.saveCursor({ clientId: "b", group: "general", seq: 1 });
+  // The cursor's flush time passes while the first commit is still in flight.
+  await new Promise((r) => setTimeout(r, CURSOR_FLUSH_MS * 2));
+  assert.deepEqual(commits, [0], "nothing else was started meanwhile");
+  release();
+  await sent;
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(commits, [0, 1], "the ack went in the next commit at once");
+  await committer.close();
+  assert.equal(store.cursor("b", "general"), 1);
   store.close();
 });

@@ -57,8 +57,10 @@ export const RECENT_MESSAGES_KEPT = 4096;
 export const CURSOR_FLUSH_MS = 100;
 
 /**
- * Most messages of one Publish stream stored or being stored but not yet answered. Past it the
- * server stops reading that stream until replies go out, so a sender that never reads its
- * replies cannot make the server hold its messages without bound.
+ * Most messages of one Publish stream read but not yet answered (being stored, or their reply
+ * not yet handed to the transport). Past it the server stops reading that stream until replies
+ * go out, so a stalled commit cannot make it hold a sender's messages without bound. Replies the
+ * sender does not read are held by the transport: Deno 2.9.3's http2 has no write backpressure.
+ * They are smaller than the messages they answer, which are stored anyway.
  */
 export const MAX_PUBLISH_IN_FLIGHT = 1024;

@@ -74,8 +74,11 @@ type PublishStream = grpc.ServerDuplexStream<SendRequest, PublishReply>;
 export class ChatService {
   #options: ChatServiceOptions;
   #clients = new Map<string, ClientRecord>();
-  /** Open Subscribe and Publish streams, each with what stops it. */
-  #streams = new Map<grpc.ServerDuplexStream<unknown, unknown>, () => void>();
+  /** Open Subscribe and Publish streams, each with what ends it with a status (shutdown). */
+  #streams = new Map<
+    grpc.ServerDuplexStream<unknown, unknown>,
+    (status: grpc.ServiceError) => void
+  >();
   /** The last 4,096 send latencies, a ring. */
   #sendMs = new Float64Array(4096);
   #sends = 0;
@@ -92,17 +95,17 @@ export class ChatService {
     return { p50: at(0.5), p99: at(0.99) };
   }
 
-  /** Number of open Subscribe streams, for the stats line. */
+  /** Number of open Subscribe and Publish streams, for the stats line. */
   get openStreams(): number {
     return this.#streams.size;
   }
 
-  /** Ends every Subscribe stream with `status`, so clients reconnect (shutdown). */
+  /**
+   * Ends every stream with `status`, so clients reconnect (shutdown). A Publish stream first
+   * answers the messages it has read, which the shutdown still commits.
+   */
   endStreams(code: grpc.status, details: string): void {
-    for (const [call, stop] of this.#streams) {
-      stop();
-      call.emit("error", statusError(code, details));
-    }
+    for (const end of [...this.#streams.values()]) end(statusError(code, details));
   }
 
   /** The handlers, typed from chat.proto. */
@@ -316,9 +319,20 @@ export class ChatService {
       ended = true;
       this.#streams.delete(call);
     };
-    this.#streams.set(call, stop);
-    call.on("data", (request: SendRequest | MalformedRequest) => {
+    const fail = (error: unknown) => {
       if (ended) return;
+      stop();
+      call.emit("error", asServiceError(error));
+    };
+    let closing = false;
+    this.#streams.set(call, (status) => {
+      closing = true;
+      call.pause();
+      // After this turn: a message being taken in right now is answered too.
+      queueMicrotask(() => replies.then(() => fail(status)));
+    });
+    call.on("data", (request: SendRequest | MalformedRequest) => {
+      if (ended || closing) return;
       const started = performance.now();
       const clientMsgId = request instanceof MalformedRequest ? "" : request.clientMsgId;
       const reply = this.#send(client, request).then(
@@ -331,11 +345,18 @@ export class ChatService {
           return { clientMsgId, seq: 0, sentAtMs: 0, duplicate: false, code, details };
         },
       );
-      // A sender that does not read its replies holds at most this many messages here.
+      // A message counts until its reply has left: a sender that does not read its replies
+      // holds at most this many messages and replies here.
       if (++inFlight === MAX_PUBLISH_IN_FLIGHT) call.pause();
-      replies = replies.then(() => reply).then((answer) => {
+      const answered = () => {
         if (--inFlight === MAX_PUBLISH_IN_FLIGHT - 1) call.resume();
-        if (!ended) call.write(answer);
+      };
+      replies = replies.then(() => reply).then((answer) => {
+        if (ended) answered();
+        else call.write(answer, answered);
+      }).catch((error) => {
+        answered();
+        fail(error);
       });
     });
     call.on("end", () => {
@@ -372,7 +393,10 @@ export class ChatService {
       log(`disconnect ${displayName(client)} (${asServiceError(error).details})`);
       call.emit("error", asServiceError(error));
     };
-    this.#streams.set(call, stop);
+    this.#streams.set(call, (status) => {
+      stop();
+      call.emit("error", status);
+    });
 
     call.on("data", (frame: SubscribeFrame) => {
       if (ended) return;

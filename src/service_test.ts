@@ -447,40 +447,44 @@ Deno.test("service: bad Subscribe frames end that stream with INVALID_ARGUMENT",
   });
 });
 
-Deno.test("service: shutdown ends Subscribe and Publish streams with UNAVAILABLE and commits pending sends", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
-  const options = { host: "127.0.0.1", port: 0, dbPath: `${dir}/chat.db`, members: null };
-  const server = await startChatServer(options);
-  const client = rawClient(server.port);
-  const a = await register(client, "A");
-  const sub = new RawSubscription(client, auth(a.clientId, a.key));
-  sub.call.write({ open: { seen: [] } });
-  await new Promise((r) => sub.call.once("metadata", r));
-  const publisher = new Publisher(client, a);
-  assert.equal((await publisher.send("published")).seq, 1);
-  // Shut down at the moment a send is waiting in the committer for its commit.
-  const append = server.committer.append.bind(server.committer);
-  let stopping: Promise<void> | undefined;
-  server.committer.append = (message) => {
-    const appended = append(message);
-    stopping ??= server.shutdown();
-    return appended;
-  };
-  const reply = await send(client, a, "last words");
-  assert.ok(stopping, "shutdown began while the send was pending");
-  const status = await sub.status;
-  assert.equal(status.code, 14);
-  assert.match(status.details, /shutting down/);
-  const published = await publisher.status;
-  assert.equal(grpc.status[published.code], "UNAVAILABLE", published.details);
-  await stopping;
-  assert.equal(reply.seq, 2, "the pending send was committed and answered");
-  const late = await refusal(send(client, a, "too late"));
-  assert.equal(late.code, "UNAVAILABLE", late.details);
-  client.close();
-  const reopened = await startChatServer(options);
-  assert.equal(reopened.store.lastSeq("general"), 2, "it is stored");
-  await reopened.shutdown();
+Deno.test("service: shutdown commits and answers pending sends, then ends streams with UNAVAILABLE", async () => {
+  for (const via of ["Send", "Publish"] as const) {
+    const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
+    const options = { host: "127.0.0.1", port: 0, dbPath: `${dir}/chat.db`, members: null };
+    const server = await startChatServer(options);
+    const client = rawClient(server.port);
+    const a = await register(client, "A");
+    const sub = new RawSubscription(client, auth(a.clientId, a.key));
+    sub.call.write({ open: { seen: [] } });
+    await new Promise((r) => sub.call.once("metadata", r));
+    const publisher = new Publisher(client, a);
+    assert.equal((await publisher.send("published")).seq, 1);
+    // Shut down at the moment a message is waiting in the committer for its commit.
+    const append = server.committer.append.bind(server.committer);
+    let stopping: Promise<void> | undefined;
+    server.committer.append = (message) => {
+      const appended = append(message);
+      stopping ??= server.shutdown();
+      return appended;
+    };
+    const reply = via === "Send"
+      ? await send(client, a, "last words")
+      : await publisher.send("last words");
+    assert.ok(stopping, `${via}: shutdown began while the message was pending`);
+    assert.equal(reply.seq, 2, `${via}: the pending message was committed and answered`);
+    const status = await sub.status;
+    assert.equal(status.code, grpc.status.UNAVAILABLE);
+    assert.match(status.details, /shutting down/);
+    const published = await publisher.status;
+    assert.equal(grpc.status[published.code], "UNAVAILABLE", published.details);
+    await stopping;
+    const late = await refusal(send(client, a, "too late"));
+    assert.equal(late.code, "UNAVAILABLE", late.details);
+    client.close();
+    const reopened = await startChatServer(options);
+    assert.equal(reopened.store.lastSeq("general"), 2, `${via}: it is stored`);
+    await reopened.shutdown();
+  }
 });
 
 Deno.test("service: bytes that are not a valid request are INVALID_ARGUMENT, not INTERNAL", async () => {

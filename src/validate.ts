@@ -32,8 +32,9 @@ export function checkName(name: string): string | undefined {
 /** Why `name` cannot be a group's name, or undefined: letters, digits, `.`, `_` and `-`. */
 export function checkGroupName(name: string): string | undefined {
   if (name === "") return "the group name is empty";
-  if (name.length > MAX_GROUP_NAME_LENGTH) {
-    return `the group name is ${name.length} characters long; the limit is ${MAX_GROUP_NAME_LENGTH}`;
+  const length = [...name].length;
+  if (length > MAX_GROUP_NAME_LENGTH) {
+    return `the group name is ${length} characters long; the limit is ${MAX_GROUP_NAME_LENGTH}`;
   }
   if (!/^[\p{L}\p{N}._-]+$/u.test(name)) {
     return "a group name may have only letters, digits, '.', '_' and '-'";
