@@ -14,7 +14,8 @@ import type {
   Store,
   StoreOptions,
 } from "./store.ts";
-import { stored, StoreOpenError } from "./store.ts";
+import { StoreOpenError } from "./store.ts";
+import { flattenCommit, unflattenAppended } from "./commit_wire.ts";
 
 /** The durable writes the server makes: messages with cursors (group commit), and clients. */
 export interface StoreWriter {
@@ -105,26 +106,8 @@ export class WorkerWriter implements StoreWriter {
     messages: readonly NewMessage[],
     cursors: readonly CursorUpdate[],
   ): Promise<Appended[]> {
-    // Flat arrays cross threads far cheaper than arrays of objects (structured clone).
-    const flat = await this.#call({
-      op: "commit",
-      messages: messages.flatMap((m) => [
-        m.group,
-        m.senderId,
-        m.senderName,
-        m.clientMsgId,
-        m.text,
-        m.sentAtMs,
-        m.body,
-      ]),
-      cursors: cursors.flatMap((c) => [c.clientId, c.group, c.seq]),
-    }) as number[];
-    // Back come [seq, sentAtMs, duplicate] per message; the rest the caller already has.
-    return messages.map((m, i) => ({
-      group: m.group,
-      duplicate: flat[3 * i + 2] === 1,
-      message: stored(m, flat[3 * i], flat[3 * i + 1]),
-    }));
+    const flat = await this.#call({ op: "commit", ...flattenCommit(messages, cursors) });
+    return unflattenAppended(messages, flat as number[]);
   }
 
   addClient(client: ClientRecord): Promise<void> {
