@@ -13,7 +13,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import process from "node:process";
-import { type ChatHandlers, chatProto } from "../src/proto.ts";
+import { type ChatHandlers, chatProto, CLIENT_ID_HEADER } from "../src/proto.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const subscribers = new Set<grpc.ServerDuplexStream<unknown, unknown>>();
@@ -36,12 +36,12 @@ const handlers: ChatHandlers = {
       resumed: false,
     }),
   Send: (call, callback) => {
-    const clientId = String(call.metadata.get("x-client-id")[0] ?? "");
+    const clientId = String(call.metadata.get(CLIENT_ID_HEADER)[0] ?? "");
     const message = broadcast(clientId, call.request.group, call.request.text);
     callback(null, { seq: message.seq, sentAtMs: message.sentAtMs, duplicate: false });
   },
   Publish: (call) => {
-    const clientId = String(call.metadata.get("x-client-id")[0] ?? "");
+    const clientId = String(call.metadata.get(CLIENT_ID_HEADER)[0] ?? "");
     call.on("data", (request: { group: string; text: string; clientMsgId: string }) => {
       const message = broadcast(clientId, request.group, request.text);
       call.write({

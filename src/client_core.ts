@@ -21,11 +21,12 @@ import { DEFAULT_GROUP, MAX_SEND_MESSAGE_BYTES } from "./limits.ts";
 import {
   type ChatClient,
   chatProto,
+  CLIENT_ID_HEADER,
+  CLIENT_KEY_HEADER,
   type Delivery,
   type RegisterReply,
   type SendReply,
 } from "./proto.ts";
-import { CLIENT_ID_HEADER, CLIENT_KEY_HEADER } from "./service.ts";
 
 /** A received message, as given to {@link ChatSessionOptions.onMessage}. */
 export interface ReceivedMessage {

@@ -20,6 +20,11 @@ export type { SendReply__Output as SendReply } from "./gen/chat/SendReply.ts";
 export type { SendRequest__Output as SendRequest } from "./gen/chat/SendRequest.ts";
 export type { SubscribeFrame__Output as SubscribeFrame } from "./gen/chat/SubscribeFrame.ts";
 
+/** Metadata keys of the caller's identity on every call after Register (see chat.proto). */
+export const CLIENT_ID_HEADER = "x-client-id";
+/** See {@link CLIENT_ID_HEADER}. */
+export const CLIENT_KEY_HEADER = "x-client-key";
+
 const PROTO_PATH = fileURLToPath(new URL("../chat.proto", import.meta.url));
 
 const definition = protoLoader.loadSync(PROTO_PATH, {

@@ -10,24 +10,21 @@ import { encodeBody } from "./body.ts";
 import { CommitterClosedError, type GroupCommitter } from "./commit.ts";
 import { AckError, type GroupFeed, Subscription } from "./fanout.ts";
 import { displayName } from "./format.ts";
-import type {
-  ChatHandlers,
-  GroupInfo,
-  PublishReply,
-  SendReply,
-  SendRequest,
-  SubscribeFrame,
+import {
+  type ChatHandlers,
+  CLIENT_ID_HEADER,
+  CLIENT_KEY_HEADER,
+  type GroupInfo,
+  type PublishReply,
+  type SendReply,
+  type SendRequest,
+  type SubscribeFrame,
 } from "./proto.ts";
 import type { ClientRecord, Store } from "./store.ts";
 import type { StoreWriter } from "./store_writer.ts";
 import { MAX_PUBLISH_IN_FLIGHT } from "./limits.ts";
 import { checkClientMsgId, checkName, checkText } from "./validate.ts";
 import { encodeDelivery, MalformedRequest } from "./wire.ts";
-
-/** Metadata keys of the caller's identity on every call after Register. */
-export const CLIENT_ID_HEADER = "x-client-id";
-/** See {@link CLIENT_ID_HEADER}. */
-export const CLIENT_KEY_HEADER = "x-client-key";
 
 /** A group's access rule: open to every client, or closed to a list of names. */
 export class GroupPolicy {

@@ -11,13 +11,14 @@ import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
 import {
   type ChatClient,
   chatProto,
+  CLIENT_ID_HEADER,
+  CLIENT_KEY_HEADER,
   type Delivery,
   type PublishReply,
   type RegisterReply,
   type SendReply,
   type SendRequest,
 } from "../src/proto.ts";
-import { CLIENT_ID_HEADER, CLIENT_KEY_HEADER } from "../src/service.ts";
 
 /** A client stub for `127.0.0.1:port`. */
 export function rawClient(port: number): ChatClient {
