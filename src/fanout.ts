@@ -38,7 +38,7 @@ export class GroupFeed {
    * Frames already built, by range: subscribers at the same place get the very
    * same frame object, so the service encodes it once for all of them.
    */
-  #frames = new Map<string, DeliveryFrame>();
+  #frames = new Map<string, { frame: DeliveryFrame; senders: Set<string> }>();
   #wakeScheduled = false;
 
   #schedule: (wake: () => void) => void;
@@ -96,13 +96,16 @@ export class GroupFeed {
     const key = `${after}:${through}`;
     let shared = this.#frames.get(key);
     if (!shared) {
-      shared = { group: this.name, throughSeq: through, messages: this.read(after, through) };
+      const messages = this.read(after, through);
+      const frame = { group: this.name, throughSeq: through, messages };
+      // Who sent what is asked once per subscriber: answered from a set made once per frame.
+      shared = { frame, senders: new Set(messages.map((m) => m.senderId)) };
       // Ranges never change, but acks spread subscribers out: keep the cache small.
       if (this.#frames.size >= 64) this.#frames.clear();
       this.#frames.set(key, shared);
     }
-    if (!shared.messages.some((m) => m.senderId === clientId)) return shared;
-    const messages = shared.messages.filter((m) => m.senderId !== clientId);
+    if (!shared.senders.has(clientId)) return shared.frame;
+    const messages = shared.frame.messages.filter((m) => m.senderId !== clientId);
     return { group: this.name, throughSeq: through, messages };
   }
 
