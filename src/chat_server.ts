@@ -83,7 +83,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   }
   const groups = [{ name: DEFAULT_GROUP, members: options.members }, ...options.groups ?? []];
   const feeds = new Map(groups.map((g) => [g.name, new GroupFeed(g.name, store)]));
-  const policies = new Map(groups.map((g) => [g.name, new GroupPolicy(g.name, g.members)]));
+  const policies = new Map(groups.map((g) => [g.name, new GroupPolicy(g.members)]));
   const committer = new GroupCommitter(store, writer, (appended) => {
     let start = 0;
     // A batch is in sequence order per group; publish each group's run at once.

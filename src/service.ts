@@ -28,12 +28,10 @@ import { encodeDelivery, MalformedRequest } from "./wire.ts";
 
 /** A group's access rule: open to every client, or closed to a list of names. */
 export class GroupPolicy {
-  readonly name: string;
   /** Lower-cased member names, or null for an open group. */
   readonly members: ReadonlySet<string> | null;
 
-  constructor(name: string, members: readonly string[] | null) {
-    this.name = name;
+  constructor(members: readonly string[] | null) {
     this.members = members && new Set(members.map((m) => m.toLowerCase()));
   }
 
@@ -84,6 +82,11 @@ export class ChatService {
     this.#options = options;
   }
 
+  /** Notes the time from a stored message's arrival (`started`) to its answer. */
+  #recordSend(started: number): void {
+    this.#sendMs[this.#sends++ % this.#sendMs.length] = performance.now() - started;
+  }
+
   /** Server-side time of the last stored sends, from arrival to answer (ms), p50 and p99. */
   sendLatency(): { p50: number; p99: number } {
     const n = Math.min(this.#sends, this.#sendMs.length);
@@ -125,7 +128,7 @@ export class ChatService {
         }
         this.#send(client, call.request).then(
           (reply) => {
-            this.#sendMs[this.#sends++ % this.#sendMs.length] = performance.now() - started;
+            this.#recordSend(started);
             callback(null, reply);
           },
           (error) => callback(this.#refused(`send from ${this.#who(call.metadata)}`, error)),
@@ -268,12 +271,11 @@ export class ChatService {
         }`,
       );
     }
-    const policy = policies.get(group);
-    if (policy && !policy.admits(client.name)) {
+    if (!this.#admits(group, client)) {
       throw statusError(
         grpc.status.PERMISSION_DENIED,
         `${client.name} is not a member of group ${group}; its members are ${
-          [...policy.members!].join(", ")
+          [...policies.get(group)!.members!].join(", ")
         }`,
       );
     }
@@ -334,7 +336,7 @@ export class ChatService {
       const clientMsgId = request instanceof MalformedRequest ? "" : request.clientMsgId;
       const reply = this.#send(client, request).then(
         (sent): PublishReply => {
-          this.#sendMs[this.#sends++ % this.#sendMs.length] = performance.now() - started;
+          this.#recordSend(started);
           return { clientMsgId, ...sent, code: grpc.status.OK, details: "" };
         },
         (error): PublishReply => {
