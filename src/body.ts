@@ -36,6 +36,11 @@ function writeVarint(out: Uint8Array, at: number, value: number): number {
   return at;
 }
 
+/** Bytes of a length-delimited field holding `bytes`; proto3 leaves out an empty one. */
+function fieldLength(bytes: Uint8Array): number {
+  return bytes.length ? 1 + varintLength(bytes.length) + bytes.length : 0;
+}
+
 function writeString(out: Uint8Array, at: number, tag: number, bytes: Uint8Array): number {
   if (bytes.length === 0) return at; // proto3: an empty string is not written
   out[at++] = tag;
@@ -49,8 +54,7 @@ export function encodeBody(fields: BodyFields): Uint8Array {
   const id = utf8.encode(fields.senderId);
   const name = utf8.encode(fields.senderName);
   const text = utf8.encode(fields.text);
-  const field = (b: Uint8Array) => (b.length ? 1 + varintLength(b.length) + b.length : 0);
-  const size = field(id) + field(name) + field(text) +
+  const size = fieldLength(id) + fieldLength(name) + fieldLength(text) +
     (fields.sentAtMs ? 1 + varintLength(fields.sentAtMs) : 0);
   const out = new Uint8Array(size);
   let at = writeString(out, 0, 0x12, id);
@@ -70,21 +74,19 @@ export function encodeFrame(
   messages: readonly { seq: number; body: Uint8Array }[],
 ): Uint8Array {
   const groupBytes = utf8.encode(group);
-  let size = (groupBytes.length ? 1 + varintLength(groupBytes.length) + groupBytes.length : 0) +
-    (throughSeq ? 1 + varintLength(throughSeq) : 0);
-  for (const m of messages) {
-    const inner = 1 + varintLength(m.seq) + m.body.length;
-    size += 1 + varintLength(inner) + inner;
-  }
+  let size = fieldLength(groupBytes) + (throughSeq ? 1 + varintLength(throughSeq) : 0);
+  // Each message's length (seq field + body) is needed twice: for the size, then as its prefix.
+  const inner = messages.map((m) => 1 + varintLength(m.seq) + m.body.length);
+  for (const n of inner) size += 1 + varintLength(n) + n;
   const out = new Uint8Array(size);
   let at = writeString(out, 0, 0x0a, groupBytes);
   if (throughSeq) {
     out[at++] = 0x10;
     at = writeVarint(out, at, throughSeq);
   }
-  for (const m of messages) {
+  for (const [i, m] of messages.entries()) {
     out[at++] = 0x1a; // Delivery.messages, length-delimited
-    at = writeVarint(out, at, 1 + varintLength(m.seq) + m.body.length);
+    at = writeVarint(out, at, inner[i]);
     out[at++] = 0x08; // ChatMessage.seq
     at = writeVarint(out, at, m.seq);
     out.set(m.body, at);

@@ -18,8 +18,10 @@ export function flattenCommit(
   messages: readonly NewMessage[],
   cursors: readonly CursorUpdate[],
 ): FlatCommit {
-  return {
-    messages: messages.flatMap((m) => [
+  // Pushed field by field: flatMap would build a throwaway array per message.
+  const flat: FlatCommit = { messages: [], cursors: [] };
+  for (const m of messages) {
+    flat.messages.push(
       m.group,
       m.senderId,
       m.senderName,
@@ -27,9 +29,10 @@ export function flattenCommit(
       m.text,
       m.sentAtMs,
       m.body,
-    ]),
-    cursors: cursors.flatMap((c) => [c.clientId, c.group, c.seq]),
-  };
+    );
+  }
+  for (const c of cursors) flat.cursors.push(c.clientId, c.group, c.seq);
+  return flat;
 }
 
 /** The writer's side: {@link flattenCommit} undone. */
@@ -59,7 +62,9 @@ export function unflattenCommit(
 
 /** The writer's answer: per message `[seq, sentAtMs, duplicate ? 1 : 0]`; the rest the caller has. */
 export function flattenAppended(appended: readonly Appended[]): number[] {
-  return appended.flatMap((a) => [a.message.seq, a.message.sentAtMs, a.duplicate ? 1 : 0]);
+  const flat: number[] = [];
+  for (const a of appended) flat.push(a.message.seq, a.message.sentAtMs, a.duplicate ? 1 : 0);
+  return flat;
 }
 
 /** The main thread's side of {@link flattenAppended}, with the messages it sent. */
