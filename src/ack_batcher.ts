@@ -32,9 +32,12 @@ export class AckBatcher {
 
   /** Notes that everything in `group` through `seq` has been taken (printed and remembered). */
   received(group: string, seq: number): void {
-    const pending = this.#pending.get(group) ?? { seq, since: this.#acked.get(group) ?? seq };
+    let pending = this.#pending.get(group);
+    if (!pending) {
+      pending = { seq, since: this.#acked.get(group) ?? seq };
+      this.#pending.set(group, pending);
+    }
     pending.seq = seq;
-    this.#pending.set(group, pending);
     if (pending.seq - pending.since >= ACK_EVERY_MESSAGES) {
       this.#ack(group);
     } else {
@@ -46,7 +49,7 @@ export class AckBatcher {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const group of [...this.#pending.keys()]) this.#ack(group);
+    for (const group of this.#pending.keys()) this.#ack(group); // #ack deletes: safe in a Map
   }
 
   /** Forgets what is pending without acking it (the stream is gone). */

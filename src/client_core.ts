@@ -293,12 +293,18 @@ export class ChatSession {
       let reply: RegisterReply;
       try {
         reply = await new Promise<RegisterReply>((resolve, reject) => {
+          // Removed when the call ends: retries through a long outage must not pile them up.
+          const cancel = () => call.cancel();
           const call = this.#client.Register(
             { name, clientId: stored?.clientId ?? "", key: stored?.key ?? "" },
             this.#deadline(),
-            (error, value) => error ? reject(error) : resolve(value!),
+            (error, value) => {
+              this.#closing.signal.removeEventListener("abort", cancel);
+              if (error) reject(error);
+              else resolve(value!);
+            },
           );
-          this.#closing.signal.addEventListener("abort", () => call.cancel(), { once: true });
+          this.#closing.signal.addEventListener("abort", cancel, { once: true });
         });
       } catch (error) {
         this.#closing.signal.throwIfAborted();
