@@ -8,30 +8,22 @@
  *
  * @module
  */
-import { connectClient } from "./tests/harness.ts";
 import { DriverRun } from "./tests/driver.ts";
 
 const OFFLINE_MS = 5_000;
 
 async function scenario(run: DriverRun): Promise<void> {
   const server = await run.startServer();
-  const { port, stateDir } = server;
 
   run.step("Alice connects and sends one message; Bob and Chad are offline");
-  const alice = await connectClient({ name: "Alice", port, stateDir });
-  run.track(alice.proc);
+  const alice = await run.connect("Alice");
   await alice.proc.type("Hello from Alice");
   await server.proc.waitForLine(new RegExp(`send ${alice.id} -> general #1$`));
   run.step("the server stored it as general #1");
 
   run.step(`wait ${OFFLINE_MS / 1000} s, then Bob and Chad come online`);
   await new Promise((r) => setTimeout(r, OFFLINE_MS));
-  const [bob, chad] = await Promise.all([
-    connectClient({ name: "Bob", port, stateDir }),
-    connectClient({ name: "Chad", port, stateDir }),
-  ]);
-  run.track(bob.proc);
-  run.track(chad.proc);
+  const [bob, chad] = await Promise.all([run.connect("Bob"), run.connect("Chad")]);
   run.check(
     bob.proc.stderr.some((l) => / 1 unread message in general/.test(l)),
     "Bob is told he has 1 unread message",

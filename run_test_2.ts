@@ -9,18 +9,15 @@
  *
  * @module
  */
-import { connectClient } from "./tests/harness.ts";
 import { DriverRun } from "./tests/driver.ts";
 
 async function scenario(run: DriverRun): Promise<void> {
   const server = await run.startServer();
-  const { port, stateDir } = server;
 
   run.step("Alice, Bob, Chad and Doug connect");
   const [alice, bob, chad, doug] = await Promise.all(
-    ["Alice", "Bob", "Chad", "Doug"].map((name) => connectClient({ name, port, stateDir })),
+    ["Alice", "Bob", "Chad", "Doug"].map((name) => run.connect(name)),
   );
-  for (const c of [alice, bob, chad, doug]) run.track(c.proc);
   await server.proc.waitForCount(/ subscribe /, 4);
   run.check(
     doug.proc.stderr.some((l) => /not a member of general/.test(l)),

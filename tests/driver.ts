@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { type ChatProcess, receivedMessages, startServer } from "./harness.ts";
+import {
+  type ChatProcess,
+  connected,
+  receivedMessages,
+  startClient,
+  startServer,
+} from "./harness.ts";
 
 /** One scenario run: steps, checks, processes to show and stop. */
 export class DriverRun {
@@ -14,6 +20,7 @@ export class DriverRun {
   #started = performance.now();
   #failures: string[] = [];
   #processes: ChatProcess[] = [];
+  #server: { port: number; stateDir: string } | undefined;
 
   constructor(title: string) {
     this.title = title;
@@ -35,7 +42,17 @@ export class DriverRun {
       members: ["alice", "bob", "chad"],
     });
     this.track(server.proc);
-    return { port: server.port, stateDir: `${this.dir}/state`, proc: server.proc };
+    this.#server = { port: server.port, stateDir: `${this.dir}/state` };
+    return { ...this.#server, proc: server.proc };
+  }
+
+  /**
+   * Starts a client of the run's server, tracked from the start (so it is stopped even if it
+   * never connects), and waits until it is connected.
+   */
+  async connect(name: string): Promise<{ proc: ChatProcess; id: string }> {
+    if (!this.#server) throw new Error("start the server before its clients");
+    return await connected(this.track(startClient({ name, ...this.#server })));
   }
 
   /** Logs a step of the scenario. */

@@ -174,6 +174,21 @@ export class ChatProcess {
   }
 }
 
+/**
+ * Runs a script of this repository that only talks to local servers (a load
+ * generator, a test fixture): network on 127.0.0.1, reading, environment.
+ */
+export function startScript(label: string, script: string, args: string[] = []): ChatProcess {
+  return new ChatProcess(label, Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-read",
+    "--allow-env",
+    script,
+    ...args,
+  ]);
+}
+
 function scriptCommand(task: "server" | "client", args: string[]): [string, string[]] {
   const bin = Deno.env.get(task === "server" ? "CHAT_SERVER_BIN" : "CHAT_CLIENT_BIN");
   if (bin) return [bin, args];
@@ -191,11 +206,16 @@ export interface ServerStats {
   sendP99Ms: number;
 }
 
-/** Asks a running server for its stats line (SIGUSR2) and reads it. */
-export async function serverStats(proc: ChatProcess): Promise<ServerStats> {
+/** Asks a running server (ours, or the benchmark's bare one) for its stats line (SIGUSR2). */
+export async function statsLine(proc: ChatProcess): Promise<string> {
   const from = proc.stdout.length;
   proc.kill("SIGUSR2");
-  const line = await proc.waitForLine(/ stats: rss /, { from });
+  return await proc.waitForLine(/(^| )stats: /, { from });
+}
+
+/** The figures of a chat server's stats line. */
+export async function serverStats(proc: ChatProcess): Promise<ServerStats> {
+  const line = await statsLine(proc);
   const number = (pattern: RegExp) => Number(line.match(pattern)![1]);
   return {
     rssMb: number(/ stats: rss ([\d.]+) MB/),
@@ -262,7 +282,11 @@ export function startClient(
 export async function connectClient(
   options: { name: string; port: number; stateDir: string; label?: string; extra?: string[] },
 ): Promise<{ proc: ChatProcess; id: string }> {
-  const proc = startClient(options);
+  return await connected(startClient(options));
+}
+
+/** Waits for a started client's "connected" line; returns it and its display name. */
+export async function connected(proc: ChatProcess): Promise<{ proc: ChatProcess; id: string }> {
   const line = await proc.waitForLine(/^\* connected to .* as (\S+) /, {
     stream: "stderr",
     timeoutMs: 30_000,
