@@ -3,7 +3,7 @@
  * database, signals, and the client's own refusals.
  */
 import assert from "node:assert/strict";
-import { connectClient, runToEnd, startServer } from "./harness.ts";
+import { connectClient, runToEnd, startServer, statsLine } from "./harness.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "chat-cli-" });
@@ -143,9 +143,7 @@ Deno.test("cli: SIGUSR2 logs one stats line with the counts so far", async () =>
   const alice = await connectClient({ name: "Alice", port: server.port, stateDir: `${dir}/s` });
   await alice.proc.type("counted");
   await server.proc.waitForLine(/ -> general #1$/);
-  const from = server.proc.stdout.length;
-  server.proc.kill("SIGUSR2");
-  const line = await server.proc.waitForLine(/ stats: rss /, { from });
+  const line = await statsLine(server.proc);
   assert.match(line, / 1 open streams, 1 sends in \d+ commits, /);
   await alice.proc.stop();
   await server.proc.stop();

@@ -9,7 +9,7 @@
  * 'stream->closed_next == NULL' failed`) when the polite half leaves.
  */
 import assert from "node:assert/strict";
-import { ChatProcess, startServer } from "./harness.ts";
+import { startScript, startServer } from "./harness.ts";
 import { rawClient, register, send } from "./grpc.ts";
 
 const ROUNDS = 20;
@@ -34,12 +34,7 @@ Deno.test("disconnect storm: the server survives dozens of streaming clients lea
   for (let round = 1; round <= ROUNDS; round++) {
     const storm = ["SIGTERM", "SIGTERM", "SIGKILL"].map((signal, p) => ({
       signal: signal as Deno.Signal,
-      proc: new ChatProcess(`storm-${round}-${p}-${signal}`, Deno.execPath(), [
-        "run",
-        "--allow-net=127.0.0.1",
-        "--allow-read",
-        "--allow-env",
-        "tests/fixtures/subscribers.ts",
+      proc: startScript(`storm-${round}-${p}-${signal}`, "tests/fixtures/subscribers.ts", [
         String(server.port),
         String(STREAMS_PER_PROCESS),
       ]),

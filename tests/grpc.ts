@@ -18,15 +18,39 @@ import {
   type RegisterReply,
   type SendReply,
   type SendRequest,
+  type SubscribeFrame,
 } from "../src/proto.ts";
 
-/** A client stub for `127.0.0.1:port`. */
-export function rawClient(port: number): ChatClient {
+/**
+ * A client stub for `127.0.0.1:port`. With `ownConnection`, its channel opens an HTTP/2
+ * connection of its own (a local subchannel pool), as a separate client process would.
+ */
+export function rawClient(port: number, { ownConnection = false } = {}): ChatClient {
   return new chatProto.chat.Chat(
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),
-    CLIENT_CHANNEL_OPTIONS,
+    ownConnection
+      ? { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 }
+      : CLIENT_CHANNEL_OPTIONS,
   );
+}
+
+/**
+ * Opens a Subscribe stream as `who` with `seen` in its open frame; resolves once the server
+ * has answered with headers (the subscription is live), rejects if the stream fails first.
+ */
+export async function openSubscription(
+  client: ChatClient,
+  who: { clientId: string; key: string },
+  seen: { group: string; seq: number }[] = [],
+): Promise<grpc.ClientDuplexStream<SubscribeFrame, Delivery>> {
+  const call = client.Subscribe(auth(who.clientId, who.key));
+  await new Promise((resolve, reject) => {
+    call.once("metadata", resolve);
+    call.once("error", reject);
+    call.write({ open: { seen } });
+  });
+  return call;
 }
 
 /** Identity metadata for calls after Register. */
