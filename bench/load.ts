@@ -26,9 +26,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { AckBatcher } from "../src/ack_batcher.ts";
-import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
-import { type ChatClient, chatProto, type Delivery } from "../src/proto.ts";
-import { auth, Publisher, register, send } from "../tests/grpc.ts";
+import { percentiles } from "../src/percentiles.ts";
+import type { Delivery } from "../src/proto.ts";
+import { openSubscription, Publisher, rawClient, register, send } from "../tests/grpc.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const [mode, portText, countText, ...rest] = Deno.args;
@@ -51,17 +51,12 @@ const nameOf = (role: string, i: number) =>
 const report = (value: unknown) => console.log(JSON.stringify(value));
 
 /** A channel of its own (its own HTTP/2 connection), as a separate client process would have. */
-function channel(): ChatClient {
-  return new chatProto.chat.Chat(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    ...CLIENT_CHANNEL_OPTIONS,
-    "grpc.use_local_subchannel_pool": 1,
-  });
-}
+const channel = () => rawClient(port, { ownConnection: true });
 
-function percentiles(samples: Float64Array, n: number): { p50: number; p99: number } {
-  const sorted = samples.slice(0, n).sort();
-  const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))] ?? 0;
-  return { p50: +at(0.5).toFixed(2), p99: +at(0.99).toFixed(2) };
+/** p50 and p99 in ms to two decimals, as reported. */
+function latency(samples: Float64Array, n: number): { p50: number; p99: number } {
+  const { p50, p99 } = percentiles(samples, n);
+  return { p50: +p50.toFixed(2), p99: +p99.toFixed(2) };
 }
 
 /** Subscribes `count` clients, each on its own connection; resolves when all streams are open. */
@@ -75,7 +70,7 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
           client,
           nameOf(mode === "idle" ? "idle" : "m", first + start + i),
         );
-        const call = client.Subscribe(auth(me.clientId, me.key));
+        const call = await openSubscription(client, me);
         // Acks as the real client sends them (src/ack_batcher.ts).
         const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
         call.on("data", (d: Delivery) => {
@@ -83,10 +78,6 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
           if (ack) acks.received(d.group, d.throughSeq);
         });
         call.on("error", () => {});
-        await new Promise((resolve) => {
-          call.once("metadata", resolve);
-          call.write({ open: { seen: [] } });
-        });
       }),
     );
   }
@@ -96,12 +87,8 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
 async function warmUp(): Promise<void> {
   const client = channel();
   const me = await register(client, "warm-up");
-  const call = client.Subscribe(auth(me.clientId, me.key));
-  call.on("error", () => {});
-  await new Promise((resolve) => {
-    call.once("metadata", resolve);
-    call.write({ open: { seen: me.groups.map((g) => ({ group: g.name, seq: g.lastSeq })) } });
-  });
+  const seen = me.groups.map((g) => ({ group: g.name, seq: g.lastSeq }));
+  const call = await openSubscription(client, me, seen);
   call.cancel();
   client.close();
 }
@@ -120,12 +107,12 @@ async function consumers(): Promise<void> {
   const samples = new Float64Array(1_000_000);
   let sampled = 0;
   let measuring = false;
-  let first = 0;
+  let firstAt = 0;
   await subscribeAll((d) => {
-    first ||= now();
+    firstAt ||= now();
     received += d.messages.length;
-    if (received >= target && target !== Infinity) {
-      report({ done: now(), started, first, received });
+    if (received >= target) {
+      report({ done: now(), started, first: firstAt, received });
       Deno.exit(0);
     }
     if (!measuring) return;
@@ -144,7 +131,7 @@ async function consumers(): Promise<void> {
   const timer = setInterval(() => report({ received, at: now() }), 100);
   Deno.addSignalListener("SIGTERM", () => {
     clearInterval(timer);
-    report({ received, at: now(), latency: percentiles(samples, sampled), samples: sampled });
+    report({ received, at: now(), latency: latency(samples, sampled), samples: sampled });
     Deno.exit(0);
   });
 }
@@ -190,7 +177,7 @@ async function publishers(): Promise<void> {
     }
   }));
   const elapsed = (now() - start) / 1000;
-  report({ sent, per_s: Math.round(sent / elapsed), ack: percentiles(acks, sent) });
+  report({ sent, per_s: Math.round(sent / elapsed), ack: latency(acks, sent) });
   for (const { client } of senders) client.close();
   Deno.exit(0);
 }

@@ -21,7 +21,14 @@
  *
  * @module
  */
-import { ChatProcess, serverRssMb, serverStats, startServer } from "../tests/harness.ts";
+import {
+  type ChatProcess,
+  serverRssMb,
+  serverStats,
+  startScript,
+  startServer,
+  statsLine,
+} from "../tests/harness.ts";
 
 const quick = Deno.args.includes("--quick");
 /** `--only=fanout,catchup` runs just those workloads (for working on one of them). */
@@ -30,7 +37,7 @@ const wanted = (name: string) => !only || only.includes(name);
 const SECONDS = quick ? 3 : 8;
 const CATCHUP_MESSAGES = quick ? 30_000 : 100_000;
 const IDLE_CLIENTS = quick ? 1_000 : 10_000;
-const SCALE_SIZES = quick ? [10, 100, 1_000] : [10, 100, 1_000];
+const SCALE_SIZES = [10, 100, 1_000];
 const CONSUMERS_PER_PROCESS = 250;
 /** The many-groups workload: this many groups of this many members. */
 const GROUPS = 10;
@@ -47,14 +54,7 @@ const row = (workload: string, measure: string, value: string) => {
 };
 
 function load(args: string[]): ChatProcess {
-  const proc = new ChatProcess(`load-${args[0]}`, Deno.execPath(), [
-    "run",
-    "--allow-net=127.0.0.1",
-    "--allow-read",
-    "--allow-env",
-    "bench/load.ts",
-    ...args,
-  ]);
+  const proc = startScript(`load-${args[0]}`, "bench/load.ts", args);
   processes.push(proc);
   return proc;
 }
@@ -76,13 +76,7 @@ async function realServer(extra: string[] = []): Promise<{ proc: ChatProcess; po
 }
 
 async function bareServer(): Promise<{ proc: ChatProcess; port: number }> {
-  const proc = new ChatProcess("bare", Deno.execPath(), [
-    "run",
-    "--allow-net=127.0.0.1",
-    "--allow-read",
-    "--allow-env",
-    "bench/bare_broadcast_server.ts",
-  ]);
+  const proc = startScript("bare", "bench/bare_broadcast_server.ts");
   processes.push(proc);
   const line = await proc.waitForLine(/listening on/);
   return { proc, port: Number(line.match(/:(\d+),/)![1]) };
@@ -120,10 +114,7 @@ type Via = "stream" | "calls";
 
 /** CPU seconds a server process has used so far, all threads, from its stats line (SIGUSR2). */
 async function cpuSeconds(proc: ChatProcess): Promise<number> {
-  const from = proc.stdout.length;
-  proc.kill("SIGUSR2");
-  const line = await proc.waitForLine(/ cpu [\d.]+ s,/, { from });
-  return Number(line.match(/ cpu ([\d.]+) s,/)![1]);
+  return Number((await statsLine(proc)).match(/ cpu ([\d.]+) s,/)![1]);
 }
 
 /**
@@ -189,19 +180,39 @@ function sleep(ms: number): Promise<void> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/**
+ * Fanout and baseline alike: saturates with Publish streams (and, in the full run, with Send
+ * calls), records `<workload>_deliveries_per_s`, the server's CPU per delivery and the Send-call
+ * figure, and returns the deliveries per second with Publish streams.
+ */
+async function saturateBothWays(
+  workload: "fanout" | "baseline",
+  measure: string,
+  server: { port: number; proc: ChatProcess },
+  group: ChatProcess[],
+): Promise<number> {
+  const { deliveries, cpuUs } = await saturate(server, group);
+  results[`${workload}_deliveries_per_s`] = deliveries;
+  results[`${workload}_server_cpu_us_per_delivery`] = cpuUs;
+  row(workload, measure, fmt(deliveries));
+  row(workload, "  server CPU per delivery", `${cpuUs} us`);
+  if (!quick) {
+    const viaCalls = (await saturate(server, group, { via: "calls" })).deliveries;
+    results[`${workload}_send_calls_deliveries_per_s`] = viaCalls;
+    row(workload, "  the same, publishers making a Send call each", fmt(viaCalls));
+  }
+  return deliveries;
+}
+
 async function fanout(): Promise<void> {
   const server = await realServer();
   const group = await consumers(server.port, 50);
-  const { deliveries, cpuUs } = await saturate(server, group);
-  results.fanout_deliveries_per_s = deliveries;
-  results.fanout_server_cpu_us_per_delivery = cpuUs;
-  row("fanout", "deliveries/s, 50 members, 16 publishers", fmt(deliveries));
-  row("fanout", "  server CPU per delivery", `${cpuUs} us`);
-  if (!quick) {
-    const viaCalls = (await saturate(server, group, { via: "calls" })).deliveries;
-    results.fanout_send_calls_deliveries_per_s = viaCalls;
-    row("fanout", "  the same, publishers making a Send call each", fmt(viaCalls));
-  }
+  const deliveries = await saturateBothWays(
+    "fanout",
+    "deliveries/s, 50 members, 16 publishers",
+    server,
+    group,
+  );
   // Half load: half the saturating message rate, latency from send to receipt.
   const rate = Math.max(1, Math.round(deliveries / 50 / 2));
   for (const p of group) await p.type("measure");
@@ -224,16 +235,7 @@ async function fanout(): Promise<void> {
 async function baseline(): Promise<void> {
   const server = await bareServer();
   const group = await consumers(server.port, 50, { ack: false });
-  const { deliveries, cpuUs } = await saturate(server, group);
-  results.baseline_deliveries_per_s = deliveries;
-  results.baseline_server_cpu_us_per_delivery = cpuUs;
-  row("baseline", "bare grpc-js broadcast, same load", fmt(deliveries));
-  row("baseline", "  server CPU per delivery", `${cpuUs} us`);
-  if (!quick) {
-    const viaCalls = (await saturate(server, group, { via: "calls" })).deliveries;
-    results.baseline_send_calls_deliveries_per_s = viaCalls;
-    row("baseline", "  the same, publishers making a Send call each", fmt(viaCalls));
-  }
+  await saturateBothWays("baseline", "bare grpc-js broadcast, same load", server, group);
   await stop(...group, server.proc);
 }
 

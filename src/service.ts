@@ -23,6 +23,7 @@ import {
 import type { ClientRecord, Store } from "./store.ts";
 import type { StoreWriter } from "./store_writer.ts";
 import { MAX_PUBLISH_IN_FLIGHT } from "./limits.ts";
+import { percentiles } from "./percentiles.ts";
 import { checkClientMsgId, checkName, checkText } from "./validate.ts";
 import { encodeDelivery, MalformedRequest } from "./wire.ts";
 
@@ -89,10 +90,7 @@ export class ChatService {
 
   /** Server-side time of the last stored sends, from arrival to answer (ms), p50 and p99. */
   sendLatency(): { p50: number; p99: number } {
-    const n = Math.min(this.#sends, this.#sendMs.length);
-    const sorted = this.#sendMs.slice(0, n).sort();
-    const at = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))] ?? 0;
-    return { p50: at(0.5), p99: at(0.99) };
+    return percentiles(this.#sendMs, Math.min(this.#sends, this.#sendMs.length));
   }
 
   /** Number of open Subscribe and Publish streams, for the stats line. */
