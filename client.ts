@@ -7,13 +7,13 @@
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { ChatSession, RefusedError } from "./src/client_core.ts";
-import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/flags.ts";
-import { formatMessage, hostPort } from "./src/format.ts";
-import { quietGrpcLogs } from "./src/grpc_logs.ts";
-import { defaultStateDir, IdentityFile } from "./src/identity.ts";
-import { DEFAULT_GROUP } from "./src/limits.ts";
-import { checkGroupName, checkName, checkText } from "./src/validate.ts";
+import { ChatSession, RefusedError } from "./src/client/session.ts";
+import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
+import { formatMessage, hostPort } from "./src/shared/format.ts";
+import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
+import { defaultStateDir, IdentityFile } from "./src/client/identity.ts";
+import { DEFAULT_GROUP } from "./src/shared/limits.ts";
+import { checkGroupName, checkName, checkText } from "./src/shared/validate.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   name: {

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { BindError, type GroupSpec, startChatServer } from "./src/chat_server.ts";
-import { quietGrpcLogs } from "./src/grpc_logs.ts";
-import { denoVersionWarning } from "./src/deno_version.ts";
-import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/flags.ts";
-import { DEFAULT_GROUP, MAX_GROUPS } from "./src/limits.ts";
-import { StoreOpenError } from "./src/store.ts";
-import { checkGroupName, checkName } from "./src/validate.ts";
+import { BindError, type GroupSpec, startChatServer } from "./src/server/chat_server.ts";
+import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
+import { denoVersionWarning } from "./src/shared/deno_version.ts";
+import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
+import { DEFAULT_GROUP, MAX_GROUPS } from "./src/shared/limits.ts";
+import { StoreOpenError } from "./src/store/sqlite/store.ts";
+import { checkGroupName, checkName } from "./src/shared/validate.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   port: {

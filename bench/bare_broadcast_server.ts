@@ -13,7 +13,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import process from "node:process";
-import { type ChatHandlers, chatProto, CLIENT_ID_HEADER } from "../src/proto.ts";
+import { type ChatHandlers, chatProto, CLIENT_ID_HEADER } from "../src/protocol/proto.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const subscribers = new Set<grpc.ServerDuplexStream<unknown, unknown>>();

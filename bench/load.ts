@@ -25,9 +25,9 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { AckBatcher } from "../src/ack_batcher.ts";
-import { percentiles } from "../src/percentiles.ts";
-import type { Delivery } from "../src/proto.ts";
+import { AckBatcher } from "../src/client/acks.ts";
+import { percentiles } from "../src/shared/percentiles.ts";
+import type { Delivery } from "../src/protocol/proto.ts";
 import { openSubscription, Publisher, rawClient, register, send } from "../tests/grpc.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);

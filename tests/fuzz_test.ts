@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
-import { startChatServer } from "../src/chat_server.ts";
-import { MAX_TEXT_BYTES } from "../src/limits.ts";
-import { checkName, checkText } from "../src/validate.ts";
+import { startChatServer } from "../src/server/chat_server.ts";
+import { MAX_TEXT_BYTES } from "../src/shared/limits.ts";
+import { checkName, checkText } from "../src/shared/validate.ts";
 import { auth, rawCall, rawClient, RawSubscription, register, send } from "./grpc.ts";
 
 const REFUSALS = new Set([

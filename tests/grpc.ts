@@ -7,7 +7,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { CLIENT_CHANNEL_OPTIONS } from "../src/client_core.ts";
+import { CLIENT_CHANNEL_OPTIONS } from "../src/client/session.ts";
 import {
   type ChatClient,
   chatProto,
@@ -19,7 +19,7 @@ import {
   type SendReply,
   type SendRequest,
   type SubscribeFrame,
-} from "../src/proto.ts";
+} from "../src/protocol/proto.ts";
 
 /**
  * A client stub for `127.0.0.1:port`. With `ownConnection`, its channel opens an HTTP/2

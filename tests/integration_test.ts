@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChatProcess, connectClient, receivedMessages, startServer } from "./harness.ts";
-import { CURSOR_FLUSH_MS } from "../src/limits.ts";
+import { CURSOR_FLUSH_MS } from "../src/shared/limits.ts";
 import { auth, rawClient, RawSubscription, register } from "./grpc.ts";
 
 async function tempDir(): Promise<string> {

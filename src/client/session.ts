@@ -13,11 +13,11 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AckBatcher } from "./ack_batcher.ts";
-import { Backoff, type BackoffOptions } from "./backoff.ts";
-import { displayName } from "./format.ts";
+import { AckBatcher } from "./acks.ts";
+import { Backoff, type BackoffOptions } from "../shared/backoff.ts";
+import { displayName } from "../shared/format.ts";
 import type { IdentityFile, IdentityState } from "./identity.ts";
-import { DEFAULT_GROUP, MAX_SEND_MESSAGE_BYTES } from "./limits.ts";
+import { DEFAULT_GROUP, MAX_SEND_MESSAGE_BYTES } from "../shared/limits.ts";
 import {
   type ChatClient,
   chatProto,
@@ -26,7 +26,7 @@ import {
   type Delivery,
   type RegisterReply,
   type SendReply,
-} from "./proto.ts";
+} from "../protocol/proto.ts";
 
 /** A received message, as given to {@link ChatSessionOptions.onMessage}. */
 export interface ReceivedMessage {

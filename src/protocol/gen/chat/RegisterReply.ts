@@ -16,6 +16,11 @@ export interface RegisterReply {
    * True when an existing identity was resumed.
    */
   "resumed"?: boolean;
+  /**
+   * This server's lasting id (kept in its database): the same whatever address the client
+   * used to reach it, and new when the database is new. Clients key their stored identity by it.
+   */
+  "serverId"?: string;
 }
 
 export interface RegisterReply__Output {
@@ -29,4 +34,9 @@ export interface RegisterReply__Output {
    * True when an existing identity was resumed.
    */
   "resumed": boolean;
+  /**
+   * This server's lasting id (kept in its database): the same whatever address the client
+   * used to reach it, and new when the database is new. Clients key their stored identity by it.
+   */
+  "serverId": string;
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type BodyFields, encodeBody } from "./body.ts";
+import { type BodyFields, encodeBody } from "../../protocol/body.ts";
 
 /** What a delivery frame needs of a message: its place, who sent it, and its bytes. */
 export interface FrameMessage {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { DELIVERY_WINDOW } from "./limits.ts";
+import { DELIVERY_WINDOW } from "../shared/limits.ts";
 
 /** Messages received since the last ack that trigger an ack at once. */
 export const ACK_EVERY_MESSAGES = DELIVERY_WINDOW / 4;

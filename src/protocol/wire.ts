@@ -12,7 +12,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import type { DeliveryFrame } from "./fanout.ts";
+import type { DeliveryFrame } from "../server/delivery/feed.ts";
 import { encodeFrame } from "./body.ts";
 import { chatProto } from "./proto.ts";
 

@@ -6,10 +6,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { encodeBody } from "./body.ts";
-import { CommitterClosedError, type GroupCommitter } from "./commit.ts";
-import { AckError, type GroupFeed, Subscription } from "./fanout.ts";
-import { displayName } from "./format.ts";
+import { encodeBody } from "../protocol/body.ts";
+import { CommitterClosedError, type GroupCommitter } from "./commit/group_commit.ts";
+import { AckError, type GroupFeed, Subscription } from "./delivery/feed.ts";
+import { displayName } from "../shared/format.ts";
 import {
   type ChatHandlers,
   CLIENT_ID_HEADER,
@@ -19,13 +19,13 @@ import {
   type SendReply,
   type SendRequest,
   type SubscribeFrame,
-} from "./proto.ts";
-import type { ClientRecord, Store } from "./store.ts";
-import type { StoreWriter } from "./store_writer.ts";
-import { MAX_PUBLISH_IN_FLIGHT } from "./limits.ts";
-import { percentiles } from "./percentiles.ts";
-import { checkClientMsgId, checkName, checkText } from "./validate.ts";
-import { encodeDelivery, MalformedRequest } from "./wire.ts";
+} from "../protocol/proto.ts";
+import type { ClientRecord, Store } from "../store/sqlite/store.ts";
+import type { StoreWriter } from "../store/sqlite/writer.ts";
+import { MAX_PUBLISH_IN_FLIGHT } from "../shared/limits.ts";
+import { percentiles } from "../shared/percentiles.ts";
+import { checkClientMsgId, checkName, checkText } from "../shared/validate.ts";
+import { encodeDelivery, MalformedRequest } from "../protocol/wire.ts";
 
 /** A group's access rule: open to every client, or closed to a list of names. */
 export class GroupPolicy {

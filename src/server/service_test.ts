@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { type ChatServerOptions, type RunningChatServer, startChatServer } from "./chat_server.ts";
-import { MAX_PUBLISH_IN_FLIGHT, MAX_RECEIVE_MESSAGE_BYTES, MAX_TEXT_BYTES } from "./limits.ts";
-import { chatProto } from "./proto.ts";
+import {
+  MAX_PUBLISH_IN_FLIGHT,
+  MAX_RECEIVE_MESSAGE_BYTES,
+  MAX_TEXT_BYTES,
+} from "../shared/limits.ts";
+import { chatProto } from "../protocol/proto.ts";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import {
@@ -13,7 +17,7 @@ import {
   refusal,
   register,
   send,
-} from "../tests/grpc.ts";
+} from "../../tests/grpc.ts";
 
 /** A server on a free port of 127.0.0.1 with a fresh database. */
 async function testServer(options: Partial<ChatServerOptions> = {}): Promise<RunningChatServer> {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
-import { encodeBody } from "./body.ts";
-import { CommitterClosedError, GroupCommitter } from "./commit.ts";
-import { type Appended, type NewMessage, Store } from "./store.ts";
-import { CURSOR_FLUSH_MS } from "./limits.ts";
-import { InlineWriter, type StoreWriter } from "./store_writer.ts";
+import { encodeBody } from "../../protocol/body.ts";
+import { CommitterClosedError, GroupCommitter } from "./group_commit.ts";
+import { type Appended, type NewMessage, Store } from "../../store/sqlite/store.ts";
+import { CURSOR_FLUSH_MS } from "../../shared/limits.ts";
+import { InlineWriter, type StoreWriter } from "../../store/sqlite/writer.ts";
 
 function setup() {
   const store = new Store(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");

@@ -10,8 +10,12 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { DELIVERY_WINDOW, MAX_MESSAGES_PER_FRAME, RECENT_MESSAGES_KEPT } from "./limits.ts";
-import type { FrameMessage, Store, StoredMessage } from "./store.ts";
+import {
+  DELIVERY_WINDOW,
+  MAX_MESSAGES_PER_FRAME,
+  RECENT_MESSAGES_KEPT,
+} from "../../shared/limits.ts";
+import type { FrameMessage, Store, StoredMessage } from "../../store/sqlite/store.ts";
 
 /** One Delivery frame (chat.proto): messages of one group, and the sequence it accounts through. */
 export interface DeliveryFrame {

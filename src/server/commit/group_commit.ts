@@ -8,9 +8,9 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { CURSOR_FLUSH_MS } from "./limits.ts";
-import type { Appended, CursorUpdate, NewMessage, Store } from "./store.ts";
-import type { StoreWriter } from "./store_writer.ts";
+import { CURSOR_FLUSH_MS } from "../../shared/limits.ts";
+import type { Appended, CursorUpdate, NewMessage, Store } from "../../store/sqlite/store.ts";
+import type { StoreWriter } from "../../store/sqlite/writer.ts";
 
 interface Pending {
   message: NewMessage;

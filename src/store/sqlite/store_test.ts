@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { encodeBody } from "./body.ts";
+import { encodeBody } from "../../protocol/body.ts";
 import { type NewMessage, Store, StoreOpenError } from "./store.ts";
 
 function tempDb(): string {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { startChatServer } from "./chat_server.ts";
-import { ChatSession, type ReceivedMessage, RefusedError } from "./client_core.ts";
+import { startChatServer } from "../server/chat_server.ts";
+import { ChatSession, type ReceivedMessage, RefusedError } from "./session.ts";
 import { IdentityFile } from "./identity.ts";
-import { type ChatHandlers, chatProto } from "./proto.ts";
+import { type ChatHandlers, chatProto } from "../protocol/proto.ts";
 
 async function session(port: number, stateDir: string, name: string) {
   const received: ReceivedMessage[] = [];

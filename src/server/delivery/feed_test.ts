@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
-import { encodeBody } from "./body.ts";
-import { AckError, type DeliveryFrame, GroupFeed, Subscription } from "./fanout.ts";
-import { type NewMessage, Store } from "./store.ts";
+import { encodeBody } from "../../protocol/body.ts";
+import { AckError, type DeliveryFrame, GroupFeed, Subscription } from "./feed.ts";
+import { type NewMessage, Store } from "../../store/sqlite/store.ts";
 
 function newMessage(senderId: string, clientMsgId: string): NewMessage {
   const fields = { senderId, senderName: senderId, text: clientMsgId, sentAtMs: 0 };

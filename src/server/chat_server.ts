@@ -7,14 +7,18 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import process from "node:process";
-import { GroupCommitter } from "./commit.ts";
-import { GroupFeed } from "./fanout.ts";
-import { hostPort } from "./format.ts";
-import { DEFAULT_GROUP, MAX_RECEIVE_MESSAGE_BYTES, MAX_SEND_MESSAGE_BYTES } from "./limits.ts";
+import { GroupCommitter } from "./commit/group_commit.ts";
+import { GroupFeed } from "./delivery/feed.ts";
+import { hostPort } from "../shared/format.ts";
+import {
+  DEFAULT_GROUP,
+  MAX_RECEIVE_MESSAGE_BYTES,
+  MAX_SEND_MESSAGE_BYTES,
+} from "../shared/limits.ts";
 import { ChatService, GroupPolicy } from "./service.ts";
-import { Store, type StoreOptions } from "./store.ts";
-import { WorkerWriter } from "./store_writer.ts";
-import { chatServiceDefinition } from "./wire.ts";
+import { Store, type StoreOptions } from "../store/sqlite/store.ts";
+import { WorkerWriter } from "../store/sqlite/writer.ts";
+import { chatServiceDefinition } from "../protocol/wire.ts";
 
 /** How to start a server. */
 export interface ChatServerOptions {

@@ -91,7 +91,7 @@ export class WorkerWriter implements StoreWriter {
 
   /** Starts the writer thread and opens `path` there (the caller holds the file's lock). */
   static async start(path: string, options: StoreOptions = {}): Promise<WorkerWriter> {
-    const worker = new Worker(new URL("./store_worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
     const writer = new WorkerWriter(worker);
     try {
       await writer.#call({ op: "open", path, synchronous: options.synchronous ?? "FULL" });

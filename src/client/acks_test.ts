@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ACK_DELAY_MS, ACK_EVERY_MESSAGES, AckBatcher } from "./ack_batcher.ts";
+import { ACK_DELAY_MS, ACK_EVERY_MESSAGES, AckBatcher } from "./acks.ts";
 
 Deno.test("acks: a quarter window acks at once, cumulatively", () => {
   const sent: [string, number][] = [];

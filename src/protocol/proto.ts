@@ -25,7 +25,7 @@ export const CLIENT_ID_HEADER = "x-client-id";
 /** See {@link CLIENT_ID_HEADER}. */
 export const CLIENT_KEY_HEADER = "x-client-key";
 
-const PROTO_PATH = fileURLToPath(new URL("../chat.proto", import.meta.url));
+const PROTO_PATH = fileURLToPath(new URL("../../chat.proto", import.meta.url));
 
 const definition = protoLoader.loadSync(PROTO_PATH, {
   longs: Number,
