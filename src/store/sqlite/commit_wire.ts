@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Appended, type CursorUpdate, type NewMessage, stored } from "./store.ts";
+import { type Appended, type CursorUpdate, type NewMessage, storedMessage } from "../types.ts";
 
 /** A commit's messages and cursors, field after field. */
 export interface FlatCommit {
@@ -72,6 +72,6 @@ export function unflattenAppended(messages: readonly NewMessage[], flat: number[
   return messages.map((m, i) => ({
     group: m.group,
     duplicate: flat[3 * i + 2] === 1,
-    message: stored(m, flat[3 * i], flat[3 * i + 1]),
+    message: storedMessage(m, flat[3 * i], flat[3 * i + 1]),
   }));
 }

@@ -1,70 +1,32 @@
 /**
  * The durable state of a grpc-chat server in one SQLite file: clients, group
- * messages with their sequence numbers, and each client's cursor per group.
+ * messages with their sequence numbers, each client's cursor per group, and
+ * the database's lasting id.
  *
- * Every method is synchronous (node:sqlite); the server batches writes through
- * {@link GroupCommitter} so that one fsync serves many sends.
+ * Every method is synchronous (node:sqlite). A server holds two connections
+ * (see `mod.ts`): the serving thread's for reads, the writer's for commits.
  *
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { type BodyFields, encodeBody } from "../../protocol/body.ts";
+import {
+  type Appended,
+  type ClientRecord,
+  type CursorUpdate,
+  type FrameMessage,
+  type NewMessage,
+  type StoredMessage,
+  storedMessage,
+  StoreOpenError,
+  type StoreReader,
+} from "../types.ts";
 
-/** What a delivery frame needs of a message: its place, who sent it, and its bytes. */
-export interface FrameMessage {
-  seq: number;
-  senderId: string;
-  /** Its protobuf bytes without `seq`, made once on arrival (src/body.ts). */
-  body: Uint8Array;
-}
-
-/** A stored message (field names match chat.proto's ChatMessage). */
-export interface StoredMessage extends FrameMessage {
-  senderName: string;
-  text: string;
-  sentAtMs: number;
-}
-
-/** A message to store; its sequence number is given by the store. */
-export interface NewMessage {
-  group: string;
-  senderId: string;
-  senderName: string;
-  clientMsgId: string;
-  text: string;
-  sentAtMs: number;
-  /** See {@link StoredMessage.body}. */
-  body: Uint8Array;
-}
-
-/** What storing a message gave: its sequence, and whether it was already stored (a retry). */
-export interface Appended {
-  group: string;
-  message: StoredMessage;
-  duplicate: boolean;
-}
-
-/** A cursor to write: the highest sequence a client has acknowledged in a group. */
-export interface CursorUpdate {
-  clientId: string;
-  group: string;
-  seq: number;
-}
-
-/** A registered client as the server keeps it: the key only as a hash. */
-export interface ClientRecord {
-  id: string;
-  name: string;
-  keyHash: Uint8Array;
-}
-
-/** Raised when the database file cannot be used; the message says what to do. */
-export class StoreOpenError extends Error {
-  override name = "StoreOpenError";
-}
-
-/** 2 added messages.body; a version 1 file is upgraded when opened. */
-const SCHEMA_VERSION = 2;
+/**
+ * 2 added messages.body; 3 made the retry key (sender, group, client message id), it was
+ * (sender, client message id), and added the meta table. Older files are upgraded when opened.
+ */
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS clients (
@@ -84,42 +46,49 @@ CREATE TABLE IF NOT EXISTS messages (
   sent_at INTEGER NOT NULL,
   PRIMARY KEY (grp, seq)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_msg_id ON messages (sender_id, client_msg_id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_retry_key ON messages (sender_id, grp, client_msg_id);
 CREATE TABLE IF NOT EXISTS cursors (
   client_id TEXT NOT NULL,
   grp TEXT NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY (client_id, grp)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 const MESSAGE_COLUMNS =
   "seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs, body";
 
-/** Options for {@link Store}. */
-export interface StoreOptions {
+/** Options for {@link SqliteStore}. */
+export interface SqliteStoreOptions {
   /** `FULL` (default) makes each commit durable; `OFF` is for benchmarks only. */
   synchronous?: "FULL" | "OFF";
   /**
    * Hold `<path>.lock` (default true), so that no second server uses the file:
-   * two would hand out the same sequence numbers. The writer thread of the
+   * two would hand out the same sequence numbers. The writer's connection of the
    * same server opens the file again without it.
    */
   lock?: boolean;
 }
 
 /**
- * The SQLite store: one connection to the file. A server has two, the main
- * thread's for reads and the writer thread's for commits (see store_writer.ts).
+ * One connection to a grpc-chat SQLite file. A server has two: the serving
+ * thread's, which holds the lock file and answers reads, and the writer's,
+ * whose {@link SqliteStore.commit} allocates every sequence number.
  */
-export class Store {
+export class SqliteStore implements StoreReader {
+  /** The database file. */
   readonly path: string;
   #db: DatabaseSync;
   #lock: Deno.FsFile | undefined;
+  #serverId: string;
   /** Sequences as this connection has committed them: only the writer's is ever used. */
   #lastSeq = new Map<string, number>();
   #insertMessage: StatementSync;
-  #messageByClientMsgId: StatementSync;
+  #messageByRetryKey: StatementSync;
   #readRange: StatementSync;
   #readFrameRange: StatementSync;
   #upsertCursor: StatementSync;
@@ -129,7 +98,20 @@ export class Store {
   #readClient: StatementSync;
   #maxSeq: StatementSync;
 
-  constructor(path: string, options: StoreOptions = {}) {
+  /**
+   * Opens `path` (creating it if need be) and brings its schema up to date.
+   *
+   * @throws {StoreOpenError} if the lock file is held by another process, or the file
+   * cannot be opened, is not a grpc-chat database, or was written by a newer one.
+   * @throws {TypeError} if `options.synchronous` is neither `"FULL"` nor `"OFF"`.
+   */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    const synchronous = options.synchronous ?? "FULL";
+    if (synchronous !== "FULL" && synchronous !== "OFF") {
+      throw new TypeError(
+        `synchronous must be "FULL" or "OFF", not ${JSON.stringify(synchronous)}`,
+      );
+    }
     this.path = path;
     if (options.lock ?? true) this.#lock = lockFile(path);
     try {
@@ -142,17 +124,8 @@ export class Store {
       // The reader and the writer connection may meet in a checkpoint: wait, don't fail.
       this.#db.exec("PRAGMA busy_timeout = 5000;");
       this.#db.exec("PRAGMA journal_mode = WAL;");
-      this.#db.exec(`PRAGMA synchronous = ${options.synchronous ?? "FULL"};`);
-      const version = (this.#db.prepare("PRAGMA user_version").get() as { user_version: number })
-        .user_version;
-      if (version > SCHEMA_VERSION) {
-        throw new Error(
-          `it was written by a newer grpc-chat (schema ${version}, this one knows ${SCHEMA_VERSION})`,
-        );
-      }
-      if (version === 1) upgradeFromVersion1(this.#db);
-      this.#db.exec(SCHEMA);
-      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      this.#db.exec(`PRAGMA synchronous = ${synchronous};`);
+      this.#serverId = prepareSchema(this.#db);
     } catch (error) {
       this.#db.close();
       this.#lock?.close();
@@ -161,10 +134,10 @@ export class Store {
     const db = this.#db;
     this.#insertMessage = db.prepare(
       `INSERT INTO messages (grp, seq, sender_id, sender_name, client_msg_id, text, sent_at, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, grp, client_msg_id) DO NOTHING`,
     );
-    this.#messageByClientMsgId = db.prepare(
-      `SELECT grp AS "group", ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND client_msg_id = ?`,
+    this.#messageByRetryKey = db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND grp = ? AND client_msg_id = ?`,
     );
     // Catch-up reads only what frames need, as arrays: no text or name strings, no row objects.
     // One row per frame: node:sqlite makes a row of JS values for ~1 us, SQLite concatenates
@@ -196,6 +169,11 @@ export class Store {
     this.#maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM messages WHERE grp = ?");
   }
 
+  /** This database's lasting id (32 hex digits), made when the file was created. */
+  serverId(): string {
+    return this.#serverId;
+  }
+
   /** The highest sequence committed in `group` (0 for none), whichever connection committed it. */
   lastSeq(group: string): number {
     return (this.#maxSeq.get(group) as { seq: number }).seq;
@@ -211,10 +189,13 @@ export class Store {
   }
 
   /**
-   * Stores messages and cursors in one transaction, one commit. A message whose
-   * (sender, client message id) is already stored is not stored again: its
-   * original is returned, marked duplicate. All or nothing: on error nothing
-   * is stored and the error is thrown.
+   * Stores messages and cursors in one transaction, one commit, giving each message
+   * the next sequence of its group. A message whose (sender, group, client message id)
+   * is already stored is not stored again: its original is returned, marked duplicate.
+   * All or nothing: on error nothing is stored and the error is thrown.
+   *
+   * @throws {Error} what SQLite refused (a value a column does not take, a full disk);
+   * nothing of the call is stored.
    */
   commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[] = []): Appended[] {
     const results: Appended[] = [];
@@ -237,14 +218,19 @@ export class Store {
         );
         if (changes === 1) {
           this.#lastSeq.set(m.group, seq);
-          results.push({ group: m.group, duplicate: false, message: stored(m, seq, m.sentAtMs) });
+          results.push({
+            group: m.group,
+            duplicate: false,
+            message: storedMessage(m, seq, m.sentAtMs),
+          });
         } else {
           // The unique index refused it: a retry. Answer with the original.
-          const { group, ...message } = this.#messageByClientMsgId.get(
+          const original = this.#messageByRetryKey.get(
             m.senderId,
+            m.group,
             m.clientMsgId,
-          ) as unknown as StoredMessage & { group: string };
-          results.push({ group, message, duplicate: true });
+          ) as unknown as StoredMessage;
+          results.push({ group: m.group, message: original, duplicate: true });
         }
       }
       for (const c of cursors) this.#upsertCursor.run(c.clientId, c.group, c.seq);
@@ -296,7 +282,11 @@ export class Store {
     return (this.#countUnread.get(group, after, clientId) as { n: number }).n;
   }
 
-  /** Stores a new client (durably: a client must never be handed an id the server forgets). */
+  /**
+   * Stores a new client (durably: a client must never be handed an id the server forgets).
+   *
+   * @throws {Error} if a client with this id is already stored; it is left as it was.
+   */
   addClient(client: ClientRecord): void {
     this.#insertClient.run(client.id, client.name, client.keyHash, Date.now());
   }
@@ -307,7 +297,7 @@ export class Store {
     return row && { id: row.id, name: row.name, keyHash: new Uint8Array(row.keyHash) };
   }
 
-  /** Closes the database; later calls throw. */
+  /** Closes the connection and releases the lock file; later calls throw. Idempotent. */
   close(): void {
     if (this.#db.isOpen) this.#db.close();
     this.#lock?.close();
@@ -315,27 +305,63 @@ export class Store {
   }
 }
 
-/** `m` as stored under `seq`, with the time the store kept for it. */
-export function stored(m: NewMessage, seq: number, sentAtMs: number): StoredMessage {
-  const { senderId, senderName, text, body } = m;
-  return { seq, senderId, senderName, text, sentAtMs, body };
-}
-
-/** Version 1 had no message bodies: add the column and make them, in one transaction. */
-function upgradeFromVersion1(db: DatabaseSync): void {
+/**
+ * Brings the schema of `db` to {@link SCHEMA_VERSION}, in one transaction, and gives the
+ * database's id: made here when the file is new, read back otherwise, so that every
+ * connection to one file, the writer's too, gives the same.
+ */
+function prepareSchema(db: DatabaseSync): string {
   db.exec("BEGIN IMMEDIATE");
   try {
-    db.exec("ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''");
-    const rows = db.prepare(
-      "SELECT grp, seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs FROM messages",
-    ).all() as unknown as (BodyFields & { grp: string; seq: number })[];
-    const update = db.prepare("UPDATE messages SET body = ? WHERE grp = ? AND seq = ?");
-    for (const row of rows) update.run(encodeBody(row), row.grp, row.seq);
+    const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `it was written by a newer grpc-chat (schema ${version}, this one knows ${SCHEMA_VERSION})`,
+      );
+    }
+    if (version === 1) upgradeFromVersion1(db);
+    if (version === 1 || version === 2) upgradeFromVersion2(db);
+    db.exec(SCHEMA);
+    db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('server_id', ?)").run(
+      newServerId(),
+    );
+    if (version !== SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    const { value } = db.prepare("SELECT value FROM meta WHERE key = 'server_id'").get() as {
+      value: string;
+    };
     db.exec("COMMIT");
+    return value;
   } catch (error) {
-    db.exec("ROLLBACK");
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
+}
+
+/** Version 1 had no message bodies: add the column and make them (in the caller's transaction). */
+function upgradeFromVersion1(db: DatabaseSync): void {
+  db.exec("ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''");
+  const rows = db.prepare(
+    "SELECT grp, seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs FROM messages",
+  ).all() as unknown as (BodyFields & { grp: string; seq: number })[];
+  const update = db.prepare("UPDATE messages SET body = ? WHERE grp = ? AND seq = ?");
+  for (const row of rows) update.run(encodeBody(row), row.grp, row.seq);
+}
+
+/**
+ * Version 2's retry key left out the group, so an id reused in another group was taken for a
+ * retry and the message dropped. Its index goes; {@link SCHEMA} makes the new one, which the
+ * stored rows satisfy (unique without the group, they are unique with it).
+ */
+function upgradeFromVersion2(db: DatabaseSync): void {
+  db.exec("DROP INDEX IF EXISTS messages_by_client_msg_id");
+}
+
+/** 128 random bits in hex. */
+function newServerId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Takes the lock file of `path`, or says who holds it. */

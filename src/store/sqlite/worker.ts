@@ -7,9 +7,14 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import { flattenAppended, unflattenCommit } from "./commit_wire.ts";
-import { Store } from "./store.ts";
+import { SqliteStore } from "./store.ts";
 
-let store: Store | undefined;
+let store: SqliteStore | undefined;
+
+function opened(): SqliteStore {
+  if (!store) throw new Error("the database writer has no open database");
+  return store;
+}
 
 self.onmessage = ({ data }) => {
   const { id, op } = data;
@@ -17,22 +22,22 @@ self.onmessage = ({ data }) => {
     let result: unknown;
     switch (op) {
       case "open":
-        store = new Store(data.path, { synchronous: data.synchronous, lock: false });
+        store = new SqliteStore(data.path, { synchronous: data.synchronous, lock: false });
         break;
       case "commit": {
         const { messages, cursors } = unflattenCommit(data);
-        result = flattenAppended(store!.commit(messages, cursors));
+        result = flattenAppended(opened().commit(messages, cursors));
         break;
       }
       case "addClient":
-        store!.addClient(data.client);
+        opened().addClient(data.client);
         break;
       case "close":
         store?.close();
         store = undefined;
         break;
       default:
-        throw new Error(`unknown operation ${op}`);
+        throw new Error(`unknown operation ${JSON.stringify(op)}`);
     }
     self.postMessage({ id, result });
   } catch (error) {

@@ -3,58 +3,77 @@
  * synchronous; on the event loop it would stall every other call for its
  * duration. {@link WorkerWriter} runs commits on a worker thread with its own
  * connection, so the main thread goes on serving while the disk syncs.
+ * {@link InlineWriter} commits on the calling thread, for tests and tools.
  *
  * @module
  */
-import type {
-  Appended,
-  ClientRecord,
-  CursorUpdate,
-  NewMessage,
-  Store,
-  StoreOptions,
-} from "./store.ts";
-import { StoreOpenError } from "./store.ts";
+import {
+  type Appended,
+  type ClientRecord,
+  type CursorUpdate,
+  type NewMessage,
+  StoreOpenError,
+  type StoreWriter,
+  WriterFailedError,
+} from "../types.ts";
+import type { SqliteStore } from "./store.ts";
 import { flattenCommit, unflattenAppended } from "./commit_wire.ts";
 
-/** The durable writes the server makes: messages with cursors (group commit), and clients. */
-export interface StoreWriter {
-  /**
-   * One transaction, one commit; see {@link Store.commit}. For a retry, what
-   * counts is the original's `seq` and `sentAtMs` (its text may be given as the retry's).
-   */
-  commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[]): Promise<Appended[]>;
-  /** Stores a new client durably. */
-  addClient(client: ClientRecord): Promise<void>;
-  /** Finishes and releases the writer. */
-  close(): Promise<void>;
-}
-
-/** Writes on the calling thread, through a store it is given (unit tests of what sits on top). */
+/**
+ * Writes on the calling thread through a {@link SqliteStore} it borrows: whoever made the
+ * store closes it. It cannot fail apart from its caller, so {@link failed} never resolves.
+ */
 export class InlineWriter implements StoreWriter {
-  #store: Store;
-  constructor(store: Store) {
+  /** Never resolves: the writer runs on its caller's thread and stops only with it. */
+  readonly failed: Promise<WriterFailedError> = new Promise(() => {});
+  #store: SqliteStore;
+  #closed = false;
+
+  /** Writes through `store`, which stays the caller's to close. */
+  constructor(store: SqliteStore) {
     this.#store = store;
   }
+
+  /** See {@link StoreWriter.commit}. Rejects with what the store threw. */
   commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[]): Promise<Appended[]> {
     try {
+      this.#checkOpen();
       return Promise.resolve(this.#store.commit(messages, cursors));
     } catch (error) {
       return Promise.reject(error);
     }
   }
+
+  /** See {@link StoreWriter.addClient}. Rejects with what the store threw. */
   addClient(client: ClientRecord): Promise<void> {
     try {
+      this.#checkOpen();
       return Promise.resolve(this.#store.addClient(client));
     } catch (error) {
       return Promise.reject(error);
     }
   }
+
+  /** Refuses later calls; the store stays open (it is borrowed). */
   close(): Promise<void> {
+    this.#closed = true;
     return Promise.resolve();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error(`the database writer of ${this.#store.path} is closed`);
   }
 }
 
+/** Options for {@link WorkerWriter.start}. */
+export interface WorkerWriterOptions {
+  /** `FULL` (default) makes each commit durable; `OFF` is for benchmarks only. */
+  synchronous?: "FULL" | "OFF";
+  /** The worker module (default `./worker.ts`); tests give one that dies. */
+  workerUrl?: URL;
+}
+
+/** A call's answer from worker.ts: a result, or an error's message and name. */
 interface Reply {
   id: number;
   result?: unknown;
@@ -62,15 +81,33 @@ interface Reply {
   errorName?: string;
 }
 
-/** Writes on a worker thread with its own connection to the database. */
-export class WorkerWriter implements StoreWriter {
-  #worker: Worker;
-  #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  #nextId = 1;
-  #failed: Error | undefined;
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
 
-  private constructor(worker: Worker) {
+/**
+ * Writes on a worker thread with its own connection to the database. If the thread dies,
+ * {@link failed} resolves with a {@link WriterFailedError}, and every call in flight and
+ * every later one rejects with that same error.
+ */
+export class WorkerWriter implements StoreWriter {
+  /** Resolves (once, never rejects) with the error of a thread that died. */
+  readonly failed: Promise<WriterFailedError>;
+  #resolveFailed: (error: WriterFailedError) => void;
+  #failure: WriterFailedError | undefined;
+  #worker: Worker;
+  #path: string;
+  #calls = new Map<number, PendingCall>();
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+
+  private constructor(worker: Worker, path: string) {
     this.#worker = worker;
+    this.#path = path;
+    const { promise, resolve } = Promise.withResolvers<WriterFailedError>();
+    this.failed = promise;
+    this.#resolveFailed = resolve;
     worker.onmessage = ({ data }: MessageEvent<Reply>) => {
       const call = this.#calls.get(data.id);
       this.#calls.delete(data.id);
@@ -81,27 +118,35 @@ export class WorkerWriter implements StoreWriter {
       call?.reject(error);
     };
     worker.onerror = (event) => {
-      // A worker that dies cannot commit anything more: every caller hears of it.
+      // Handled here: unhandled, a worker's error would end the whole process.
       event.preventDefault();
-      this.#failed = new Error(`the database writer stopped: ${event.message}`);
-      for (const call of this.#calls.values()) call.reject(this.#failed);
-      this.#calls.clear();
+      this.#fail(new WriterFailedError(`the database writer stopped: ${event.message}`));
     };
   }
 
-  /** Starts the writer thread and opens `path` there (the caller holds the file's lock). */
-  static async start(path: string, options: StoreOptions = {}): Promise<WorkerWriter> {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-    const writer = new WorkerWriter(worker);
+  /**
+   * Starts the writer thread and opens `path` there, without the lock file: the caller
+   * holds it through its own connection.
+   *
+   * @throws {StoreOpenError} if the thread cannot open the database.
+   * @throws {WriterFailedError} if the thread dies, or its module cannot be loaded.
+   */
+  static async start(path: string, options: WorkerWriterOptions = {}): Promise<WorkerWriter> {
+    const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
+    const writer = new WorkerWriter(new Worker(url, { type: "module" }), path);
     try {
       await writer.#call({ op: "open", path, synchronous: options.synchronous ?? "FULL" });
     } catch (error) {
-      worker.terminate();
+      writer.#worker.terminate();
       throw error;
     }
     return writer;
   }
 
+  /**
+   * See {@link StoreWriter.commit}. For a retry, what counts is the original's `seq` and
+   * `sentAtMs`: the returned message carries the retry's own text and body.
+   */
   async commit(
     messages: readonly NewMessage[],
     cursors: readonly CursorUpdate[],
@@ -110,24 +155,46 @@ export class WorkerWriter implements StoreWriter {
     return unflattenAppended(messages, flat as number[]);
   }
 
+  /** See {@link StoreWriter.addClient}. */
   addClient(client: ClientRecord): Promise<void> {
     return this.#call({ op: "addClient", client }) as Promise<void>;
   }
 
-  async close(): Promise<void> {
-    try {
-      if (!this.#failed) await this.#call({ op: "close" });
-    } finally {
-      this.#worker.terminate();
+  /**
+   * Lets the calls in flight finish, closes the thread's connection and ends the thread;
+   * later calls reject. A writer that already failed is only ended.
+   *
+   * @throws {WriterFailedError} if the thread dies before it has closed the database.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      // Calls are answered in order, so the answer to this one comes after theirs. It is
+      // sent before #closing is set, which refuses every call after it.
+      const closed = this.#failure ? Promise.resolve() : this.#call({ op: "close" });
+      this.#closing = closed.then(() => {}).finally(() => this.#worker.terminate());
     }
+    return this.#closing;
   }
 
   #call(request: Record<string, unknown>): Promise<unknown> {
-    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closing) {
+      return Promise.reject(new Error(`the database writer of ${this.#path} is closed`));
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject });
       this.#worker.postMessage({ id, ...request });
     });
+  }
+
+  /** The thread is gone: nothing more can be committed, and every caller hears why. */
+  #fail(error: WriterFailedError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#worker.terminate();
+    for (const call of this.#calls.values()) call.reject(error);
+    this.#calls.clear();
+    this.#resolveFailed(error);
   }
 }

@@ -1,0 +1,284 @@
+/**
+ * What every storage backend must do, as tests: a backend's test file calls
+ * {@link storeContract} with a way to open it, and the server can rely on the
+ * same behaviour whichever backend it runs on.
+ *
+ * @example
+ * ```ts ignore
+ * import { storeContract } from "../contract.ts";
+ * import { openSqlite } from "./mod.ts";
+ *
+ * storeContract("sqlite, worker writer", (path) => openSqlite(path));
+ * ```
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Appended, ClientRecord, StoreBackend, StoredMessage } from "./types.ts";
+import { isPending, tempDatabase, testMessage as m } from "./testing.ts";
+
+/** Opens a backend on a database at `path`, creating it if it does not exist. */
+export type OpenBackend = (path: string) => Promise<StoreBackend>;
+
+/** A contract test: the backend it opened, and a way to close it and open the file again. */
+type ContractTest = (store: StoreBackend, reopen: () => Promise<StoreBackend>) => Promise<void>;
+
+/** What a commit gave, short enough to compare whole. */
+function outcome(results: readonly Appended[]): [string, number, boolean][] {
+  return results.map((a) => [a.group, a.message.seq, a.duplicate]);
+}
+
+/** A message with its body as plain numbers, to compare whatever array type holds the bytes. */
+function plain(message: StoredMessage): Omit<StoredMessage, "body"> & { body: number[] } {
+  return { ...message, body: Array.from(message.body) };
+}
+
+const luis: ClientRecord = {
+  id: "c1",
+  name: "Luis",
+  keyHash: new Uint8Array([0, 1, 127, 128, 254, 255]),
+};
+
+/**
+ * Registers the contract's tests, named `store contract (${name}): ...`. Each opens a
+ * backend with `open` on a fresh database in a temporary directory, and closes it.
+ */
+export function storeContract(name: string, open: OpenBackend): void {
+  function contractTest(what: string, run: ContractTest): void {
+    Deno.test(`store contract (${name}): ${what}`, async () => {
+      using db = tempDatabase();
+      let current: StoreBackend | undefined = await open(db.path);
+      const reopen = async () => {
+        const previous = current!;
+        current = undefined;
+        await previous.close();
+        return current = await open(db.path);
+      };
+      try {
+        await run(current, reopen);
+      } finally {
+        await current?.close();
+      }
+    });
+  }
+
+  contractTest(
+    "sequences start at 1 and are gap-free per group, in commit order",
+    async ({ reader, writer }) => {
+      const first = await writer.commit([
+        m("a", "1"),
+        m("b", "1"),
+        m("a", "2", { group: "other" }),
+        m("a", "3"),
+      ], []);
+      assert.deepEqual(outcome(first), [
+        ["general", 1, false],
+        ["general", 2, false],
+        ["other", 1, false],
+        ["general", 3, false],
+      ]);
+      const second = await writer.commit([m("b", "2", { group: "other" }), m("b", "3")], []);
+      assert.deepEqual(outcome(second), [["other", 2, false], ["general", 4, false]]);
+      assert.equal(reader.lastSeq("general"), 4);
+      assert.equal(reader.lastSeq("other"), 2);
+      assert.equal(reader.lastSeq("empty"), 0);
+      assert.deepEqual(
+        reader.readRange("general", 0, 10).map((x) => [x.seq, x.senderId, x.text]),
+        [[1, "a", "1"], [2, "b", "1"], [3, "a", "3"], [4, "b", "3"]],
+      );
+    },
+  );
+
+  contractTest(
+    "a batch is all or nothing: a message that fails takes the others and the cursors with it",
+    async ({ reader, writer }) => {
+      await writer.commit([m("a", "1")], []);
+      // A column the database refuses: the commit fails in the database itself.
+      const refused = { ...m("a", "3"), text: null as unknown as string };
+      await assert.rejects(writer.commit(
+        [m("a", "2"), m("b", "1", { group: "other" }), refused],
+        [{ clientId: "a", group: "general", seq: 1 }],
+      ));
+      assert.equal(reader.lastSeq("general"), 1);
+      assert.equal(reader.lastSeq("other"), 0);
+      assert.equal(reader.cursor("a", "general"), 0);
+      assert.deepEqual(reader.readRange("general", 0, 10).map((x) => x.seq), [1]);
+      // The sequences the failed batch had taken are given again, and nothing is a retry.
+      const next = await writer.commit([m("a", "2"), m("b", "1", { group: "other" })], []);
+      assert.deepEqual(outcome(next), [["general", 2, false], ["other", 1, false]]);
+      assert.equal(await isPending(writer.failed), true, "a refused commit is no failed writer");
+    },
+  );
+
+  contractTest(
+    "a retry of (sender, group, id) gives the original seq and time and stores nothing",
+    async ({ reader, writer }) => {
+      const [first] = await writer.commit([m("a", "m1", { text: "hello", sentAtMs: 1000 })], []);
+      await writer.commit([m("b", "x")], []);
+      const [again] = await writer.commit([m("a", "m1", { text: "edited", sentAtMs: 2000 })], []);
+      assert.deepEqual(outcome([first, again]), [["general", 1, false], ["general", 1, true]]);
+      assert.equal(again.message.sentAtMs, 1000);
+      // A retry within one batch is caught too.
+      const twice = await writer.commit([m("c", "dup"), m("c", "dup")], []);
+      assert.deepEqual(outcome(twice), [["general", 3, false], ["general", 3, true]]);
+      assert.equal(reader.lastSeq("general"), 3);
+      assert.deepEqual(reader.readRange("general", 0, 10).map((x) => x.text), [
+        "hello",
+        "x",
+        "dup",
+      ]);
+    },
+  );
+
+  contractTest(
+    "the same id in another group, or from another sender, is another message",
+    async ({ reader, writer }) => {
+      const first = await writer.commit([
+        m("a", "m1", { text: "to general" }),
+        m("a", "m1", { group: "other", text: "to other" }),
+        m("b", "m1", { text: "from b" }),
+      ], []);
+      assert.deepEqual(outcome(first), [
+        ["general", 1, false],
+        ["other", 1, false],
+        ["general", 2, false],
+      ]);
+      const later = await writer.commit([
+        m("a", "m1", { group: "third" }),
+        m("a", "m1", { group: "other" }),
+      ], []);
+      assert.deepEqual(outcome(later), [["third", 1, false], ["other", 1, true]]);
+      assert.deepEqual(reader.readRange("other", 0, 10).map((x) => x.text), ["to other"]);
+      assert.deepEqual(reader.readRange("general", 0, 10).map((x) => x.text), [
+        "to general",
+        "from b",
+      ]);
+    },
+  );
+
+  contractTest(
+    "cursors only move forward, and ride in the commit of messages",
+    async ({ reader, writer }) => {
+      assert.equal(reader.cursor("a", "general"), 0);
+      await writer.commit([], [{ clientId: "a", group: "general", seq: 5 }]);
+      await writer.commit([], [{ clientId: "a", group: "general", seq: 3 }]);
+      assert.equal(reader.cursor("a", "general"), 5);
+      const sent = await writer.commit([m("b", "1")], [
+        { clientId: "a", group: "general", seq: 7 },
+        { clientId: "a", group: "other", seq: 2 },
+      ]);
+      assert.deepEqual(outcome(sent), [["general", 1, false]]);
+      assert.equal(reader.cursor("a", "general"), 7);
+      assert.equal(reader.cursor("a", "other"), 2);
+      assert.equal(reader.cursor("b", "general"), 0);
+    },
+  );
+
+  contractTest(
+    "readRange and readFrameRange give exactly the committed messages, in order",
+    async ({ reader, writer }) => {
+      const batch = Array.from({ length: 8 }, (_, i) =>
+        m(i % 3 ? "b" : "a", `m${i}`, {
+          group: i % 4 === 3 ? "other" : "general",
+          text: `text ${i}, é界🎉`,
+          sentAtMs: 1000 + i,
+        }));
+      const appended = await writer.commit(batch, []);
+      const general = appended.filter((a) => a.group === "general").map((a) => a.message);
+      assert.deepEqual(general.map((x) => x.seq), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(reader.readRange("general", 0, 10).map(plain), general.map(plain));
+      assert.deepEqual(
+        reader.readRange("general", 2, 4).map(plain),
+        general.slice(2, 4).map(plain),
+      );
+      assert.deepEqual(
+        reader.readFrameRange("general", 1, 5).map((x) => [x.seq, x.senderId, Array.from(x.body)]),
+        general.slice(1, 5).map((x) => [x.seq, x.senderId, Array.from(x.body)]),
+      );
+      assert.deepEqual(
+        reader.readFrameRange("other", 0, 10).map((x) => [x.seq, Array.from(x.body)]),
+        [[1, Array.from(batch[3].body)], [2, Array.from(batch[7].body)]],
+      );
+      assert.deepEqual(reader.readRange("general", 6, 10), []);
+      assert.deepEqual(reader.readFrameRange("general", 6, 10), []);
+      assert.deepEqual(reader.readFrameRange("empty", 0, 10), []);
+    },
+  );
+
+  contractTest("countUnread leaves out the client's own messages", async ({ reader, writer }) => {
+    await writer.commit([
+      m("a", "1"),
+      m("b", "1"),
+      m("b", "2"),
+      m("a", "2"),
+      m("b", "3", { group: "other" }),
+    ], []);
+    assert.equal(reader.countUnread("general", 0, "a"), 2);
+    assert.equal(reader.countUnread("general", 2, "a"), 1);
+    assert.equal(reader.countUnread("general", 0, "b"), 2);
+    assert.equal(reader.countUnread("general", 4, "b"), 0);
+    assert.equal(reader.countUnread("other", 0, "a"), 1);
+    assert.equal(reader.countUnread("empty", 0, "a"), 0);
+  });
+
+  contractTest(
+    "addClient then client(id) round-trips; a taken id is refused and kept",
+    async ({ reader, writer }) => {
+      assert.equal(reader.client(luis.id), undefined);
+      await writer.addClient(luis);
+      assert.deepEqual(reader.client(luis.id), luis);
+      await assert.rejects(writer.addClient({ ...luis, name: "Other", keyHash: new Uint8Array() }));
+      assert.deepEqual(reader.client(luis.id), luis);
+      assert.equal(reader.client("c2"), undefined);
+    },
+  );
+
+  contractTest(
+    "serverId is 32 hex digits, the same after reopening, another for another database",
+    async ({ reader }, reopen) => {
+      const id = reader.serverId();
+      assert.match(id, /^[0-9a-f]{32}$/);
+      assert.equal((await reopen()).reader.serverId(), id);
+      using otherDb = tempDatabase();
+      const other = await open(otherDb.path);
+      try {
+        assert.match(other.reader.serverId(), /^[0-9a-f]{32}$/);
+        assert.notEqual(other.reader.serverId(), id);
+      } finally {
+        await other.close();
+      }
+    },
+  );
+
+  contractTest(
+    "committed data survives close and reopen, and sequences go on from it",
+    async ({ writer }, reopen) => {
+      await writer.addClient(luis);
+      await writer.commit(
+        [m("c1", "1"), m("c1", "2"), m("c1", "3", { group: "other" })],
+        [{ clientId: "c1", group: "general", seq: 1 }],
+      );
+      const { reader, writer: reopened } = await reopen();
+      assert.deepEqual(reader.client(luis.id), luis);
+      assert.equal(reader.lastSeq("general"), 2);
+      assert.equal(reader.lastSeq("other"), 1);
+      assert.equal(reader.cursor("c1", "general"), 1);
+      assert.deepEqual(reader.readRange("general", 0, 10).map((x) => x.text), ["1", "2"]);
+      const next = await reopened.commit([m("c1", "4"), m("c1", "1")], []);
+      assert.deepEqual(outcome(next), [["general", 3, false], ["general", 1, true]]);
+    },
+  );
+
+  contractTest(
+    "failed stays pending while the writer works; after close, writes are refused",
+    async (store) => {
+      await store.writer.commit([m("a", "1")], []);
+      await store.writer.addClient(luis);
+      assert.equal(await isPending(store.writer.failed), true);
+      await store.close();
+      await assert.rejects(store.writer.commit([m("a", "2")], []), /closed/);
+      await assert.rejects(store.writer.addClient({ ...luis, id: "c2" }), /closed/);
+      await store.close(); // a second close is harmless
+    },
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * What the server needs of storage, in two roles: a {@link StoreReader} that
+ * answers from committed state on the serving thread, and a {@link StoreWriter}
+ * that makes changes durable (and allocates every sequence number). Backends
+ * (`sqlite/` today, PostgreSQL next) implement both and pass the contract suite
+ * in `contract.ts`.
+ *
+ * @module
+ */
+
+/** What a delivery frame needs of a message: its place, who sent it, and its bytes. */
+export interface FrameMessage {
+  seq: number;
+  senderId: string;
+  /** Its protobuf bytes without `seq`, made once on arrival (src/protocol/body.ts). */
+  body: Uint8Array;
+}
+
+/** A stored message (field names match chat.proto's ChatMessage). */
+export interface StoredMessage extends FrameMessage {
+  senderName: string;
+  text: string;
+  sentAtMs: number;
+}
+
+/** A message to store; its sequence number is given by the writer. */
+export interface NewMessage {
+  group: string;
+  senderId: string;
+  senderName: string;
+  /** The sender's retry key: unique per (sender, group). */
+  clientMsgId: string;
+  text: string;
+  sentAtMs: number;
+  /** See {@link FrameMessage.body}. */
+  body: Uint8Array;
+}
+
+/** What storing a message gave: its sequence, and whether it was already stored (a retry). */
+export interface Appended {
+  group: string;
+  message: StoredMessage;
+  duplicate: boolean;
+}
+
+/** A cursor to write: the highest sequence a client has acknowledged in a group. */
+export interface CursorUpdate {
+  clientId: string;
+  group: string;
+  seq: number;
+}
+
+/** A registered client as the server keeps it: the key only as a hash. */
+export interface ClientRecord {
+  id: string;
+  name: string;
+  keyHash: Uint8Array;
+}
+
+/** Raised when the database cannot be used; the message says what to do. */
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
+}
+
+/**
+ * Raised for every write after the writer stopped for good (its thread died): nothing
+ * more can be committed, and the server should stop so that a supervisor restarts it.
+ */
+export class WriterFailedError extends Error {
+  override name = "WriterFailedError";
+}
+
+/** Reads of committed state. Synchronous: backends answer from a local connection or cache. */
+export interface StoreReader {
+  /** This database's lasting id, made when it was created. */
+  serverId(): string;
+  /** The highest sequence committed in `group` (0 for none). */
+  lastSeq(group: string): number;
+  /** Messages of `group` with `after < seq <= through`, in order. */
+  readRange(group: string, after: number, through: number): StoredMessage[];
+  /** Like {@link readRange}, with only what a delivery frame needs: the catch-up path. */
+  readFrameRange(group: string, after: number, through: number): FrameMessage[];
+  /** The highest sequence `clientId` has acknowledged in `group` (0 for none). */
+  cursor(clientId: string, group: string): number;
+  /** How many messages after `after` in `group` were sent by someone other than `clientId`. */
+  countUnread(group: string, after: number, clientId: string): number;
+  /** The client with this id, if registered. */
+  client(id: string): ClientRecord | undefined;
+}
+
+/** The durable writes: messages with cursors (group commit), and clients. */
+export interface StoreWriter {
+  /**
+   * Stores messages and cursors in one transaction, one commit, allocating each message the
+   * next sequence of its group. A message whose (sender, group, client message id) is already
+   * stored is not stored again: its original is returned, marked duplicate. All or nothing:
+   * on error nothing is stored and the promise rejects.
+   */
+  commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[]): Promise<Appended[]>;
+  /**
+   * Stores a new client durably: a client must never be handed an id the server forgets.
+   * Rejects if a client with this id is already stored, leaving it as it was.
+   */
+  addClient(client: ClientRecord): Promise<void>;
+  /**
+   * Resolves with a {@link WriterFailedError} if the writer stops for good; never rejects.
+   * Every call after that rejects with the same error.
+   */
+  readonly failed: Promise<WriterFailedError>;
+  /** Lets the calls in flight finish and releases the writer; later calls reject. */
+  close(): Promise<void>;
+}
+
+/** An open database: its reader and writer, closed together. */
+export interface StoreBackend {
+  reader: StoreReader;
+  writer: StoreWriter;
+  /** Closes the writer, then the reader; a second call does nothing more. */
+  close(): Promise<void>;
+}
+
+/** `m` as stored under `seq`, with the time the store kept for it. */
+export function storedMessage(m: NewMessage, seq: number, sentAtMs: number): StoredMessage {
+  const { senderId, senderName, text, body } = m;
+  return { seq, senderId, senderName, text, sentAtMs, body };
+}
