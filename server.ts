@@ -4,15 +4,15 @@
  *
  * @module
  */
-import { BindError, type GroupSpec, startChatServer } from "./src/server/chat_server.ts";
+import { BindError, type GroupSpec, startChatServer } from "./src/server/mod.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { denoVersionWarning } from "./src/shared/deno_version.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
 import { DEFAULT_GROUP, MAX_GROUPS } from "./src/shared/limits.ts";
-import { StoreOpenError } from "./src/store/sqlite/store.ts";
+import { StoreOpenError } from "./src/store/mod.ts";
 import { checkGroupName, checkName } from "./src/shared/validate.ts";
 
-const FLAGS: Record<string, FlagSpec> = {
+const FLAGS = {
   port: {
     type: "string",
     value: "PORT",
@@ -46,7 +46,7 @@ const FLAGS: Record<string, FlagSpec> = {
     description:
       "off skips fsync: faster, but an OS crash loses acknowledged messages (benchmarks only)",
   },
-};
+} as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
   "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-synchronous full|off]";
 
@@ -95,31 +95,33 @@ async function main(): Promise<number> {
       throw new FlagError(`flag -synchronous must be full or off, got '${values.synchronous}'`);
     }
     return {
-      port: parsePort(values.port as string, "port", 0),
-      members: parseMembers(values.members as string | undefined),
-      groups: parseGroups(values.group as string[]),
-      values,
+      host: values.host,
+      port: parsePort(values.port, "port", 0),
+      db: values.db,
+      members: parseMembers(values.members),
+      groups: parseGroups(values.group),
+      quiet: values.quiet,
+      synchronous: values.synchronous === "off" ? "OFF" as const : "FULL" as const,
     };
   });
   if ("exit" in cli) return cli.exit;
-  const { port, members, groups, values } = cli.config;
+  const { host, port, db, members, groups, quiet, synchronous } = cli.config;
   quietGrpcLogs();
   const warning = denoVersionWarning(Deno.version.deno);
   if (warning) console.error(warning);
 
   const stamp = () => new Date().toISOString();
-  const quiet = values.quiet === true;
   const log = (line: string) => console.log(`${stamp()} ${line}`);
   let server;
   try {
     server = await startChatServer({
-      host: values.host as string,
+      host,
       port,
-      dbPath: values.db as string,
+      dbPath: db,
       members,
       groups,
       log: quiet ? undefined : log,
-      synchronous: values.synchronous === "off" ? "OFF" : "FULL",
+      synchronous,
     });
   } catch (error) {
     if (error instanceof StoreOpenError || error instanceof BindError) {
@@ -131,13 +133,17 @@ async function main(): Promise<number> {
   // `kill -USR2 <pid>` prints how the server is doing, without stopping it. Installed
   // before the "listening" line, so no one can signal a server that would die of it.
   // Not SIGUSR1: since Deno 2.9.2 that opens a debugger on 127.0.0.1:9229 in any process.
+  // The second line is the same registry as JSON, for programs (tests, the benchmark).
   const running = server;
-  Deno.addSignalListener("SIGUSR2", () => log(running.stats()));
+  Deno.addSignalListener("SIGUSR2", () => {
+    log(running.stats());
+    log(`metrics ${JSON.stringify(running.metrics())}`);
+  });
   const access = (m: readonly string[] | null) =>
     m ? `closed to ${m.join(", ")}` : "open to every client";
   const others = groups.map((g) => `, group ${g.name} ${access(g.members)}`).join("");
   log(
-    `listening on ${values.host}:${server.port}, database ${values.db}, group ${DEFAULT_GROUP} ${
+    `listening on ${host}:${server.port}, database ${db}, group ${DEFAULT_GROUP} ${
       access(members)
     }${others}`,
   );
@@ -147,8 +153,15 @@ async function main(): Promise<number> {
       Deno.addSignalListener(signal, () => resolve(signal));
     }
   });
-  const signal = await stopped;
-  log(`${signal}: shutting down`);
+  const failed = server.failed.then((error) => error);
+  const outcome = await Promise.race([stopped, failed]);
+  if (outcome instanceof Error) {
+    // Nothing more can be stored: a supervisor's restart is the way back.
+    console.error(`server: ${outcome.message}; stopping (exit 1) so that it can be restarted`);
+    await server.shutdown();
+    return 1;
+  }
+  log(`${outcome}: shutting down`);
   await server.shutdown();
   const { commits, messages } = server.committer.stats;
   log(`stopped after ${messages} sends in ${commits} commits`);

@@ -23,11 +23,11 @@
  */
 import {
   type ChatProcess,
+  serverMetrics,
   serverRssMb,
   serverStats,
   startScript,
   startServer,
-  statsLine,
 } from "../tests/harness.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -112,9 +112,9 @@ const received = (procs: ChatProcess[]) =>
  */
 type Via = "stream" | "calls";
 
-/** CPU seconds a server process has used so far, all threads, from its stats line (SIGUSR2). */
+/** CPU seconds a server process has used so far, all threads, from its metrics (SIGUSR2). */
 async function cpuSeconds(proc: ChatProcess): Promise<number> {
-  return Number((await statsLine(proc)).match(/ cpu ([\d.]+) s,/)![1]);
+  return (await serverMetrics(proc)).process_cpu_seconds_total;
 }
 
 /**

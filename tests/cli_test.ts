@@ -3,7 +3,14 @@
  * database, signals, and the client's own refusals.
  */
 import assert from "node:assert/strict";
-import { connectClient, runToEnd, startServer, statsLine } from "./harness.ts";
+import {
+  connectClient,
+  receivedMessages,
+  runToEnd,
+  serverMetrics,
+  startServer,
+  statsLine,
+} from "./harness.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "chat-cli-" });
@@ -137,7 +144,7 @@ Deno.test("cli: SIGINT and SIGTERM stop the server cleanly with exit 0", async (
   }
 });
 
-Deno.test("cli: SIGUSR2 logs one stats line with the counts so far", async () => {
+Deno.test("cli: SIGUSR2 logs one stats line and the same metrics as JSON", async () => {
   const dir = await tempDir();
   const server = await startServer({ db: `${dir}/chat.db` });
   const alice = await connectClient({ name: "Alice", port: server.port, stateDir: `${dir}/s` });
@@ -145,6 +152,12 @@ Deno.test("cli: SIGUSR2 logs one stats line with the counts so far", async () =>
   await server.proc.waitForLine(/ -> general #1$/);
   const line = await statsLine(server.proc);
   assert.match(line, / 1 open streams, 1 sends in \d+ commits, /);
+  const metrics = await serverMetrics(server.proc);
+  assert.equal(metrics.chat_open_streams, 1);
+  assert.equal(metrics.chat_messages_stored_total, 1);
+  assert.equal(metrics.chat_sends_committed_total, 1);
+  assert.equal(metrics.chat_deliveries_total, 0, "Alice is not sent her own message");
+  assert.ok(metrics.process_resident_memory_bytes > 1e6);
   await alice.proc.stop();
   await server.proc.stop();
 });
@@ -188,4 +201,21 @@ Deno.test("cli: a client leaving with unsent messages says how many", async () =
     ),
     alice.proc.transcript(),
   );
+});
+
+Deno.test("cli: display names with spaces are printed whole and parsed whole", async () => {
+  const dir = await tempDir();
+  const server = await startServer({ db: `${dir}/chat.db` });
+  const mary = await connectClient({ name: "Mary Ann", port: server.port, stateDir: `${dir}/s` });
+  const bob = await connectClient({ name: "Bob Jr", port: server.port, stateDir: `${dir}/s` });
+  assert.match(mary.id, /^Mary Ann#[0-9a-f]{4}$/);
+  await mary.proc.type("hello: from Mary");
+  await bob.proc.waitForLine(/: hello: from Mary$/);
+  assert.deepEqual(receivedMessages(bob.proc), [
+    { group: "general", from: mary.id, text: "hello: from Mary" },
+  ]);
+  assert.deepEqual(receivedMessages(mary.proc), [], "Mary is not sent her own");
+  await mary.proc.stop();
+  await bob.proc.stop();
+  await server.proc.stop();
 });

@@ -12,6 +12,7 @@ import {
   startClient,
   startServer,
 } from "./harness.ts";
+import { messageOf } from "../src/shared/errors.ts";
 
 /** One scenario run: steps, checks, processes to show and stop. */
 export class DriverRun {
@@ -96,8 +97,8 @@ export class DriverRun {
   /** Stops every process, prints transcripts, and returns the exit code. */
   async finish(error?: unknown): Promise<number> {
     if (error) {
-      this.#failures.push(String(error instanceof Error ? error.message : error));
-      console.log(`        FAIL ${error instanceof Error ? error.message : error}`);
+      this.#failures.push(messageOf(error));
+      console.log(`        FAIL ${messageOf(error)}`);
     }
     // Clients first (they were tracked after the server), so they leave cleanly.
     for (const p of [...this.#processes].reverse()) await p.stop();

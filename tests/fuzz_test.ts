@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
-import { startChatServer } from "../src/server/chat_server.ts";
+import { startChatServer } from "../src/server/mod.ts";
 import { MAX_TEXT_BYTES } from "../src/shared/limits.ts";
 import { checkName, checkText } from "../src/shared/validate.ts";
 import { auth, rawCall, rawClient, RawSubscription, register, send } from "./grpc.ts";
@@ -101,12 +101,12 @@ Deno.test("fuzz: random Register and Send fields get OK or a precise refusal; on
   );
   assert.ok(stored > 0 && seen.size > 3, "the cases reached both storage and several refusals");
   // Nothing stored that a valid request could not have stored.
-  const messages = server.store.readRange("general", 0, Number.MAX_SAFE_INTEGER);
+  const messages = server.reader.readRange("general", 0, Number.MAX_SAFE_INTEGER);
   assert.equal(messages.length, stored);
-  assert.equal(server.store.lastSeq("general"), stored, "no gaps, no extra rows");
+  assert.equal(server.reader.lastSeq("general"), stored, "no gaps, no extra rows");
   for (const m of messages) assert.equal(checkText(m.text), undefined, JSON.stringify(m.text));
   for (const id of registered) {
-    assert.equal(checkName(server.store.client(id)!.name), undefined);
+    assert.equal(checkName(server.reader.client(id)!.name), undefined);
   }
   assert.equal((await send(client, alice, "still serving")).seq, stored + 1);
   client.close();
@@ -160,10 +160,10 @@ Deno.test("fuzz: random bytes as requests and stream frames never crash the serv
     { seed: 11, numRuns: 150 },
   );
   // Whatever decoded into a valid Send was stored as valid data; nothing else was.
-  for (const m of server.store.readRange("general", 0, Number.MAX_SAFE_INTEGER)) {
+  for (const m of server.reader.readRange("general", 0, Number.MAX_SAFE_INTEGER)) {
     assert.equal(checkText(m.text), undefined, JSON.stringify(m.text));
   }
-  const last = server.store.lastSeq("general");
+  const last = server.reader.lastSeq("general");
   assert.equal((await send(client, alice, "still serving")).seq, last + 1);
   client.close();
   await server.shutdown();

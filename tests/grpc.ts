@@ -206,3 +206,20 @@ export function rawCall(
     )
   );
 }
+
+/**
+ * Waits until `check()` holds, looking every 10 ms.
+ *
+ * @throws {Error} naming `what` if it does not hold within `timeoutMs`.
+ */
+export async function eventually(
+  check: () => boolean,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not so within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

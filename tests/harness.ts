@@ -195,7 +195,7 @@ function scriptCommand(task: "server" | "client", args: string[]): [string, stri
   return [Deno.execPath(), ["run", ...taskPermissions(task), `${task}.ts`, ...args]];
 }
 
-/** What a server reports in the stats line it prints on SIGUSR2. */
+/** What a server reports in the metrics line it prints on SIGUSR2. */
 export interface ServerStats {
   rssMb: number;
   /** CPU time of every thread since the server started. */
@@ -206,23 +206,33 @@ export interface ServerStats {
   sendP99Ms: number;
 }
 
-/** Asks a running server (ours, or the benchmark's bare one) for its stats line (SIGUSR2). */
+/** Asks a running server (ours, or the benchmark's bare one) for its human stats line (SIGUSR2). */
 export async function statsLine(proc: ChatProcess): Promise<string> {
   const from = proc.stdout.length;
   proc.kill("SIGUSR2");
   return await proc.waitForLine(/(^| )stats: /, { from });
 }
 
-/** The figures of a chat server's stats line. */
+/**
+ * Asks a running server (ours, or the benchmark's bare one) for its metrics registry: the
+ * `metrics {...}` JSON line it prints on SIGUSR2 after the human line.
+ */
+export async function serverMetrics(proc: ChatProcess): Promise<Record<string, number>> {
+  const from = proc.stdout.length;
+  proc.kill("SIGUSR2");
+  const line = await proc.waitForLine(/(^| )metrics \{/, { from });
+  return JSON.parse(line.slice(line.indexOf("metrics {") + "metrics ".length));
+}
+
+/** The figures of a chat server's metrics. */
 export async function serverStats(proc: ChatProcess): Promise<ServerStats> {
-  const line = await statsLine(proc);
-  const number = (pattern: RegExp) => Number(line.match(pattern)![1]);
+  const m = await serverMetrics(proc);
   return {
-    rssMb: number(/ stats: rss ([\d.]+) MB/),
-    cpuS: number(/ cpu ([\d.]+) s,/),
-    sends: number(/ (\d+) sends in /),
-    sendP50Ms: number(/answered in ([\d.]+) ms \(p50\)/),
-    sendP99Ms: number(/ ([\d.]+) ms \(p99\)/),
+    rssMb: m.process_resident_memory_bytes / 1024 / 1024,
+    cpuS: m.process_cpu_seconds_total,
+    sends: m.chat_sends_committed_total,
+    sendP50Ms: m.chat_send_latency_p50_seconds * 1000,
+    sendP99Ms: m.chat_send_latency_p99_seconds * 1000,
   };
 }
 
@@ -287,21 +297,29 @@ export async function connectClient(
 
 /** Waits for a started client's "connected" line; returns it and its display name. */
 export async function connected(proc: ChatProcess): Promise<{ proc: ChatProcess; id: string }> {
-  const line = await proc.waitForLine(/^\* connected to .* as (\S+) /, {
-    stream: "stderr",
-    timeoutMs: 30_000,
-  });
-  return { proc, id: line.match(/ as (\S+) /)![1] };
+  const line = await proc.waitForLine(CONNECTED, { stream: "stderr", timeoutMs: 30_000 });
+  return { proc, id: line.match(CONNECTED)![1] };
+}
+
+/** A client's "connected" line; the display name may hold spaces, the id after `#` does not. */
+const CONNECTED = /^\* connected to .* as (.+#[0-9a-f]{4}) \(/;
+
+/** A received-message line: `[group] Name#id: text`; the name may hold spaces and colons. */
+const RECEIVED = /^\[([^\]]+)\] (.+?#[0-9a-f]{4}): (.*)$/;
+
+/** One received-message line parsed, or undefined for any other line. */
+export function parseReceived(
+  line: string,
+): { group: string; from: string; text: string } | undefined {
+  const m = line.match(RECEIVED);
+  return m ? { group: m[1], from: m[2], text: m[3] } : undefined;
 }
 
 /** Received-message lines (`[group] Name#id: text`) of a client, parsed. */
 export function receivedMessages(
   proc: ChatProcess,
 ): { group: string; from: string; text: string }[] {
-  return proc.stdout.flatMap((line) => {
-    const m = line.match(/^\[([^\]]+)\] (\S+#[0-9a-f]+): (.*)$/);
-    return m ? [{ group: m[1], from: m[2], text: m[3] }] : [];
-  });
+  return proc.stdout.flatMap((line) => parseReceived(line) ?? []);
 }
 
 /** Runs `server.ts` or `client.ts` with `args` to its end (stdin closed); returns code and output. */

@@ -12,9 +12,17 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import type { DeliveryFrame } from "../server/delivery/feed.ts";
 import { encodeFrame } from "./body.ts";
 import { chatProto } from "./proto.ts";
+import { messageOf } from "../shared/errors.ts";
+
+/** One Delivery frame (chat.proto): messages of one group, and the sequence it accounts through. */
+export interface DeliveryFrame {
+  group: string;
+  throughSeq: number;
+  /** Each message's `seq` and its body: its ChatMessage bytes without `seq` (body.ts). */
+  messages: readonly { seq: number; senderId: string; body: Uint8Array }[];
+}
 
 const encodings = new WeakMap<DeliveryFrame, Buffer>();
 
@@ -53,7 +61,7 @@ export function chatServiceDefinition(): grpc.ServiceDefinition {
         try {
           return decode(bytes);
         } catch (error) {
-          return new MalformedRequest(error instanceof Error ? error.message : String(error));
+          return new MalformedRequest(messageOf(error));
         }
       },
     };

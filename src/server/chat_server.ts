@@ -1,24 +1,42 @@
 /**
- * A running chat server: the store, group commit, fan-out and the gRPC
- * service wired together and bound to a port. `server.ts` is its command
+ * A running chat server: storage, group commit, fan-out, the groups and the
+ * gRPC service wired together and bound to a port. `server.ts` is its command
  * line; tests start it in-process.
+ *
+ * The path of a message: the Send (or Publish) handler authenticates the caller
+ * (`auth/`), checks group and text (`handlers/intake.ts`), and hands it to group
+ * commit (`commit/`), which commits it with whatever else arrived meanwhile through
+ * the store's writer (`store/`). The committed batch goes to fan-out
+ * (`delivery/fanout.ts`): into each group's feed at once, its senders answered,
+ * and every subscriber of those groups woken after that turn; each subscription
+ * (`delivery/subscription.ts`) then writes the frames its window allows on its
+ * Subscribe stream (`handlers/subscribe.ts`).
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import process from "node:process";
-import { GroupCommitter } from "./commit/group_commit.ts";
-import { GroupFeed } from "./delivery/feed.ts";
+import { statusError } from "../protocol/status.ts";
+import { chatServiceDefinition } from "../protocol/wire.ts";
+import { messageOf } from "../shared/errors.ts";
 import { hostPort } from "../shared/format.ts";
 import {
   DEFAULT_GROUP,
   MAX_RECEIVE_MESSAGE_BYTES,
   MAX_SEND_MESSAGE_BYTES,
 } from "../shared/limits.ts";
-import { ChatService, GroupPolicy } from "./service.ts";
-import { Store, type StoreOptions } from "../store/sqlite/store.ts";
-import { WorkerWriter } from "../store/sqlite/writer.ts";
-import { chatServiceDefinition } from "../protocol/wire.ts";
+import { openSqlite, type SqliteOptions } from "../store/sqlite/mod.ts";
+import type { StoreBackend, StoreReader, WriterFailedError } from "../store/types.ts";
+import { Authenticator } from "./auth/authenticator.ts";
+import { GroupCommitter } from "./commit/group_commit.ts";
+import { Fanout } from "./delivery/fanout.ts";
+import { GroupDirectory, type GroupSpec } from "./groups/directory.ts";
+import type { HandlerContext } from "./handlers/context.ts";
+import { Refusals } from "./handlers/refusals.ts";
+import { chatHandlers } from "./handlers/service.ts";
+import { OpenStreams } from "./handlers/streams.ts";
+import { ServerMetrics, statsLine } from "./metrics.ts";
+
+export type { GroupSpec };
 
 /** How to start a server. */
 export interface ChatServerOptions {
@@ -33,13 +51,11 @@ export interface ChatServerOptions {
   /** Groups besides the default one, each open (members null) or closed to a list of names. */
   groups?: readonly GroupSpec[];
   log?: (line: string) => void;
-  synchronous?: StoreOptions["synchronous"];
-}
-
-/** A group a server has: its name, and the names it is closed to (null: open to every client). */
-export interface GroupSpec {
-  name: string;
-  members: readonly string[] | null;
+  synchronous?: SqliteOptions["synchronous"];
+  /** Storage options beyond `synchronous` (tests start a writer that dies, for one). */
+  sqlite?: Omit<SqliteOptions, "synchronous">;
+  /** Transport security; plaintext (insecure) by default. */
+  credentials?: grpc.ServerCredentials;
 }
 
 /** Raised when the port cannot be bound; the message names the address. */
@@ -50,13 +66,22 @@ export class BindError extends Error {
 /** A started server. */
 export interface RunningChatServer {
   port: number;
-  store: Store;
+  /** Committed state, as the server reads it. */
+  reader: StoreReader;
   committer: GroupCommitter;
+  /**
+   * Resolves if the server can no longer store anything (its writer died). It has then
+   * ended every stream with UNAVAILABLE and answers sends UNAVAILABLE; the program should
+   * shut it down and exit non-zero, so a supervisor restarts it.
+   */
+  failed: Promise<WriterFailedError>;
   /**
    * Stops accepting calls, ends streams with UNAVAILABLE so clients reconnect,
    * commits what is pending and closes the store.
    */
   shutdown(graceMs?: number): Promise<void>;
+  /** Every metric now, by name (see metrics.ts). */
+  metrics(): Record<string, number>;
   /** One line for operators: memory, open streams, sends and commits so far. */
   stats(): string;
 }
@@ -74,47 +99,65 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
   "grpc.max_connection_idle_ms": 300_000,
 };
 
-/** Opens the store, binds the port and starts serving. Throws StoreOpenError or BindError. */
+/**
+ * Opens the store, binds the port and starts serving.
+ *
+ * @throws {StoreOpenError} when the database cannot be used.
+ * @throws {BindError} when the port cannot be bound.
+ */
 export async function startChatServer(options: ChatServerOptions): Promise<RunningChatServer> {
   const log = options.log ?? (() => {});
-  const store = new Store(options.dbPath, { synchronous: options.synchronous });
-  let writer: WorkerWriter;
-  try {
-    writer = await WorkerWriter.start(options.dbPath, { synchronous: options.synchronous });
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  const groups = [{ name: DEFAULT_GROUP, members: options.members }, ...options.groups ?? []];
-  const feeds = new Map(groups.map((g) => [g.name, new GroupFeed(g.name, store)]));
-  const policies = new Map(groups.map((g) => [g.name, new GroupPolicy(g.members)]));
-  const committer = new GroupCommitter(store, writer, (appended) => {
-    let start = 0;
-    // A batch is in sequence order per group; publish each group's run at once.
-    for (let i = 1; i <= appended.length; i++) {
-      if (i === appended.length || appended[i].group !== appended[start].group) {
-        feeds.get(appended[start].group)?.publish(appended.slice(start, i).map((a) => a.message));
-        start = i;
-      }
-    }
+  const store: StoreBackend = await openSqlite(options.dbPath, {
+    ...options.sqlite,
+    synchronous: options.synchronous,
   });
-  const service = new ChatService({ store, writer, committer, feeds, policies, log });
+  const { reader, writer } = store;
+  const groups = new GroupDirectory(
+    [{ name: DEFAULT_GROUP, members: options.members }, ...options.groups ?? []],
+    reader,
+  );
+  const fanout = new Fanout((name) => groups.get(name)?.feed);
+  const committer = new GroupCommitter(reader, writer, (appended) => fanout.publish(appended));
+  const metrics = new ServerMetrics();
+  const streams = new OpenStreams();
+  const ctx: HandlerContext = {
+    reader,
+    writer,
+    committer,
+    groups,
+    auth: new Authenticator(reader),
+    refusals: new Refusals(log),
+    streams,
+    metrics,
+    log,
+  };
+  const { registry } = metrics;
+  registry.gauge("chat_open_streams", () => streams.size);
+  registry.gauge("chat_commits_total", () => committer.stats.commits);
+  registry.gauge("chat_sends_committed_total", () => committer.stats.messages);
+  registry.gauge("chat_messages_stored_total", () => committer.stats.stored);
+  registry.gauge("chat_commit_largest_batch", () => committer.stats.largestBatch);
+  registry.gauge("chat_refusals_total", () => {
+    let n = 0;
+    for (const count of ctx.refusals.byCode.values()) n += count;
+    return n;
+  });
+
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
-  server.addService(chatServiceDefinition(), service.handlers);
+  server.addService(chatServiceDefinition(), chatHandlers(ctx));
   const address = hostPort(options.host, options.port);
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
         address,
-        grpc.ServerCredentials.createInsecure(),
+        options.credentials ?? grpc.ServerCredentials.createInsecure(),
         (error, bound) => error ? reject(error) : resolve(bound),
       )
     );
   } catch (error) {
-    await writer.close();
-    store.close();
-    const message = error instanceof Error ? error.message : String(error);
+    await store.close();
+    const message = messageOf(error);
     const inUse = /EADDRINUSE|address already in use/i.test(message);
     throw new BindError(
       inUse
@@ -123,6 +166,15 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     );
   }
 
+  const endStreams = () =>
+    streams.endAll(
+      statusError(grpc.status.UNAVAILABLE, "the server is shutting down; reconnect later"),
+    );
+  // A writer that died cannot come back: end the streams now, so clients go elsewhere or wait.
+  const failed = writer.failed.then((error) => {
+    endStreams();
+    return error;
+  });
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = 5_000) =>
     stopping ??= (async () => {
@@ -130,25 +182,20 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       // tryShutdown refuses new calls at once; calls in progress finish, among
       // them sends waiting for the commits that close() below makes.
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      service.endStreams(grpc.status.UNAVAILABLE, "the server is shutting down; reconnect later");
-      await committer.close();
+      endStreams();
+      await committer.close().catch(() => {}); // A dead writer's sends were already refused.
       await drained;
       clearTimeout(timer);
-      await writer.close();
-      store.close();
+      await store.close();
     })();
-  const stats = () => {
-    const { rss, heapUsed } = Deno.memoryUsage();
-    const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-    const { commits, messages } = committer.stats;
-    const send = service.sendLatency();
-    // All threads (the writer's too), since the start: benchmarks take differences.
-    const { user, system } = process.cpuUsage();
-    return `stats: rss ${mb(rss)} MB, heap ${mb(heapUsed)} MB, cpu ${
-      ((user + system) / 1e6).toFixed(3)
-    } s, ${service.openStreams} open streams, ` +
-      `${messages} sends in ${commits} commits, send answered in ${send.p50.toFixed(2)} ms ` +
-      `(p50) / ${send.p99.toFixed(2)} ms (p99) of the last 4,096`;
+  const snapshot = () => registry.snapshot();
+  return {
+    port,
+    reader,
+    committer,
+    failed,
+    shutdown,
+    metrics: snapshot,
+    stats: () => statsLine(snapshot()),
   };
-  return { port, store, committer, shutdown, stats };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { messageOf } from "./errors.ts";
 
 /** One flag: its type, default and a line for the usage text. */
 export interface FlagSpec {
@@ -24,6 +25,20 @@ export class FlagError extends Error {
 
 /** Parsed flag values: strings for string flags, booleans for boolean ones. */
 export type FlagValues = Record<string, string | string[] | boolean | undefined>;
+
+/**
+ * The values {@link parseFlags} gives for `S`, typed flag by flag: a boolean flag is a
+ * boolean, a repeatable one a list, one with a default a string, any other string flag
+ * a string or undefined. Declare specs `as const satisfies Record<string, FlagSpec>`.
+ */
+export type FlagValuesOf<S extends Record<string, FlagSpec>> =
+  & {
+    [K in keyof S]: S[K]["type"] extends "boolean" ? boolean
+      : S[K]["multiple"] extends true ? string[]
+      : S[K]["default"] extends string ? string
+      : string | undefined;
+  }
+  & { help: boolean };
 
 /**
  * Rewrites `-name` to `--name` so that parseArgs sees long options; `-h` and
@@ -60,10 +75,15 @@ function isKnownFlag(arg: string, specs: Record<string, FlagSpec>): boolean {
 }
 
 /**
- * Parses `args` against `specs`. Unknown flags, missing values and positional
- * arguments are refused with a FlagError whose message says which.
+ * Parses `args` against `specs`.
+ *
+ * @throws {FlagError} for an unknown flag, a missing or empty value, or a positional argument;
+ *   the message says which.
  */
-export function parseFlags(args: readonly string[], specs: Record<string, FlagSpec>): FlagValues {
+export function parseFlags<S extends Record<string, FlagSpec>>(
+  args: readonly string[],
+  specs: S,
+): FlagValuesOf<S> {
   const options: Record<
     string,
     { type: "string" | "boolean"; short?: string; multiple?: boolean }
@@ -98,11 +118,12 @@ export function parseFlags(args: readonly string[], specs: Record<string, FlagSp
     }
   }
   values.help = parsed.values.help === true;
-  return values;
+  // Each value was set above from its spec's type, default and multiple: the shape FlagValuesOf names.
+  return values as FlagValuesOf<S>;
 }
 
 function describeParseError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const unknown = message.match(/Unknown option '-*([^']+)'/);
   if (unknown) return `unknown flag -${unknown[1]}`;
   const positional = message.match(/Unexpected argument '([^']+)'/);
@@ -138,12 +159,12 @@ export function usage(synopsis: string, specs: Record<string, FlagSpec>): string
  * line naming the problem, then the usage (exit 2). Otherwise returns what
  * `interpret` made of the values.
  */
-export function readCommandLine<T>(
+export function readCommandLine<S extends Record<string, FlagSpec>, T>(
   program: string,
   synopsis: string,
-  specs: Record<string, FlagSpec>,
+  specs: S,
   args: readonly string[],
-  interpret: (values: FlagValues) => T,
+  interpret: (values: FlagValuesOf<S>) => T,
 ): { config: T } | { exit: number } {
   try {
     const values = parseFlags(args, specs);

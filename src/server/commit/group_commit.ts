@@ -9,8 +9,13 @@
  */
 import { setImmediate } from "node:timers";
 import { CURSOR_FLUSH_MS } from "../../shared/limits.ts";
-import type { Appended, CursorUpdate, NewMessage, Store } from "../../store/sqlite/store.ts";
-import type { StoreWriter } from "../../store/sqlite/writer.ts";
+import type {
+  Appended,
+  CursorUpdate,
+  NewMessage,
+  StoreReader,
+  StoreWriter,
+} from "../../store/types.ts";
 
 interface Pending {
   message: NewMessage;
@@ -30,14 +35,17 @@ function cursorKey(clientId: string, group: string): string {
 /** Counters for logs and benchmarks. */
 export interface CommitStats {
   commits: number;
+  /** Messages committed, retries included. */
   messages: number;
+  /** Messages stored: retries left out. */
+  stored: number;
   largestBatch: number;
 }
 
 /** Batches writes through a {@link StoreWriter}; see the module doc. */
 export class GroupCommitter {
-  readonly stats: CommitStats = { commits: 0, messages: 0, largestBatch: 0 };
-  #reader: Store;
+  readonly stats: CommitStats = { commits: 0, messages: 0, stored: 0, largestBatch: 0 };
+  #reader: StoreReader;
   #writer: StoreWriter;
   #onCommitted: (appended: Appended[]) => void;
   #onError: (error: unknown) => void;
@@ -57,7 +65,7 @@ export class GroupCommitter {
    *   (retries left out), before their senders are answered.
    */
   constructor(
-    reader: Store,
+    reader: StoreReader,
     writer: StoreWriter,
     onCommitted: (appended: Appended[]) => void,
     onError: (error: unknown) => void = (error) => console.error("fan-out failed:", error),
@@ -163,6 +171,7 @@ export class GroupCommitter {
     this.stats.messages += batch.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     const fresh = results.filter((r) => !r.duplicate);
+    this.stats.stored += fresh.length;
     try {
       if (fresh.length > 0) this.#onCommitted(fresh);
     } catch (error) {

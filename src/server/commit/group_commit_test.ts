@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import { encodeBody } from "../../protocol/body.ts";
 import { CommitterClosedError, GroupCommitter } from "./group_commit.ts";
-import { type Appended, type NewMessage, Store } from "../../store/sqlite/store.ts";
 import { CURSOR_FLUSH_MS } from "../../shared/limits.ts";
-import { InlineWriter, type StoreWriter } from "../../store/sqlite/writer.ts";
+import { InlineWriter, SqliteStore } from "../../store/sqlite/mod.ts";
+import type { Appended, NewMessage, StoreWriter } from "../../store/types.ts";
 
 function setup() {
-  const store = new Store(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
+  const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
   const published: Appended[][] = [];
   const committer = new GroupCommitter(
     store,
@@ -85,7 +85,7 @@ Deno.test("commit: close writes what is waiting and refuses more", async () => {
 });
 
 Deno.test("commit: acks whose flush time comes during a commit are written right after it", async () => {
-  const store = new Store(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
+  const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
   const inline = new InlineWriter(store);
   // The first commit waits until released, as a slow disk would.
   let release = () => {};
@@ -98,6 +98,7 @@ Deno.test("commit: acks whose flush time comes during a commit are written right
       return inline.commit(messages, cursors);
     },
     addClient: (client) => inline.addClient(client),
+    failed: inline.failed,
     close: () => inline.close(),
   };
   const committer = new GroupCommitter(store, writer, () => {});

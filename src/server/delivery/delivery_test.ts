@@ -1,20 +1,25 @@
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import { encodeBody } from "../../protocol/body.ts";
-import { AckError, type DeliveryFrame, GroupFeed, Subscription } from "./feed.ts";
-import { type NewMessage, Store } from "../../store/sqlite/store.ts";
+import type { DeliveryFrame } from "../../protocol/wire.ts";
+import { SqliteStore } from "../../store/sqlite/mod.ts";
+import type { NewMessage } from "../../store/types.ts";
+import { Fanout } from "./fanout.ts";
+import { GroupFeed } from "./feed.ts";
+import { AckError, Subscription } from "./subscription.ts";
 
 function newMessage(senderId: string, clientMsgId: string): NewMessage {
   const fields = { senderId, senderName: senderId, text: clientMsgId, sentAtMs: 0 };
   return { group: "general", clientMsgId, ...fields, body: encodeBody(fields) };
 }
 
-/** A feed that wakes its subscribers at once, or after the turn as the server's does. */
+/** A feed whose fan-out wakes subscribers at once, or after the turn as the server's does. */
 function setup(recentKept?: number, { deferred = false } = {}) {
-  const store = new Store(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
-  const feed = deferred
-    ? new GroupFeed("general", store, recentKept)
-    : new GroupFeed("general", store, recentKept, (wake) => wake());
+  const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
+  const feed = new GroupFeed("general", store, recentKept);
+  const fanout = deferred
+    ? new Fanout((group) => group === feed.name ? feed : undefined)
+    : new Fanout((group) => group === feed.name ? feed : undefined, (wake) => wake());
   let n = 0;
   /** Stores and publishes messages from `senderId`, as the committer would. */
   const send = (senderId: string, count = 1) => {
@@ -22,9 +27,9 @@ function setup(recentKept?: number, { deferred = false } = {}) {
       { length: count },
       () => newMessage(senderId, `m${++n}`),
     );
-    feed.publish(store.commit(batch).map((r) => r.message));
+    fanout.publish(store.commit(batch));
   };
-  return { store, feed, send };
+  return { store, feed, fanout, send };
 }
 
 function subscriber(feed: GroupFeed, clientId: string, cursor = 0, window = 1024) {
@@ -129,16 +134,12 @@ Deno.test("fanout: a stopped subscription is written nothing more", () => {
 });
 
 Deno.test("fanout: subscribers at the same place share one frame; a sender gets a copy without its own", () => {
-  const { store, feed, send } = setup();
+  const { store, feed, fanout, send } = setup();
   const [b, c, a] = [subscriber(feed, "b"), subscriber(feed, "c"), subscriber(feed, "a")];
   for (const s of [b, c, a]) s.sub.start();
   send("a");
   send("b", 0);
-  const batch = store.commit([
-    newMessage("a", "x1"),
-    newMessage("z", "x2"),
-  ]).map((r) => r.message);
-  feed.publish(batch);
+  fanout.publish(store.commit([newMessage("a", "x1"), newMessage("z", "x2")]));
   assert.equal(b.frames[1], c.frames[1], "the same object, so it is encoded once");
   assert.deepEqual(b.frames[1].messages.map((m) => m.senderId), ["a", "z"]);
   assert.deepEqual(a.frames.at(-1)!.messages.map((m) => m.senderId), ["z"]);
@@ -182,5 +183,29 @@ Deno.test("fanout: subscribers wake after the turn, and commits of one turn shar
   assert.equal(feed.lastSeq, 5, "the feed knows the messages at once");
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(b.frames.map((f) => f.messages.map((m) => m.seq)), [[1, 2, 3, 4, 5]]);
+  store.close();
+});
+
+Deno.test("fanout: a batch of several groups feeds each its own run and wakes each once, after the turn", async () => {
+  const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
+  const feeds = new Map(["general", "ops"].map((g) => [g, new GroupFeed(g, store)]));
+  const fanout = new Fanout((group) => feeds.get(group));
+  const woken: string[] = [];
+  for (const feed of feeds.values()) feed.subscribers.add({ pump: () => woken.push(feed.name) });
+  const inGroup = (group: string, id: string) => ({ ...newMessage("a", id), group });
+  // "elsewhere" is not served here: its messages are stored but fed to no one.
+  fanout.publish(store.commit([
+    inGroup("general", "g1"),
+    inGroup("general", "g2"),
+    inGroup("ops", "o1"),
+    inGroup("elsewhere", "e1"),
+  ]));
+  fanout.publish(store.commit([inGroup("general", "g3")]));
+  assert.deepEqual(woken, [], "nobody is woken in the turn of the commits");
+  assert.equal(feeds.get("general")!.lastSeq, 3);
+  assert.equal(feeds.get("ops")!.lastSeq, 1);
+  assert.deepEqual(feeds.get("general")!.read(0, 3).map((m) => m.seq), [1, 2, 3]);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(woken.sort(), ["general", "ops"], "each feed once, however many commits");
   store.close();
 });

@@ -1,0 +1,57 @@
+/**
+ * Taking in one message, as Send and Publish both do: check it, store it
+ * through group commit, and answer what was stored.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { encodeBody } from "../../protocol/body.ts";
+import type { SendReply, SendRequest } from "../../protocol/proto.ts";
+import { refuseMalformed, statusError } from "../../protocol/status.ts";
+import type { MalformedRequest } from "../../protocol/wire.ts";
+import { checkClientMsgId, checkText } from "../../shared/validate.ts";
+import type { Principal } from "../auth/authenticator.ts";
+import type { HandlerContext } from "./context.ts";
+
+/**
+ * Checks `request` from `principal` and stores it; resolves once it is durable.
+ *
+ * @throws {grpc.ServiceError} INVALID_ARGUMENT for a malformed request, text or id; NOT_FOUND
+ *   for an unknown group; PERMISSION_DENIED for a non-member (naming no member).
+ */
+export async function takeMessage(
+  ctx: HandlerContext,
+  principal: Principal,
+  request: SendRequest | MalformedRequest,
+): Promise<SendReply> {
+  const started = performance.now();
+  refuseMalformed<SendRequest>(request, "SendRequest");
+  const { group: groupName, text, clientMsgId } = request;
+  const group = ctx.groups.require(groupName);
+  const { client } = principal;
+  if (!group.policy.admits(client.name)) {
+    // Who the members are is not the caller's business.
+    throw statusError(
+      grpc.status.PERMISSION_DENIED,
+      `${client.name} is not a member of group ${group.name}`,
+    );
+  }
+  const problem = checkText(text) ?? checkClientMsgId(clientMsgId);
+  if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `not sent: ${problem}`);
+  const fields = { senderId: client.id, senderName: client.name, text, sentAtMs: Date.now() };
+  // Encoded here, once: stored as it is and spliced into every frame that carries it.
+  const appended = await ctx.committer.append({
+    group: group.name,
+    clientMsgId,
+    ...fields,
+    body: encodeBody(fields),
+  });
+  const { seq, sentAtMs } = appended.message;
+  ctx.log(
+    `send ${principal.label} -> ${group.name} #${seq}${
+      appended.duplicate ? " (retry, not stored again)" : ""
+    }`,
+  );
+  ctx.metrics.sendAnswered(performance.now() - started);
+  return { seq, sentAtMs, duplicate: appended.duplicate };
+}

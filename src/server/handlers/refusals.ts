@@ -1,0 +1,50 @@
+/**
+ * What the server answers for an error, and the one way a refusal is logged.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { isServiceError, statusError } from "../../protocol/status.ts";
+import { messageOf } from "../../shared/errors.ts";
+import { WriterFailedError } from "../../store/types.ts";
+import { CommitterClosedError } from "../commit/group_commit.ts";
+import { AckError } from "../delivery/subscription.ts";
+
+/** The gRPC status for `error`: its own if it has one, else the closest code and a sentence. */
+export function toStatus(error: unknown): grpc.ServiceError {
+  if (isServiceError(error)) return error;
+  if (error instanceof AckError) return statusError(grpc.status.INVALID_ARGUMENT, error.message);
+  if (error instanceof CommitterClosedError) {
+    return statusError(grpc.status.UNAVAILABLE, "the server is shutting down; retry shortly");
+  }
+  if (error instanceof WriterFailedError) {
+    return statusError(
+      grpc.status.UNAVAILABLE,
+      "the server cannot store messages now; retry shortly",
+    );
+  }
+  return statusError(grpc.status.INTERNAL, `the server could not store this: ${messageOf(error)}`);
+}
+
+/** Logs refused calls, each as `refused <what> [from <who>]: <CODE>: <details>`. */
+export class Refusals {
+  #log: (line: string) => void;
+  /** Refusals so far, by status code name (for metrics). */
+  readonly byCode: Map<string, number> = new Map();
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  /**
+   * Logs the refusal of `what` (e.g. `send`) from `who` (if known) and returns the status to
+   * answer. Both are the caller's text only when quoted, so they cannot forge log lines.
+   */
+  refuse(what: string, who: string | undefined, error: unknown): grpc.ServiceError {
+    const status = toStatus(error);
+    const code = grpc.status[status.code];
+    this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
+    this.#log(`refused ${what}${who ? ` from ${who}` : ""}: ${code}: ${status.details}`);
+    return status;
+  }
+}

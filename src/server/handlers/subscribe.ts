@@ -1,0 +1,155 @@
+/**
+ * A Subscribe stream as a session: `open` (the first frame) checks every group's
+ * claimed position, then starts one {@link Subscription} per group the caller
+ * may read; `ack` frames move cursors; the session ends on the client's goodbye,
+ * its cancel, a bad frame, or shutdown, and logs which.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Ack__Output as Ack } from "../../protocol/gen/chat/Ack.ts";
+import type { SubscribeFrame } from "../../protocol/proto.ts";
+import { refuseMalformed, statusError } from "../../protocol/status.ts";
+import { encodeDelivery, type MalformedRequest } from "../../protocol/wire.ts";
+import type { Principal } from "../auth/authenticator.ts";
+import { Subscription } from "../delivery/subscription.ts";
+import type { Group } from "../groups/directory.ts";
+import type { HandlerContext } from "./context.ts";
+
+/** The server side of one Subscribe call (deliveries are written pre-encoded). */
+export type SubscribeCall = grpc.ServerDuplexStream<SubscribeFrame | MalformedRequest, unknown>;
+
+/** One Subscribe stream of one client; see the module doc. */
+export class SubscribeSession {
+  #ctx: HandlerContext;
+  #principal: Principal;
+  #call: SubscribeCall;
+  /** Per group; undefined until `open`. */
+  #subscriptions: Map<string, Subscription> | undefined;
+  #ended = false;
+
+  constructor(ctx: HandlerContext, principal: Principal, call: SubscribeCall) {
+    this.#ctx = ctx;
+    this.#principal = principal;
+    this.#call = call;
+    ctx.streams.add(call, (status) => {
+      this.#stop();
+      call.emit("error", status);
+    });
+    call.on("data", (frame: SubscribeFrame | MalformedRequest) => this.#take(frame));
+    // The client half-closed: its goodbye. A cancel may come with it; that says more.
+    call.on(
+      "end",
+      () => queueMicrotask(() => this.#end(call.cancelled ? "cancelled" : "stream ended")),
+    );
+    call.on("cancelled", () => this.#end("cancelled"));
+    call.on("error", () => this.#stop());
+  }
+
+  #take(frame: SubscribeFrame | MalformedRequest): void {
+    if (this.#ended) return;
+    try {
+      refuseMalformed<SubscribeFrame>(frame, "SubscribeFrame");
+      if (this.#subscriptions === undefined) {
+        if (frame.frame !== "open" || !frame.open) {
+          throw statusError(grpc.status.INVALID_ARGUMENT, "the first Subscribe frame must be open");
+        }
+        this.#open(frame.open.seen ?? []);
+      } else if (frame.frame === "ack" && frame.ack) {
+        this.#ack(frame.ack);
+      } else {
+        throw statusError(grpc.status.INVALID_ARGUMENT, "only ack frames may follow open");
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Checks every claimed position first, then moves cursors and starts delivery. */
+  #open(seen: readonly Ack[]): void {
+    const { committer, groups, log } = this.#ctx;
+    const { client } = this.#principal;
+    const claims = new Map<string, number>();
+    for (const ack of seen) claims.set(ack.group ?? "", Number(ack.seq ?? 0));
+    const plan: { group: Group; stored: number; cursor: number }[] = [];
+    for (const group of groups.all()) {
+      if (!group.policy.admits(client.name)) continue;
+      const claimed = claims.get(group.name) ?? 0;
+      const last = group.feed.lastSeq;
+      if (!Number.isSafeInteger(claimed) || claimed < 0 || claimed > last) {
+        throw statusError(
+          grpc.status.INVALID_ARGUMENT,
+          `open says sequence ${claimed} of ${group.name} was seen, but the group ends at ${last}`,
+        );
+      }
+      const stored = committer.cursorOf(client.id, group.name);
+      plan.push({ group, stored, cursor: Math.max(stored, claimed) });
+    }
+    const subscriptions = new Map<string, Subscription>();
+    for (const { group, stored, cursor } of plan) {
+      if (cursor > stored) {
+        committer.saveCursor({ clientId: client.id, group: group.name, seq: cursor });
+      }
+      subscriptions.set(group.name, this.#subscription(group, cursor));
+    }
+    this.#subscriptions = subscriptions;
+    // Headers now tell the client the subscription is live even when nothing is waiting.
+    this.#call.sendMetadata(new grpc.Metadata());
+    const from = [...subscriptions].map(([g, s]) => `${g} after #${s.acked}`).join(", ");
+    log(`subscribe ${this.#principal.label} (${from || "member of no group"})`);
+    for (const s of subscriptions.values()) s.start();
+  }
+
+  #subscription(group: Group, cursor: number): Subscription {
+    const { committer, metrics } = this.#ctx;
+    const clientId = this.#principal.client.id;
+    return new Subscription({
+      feed: group.feed,
+      clientId,
+      cursor,
+      write: (delivery, done) => {
+        metrics.delivered(delivery.messages.length);
+        this.#call.write(encodeDelivery(delivery), done);
+      },
+      onAcked: (seq) => committer.saveCursor({ clientId, group: group.name, seq }),
+    });
+  }
+
+  #ack(ack: Ack): void {
+    const subscription = this.#subscriptions!.get(ack.group);
+    if (!subscription) {
+      throw statusError(
+        grpc.status.INVALID_ARGUMENT,
+        `ack for group ${
+          JSON.stringify(ack.group.slice(0, 80))
+        }, which this stream does not deliver`,
+      );
+    }
+    subscription.ack(Number(ack.seq));
+  }
+
+  /** Stops delivery and forgets the stream; idempotent. */
+  #stop(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#ctx.streams.delete(this.#call);
+    for (const s of this.#subscriptions?.values() ?? []) s.stop();
+  }
+
+  /** The client ended the stream: stop, log why, and close our side. */
+  #end(why: "stream ended" | "cancelled"): void {
+    if (this.#ended) return;
+    this.#stop();
+    this.#ctx.log(`disconnect ${this.#principal.label} (${why})`);
+    if (why === "stream ended") this.#call.end();
+  }
+
+  /** A bad frame: refuse it (logged), end the stream with its status. */
+  #fail(error: unknown): void {
+    if (this.#ended) return;
+    this.#stop();
+    const status = this.#ctx.refusals.refuse("subscribe", this.#principal.label, error);
+    this.#ctx.log(`disconnect ${this.#principal.label} (${status.details})`);
+    this.#call.emit("error", status);
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The chat server: {@link startChatServer} wires storage, group commit, fan-out,
+ * groups and the gRPC handlers, and binds a port.
+ *
+ * @module
+ */
+export {
+  BindError,
+  type ChatServerOptions,
+  type GroupSpec,
+  type RunningChatServer,
+  SERVER_CHANNEL_OPTIONS,
+  startChatServer,
+} from "./chat_server.ts";
