@@ -153,8 +153,7 @@ async function main(): Promise<number> {
       Deno.addSignalListener(signal, () => resolve(signal));
     }
   });
-  const failed = server.failed.then((error) => error);
-  const outcome = await Promise.race([stopped, failed]);
+  const outcome = await Promise.race([stopped, server.failed]);
   if (outcome instanceof Error) {
     // Nothing more can be stored: a supervisor's restart is the way back.
     console.error(`server: ${outcome.message}; stopping (exit 1) so that it can be restarted`);

@@ -172,7 +172,11 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     );
   // A writer that died cannot come back: end the streams now, so clients go elsewhere or wait.
   const failed = writer.failed.then((error) => {
-    endStreams();
+    try {
+      endStreams();
+    } catch (cause) {
+      log(`ending streams after the writer stopped failed: ${messageOf(cause)}`);
+    }
     return error;
   });
   let stopping: Promise<void> | undefined;

@@ -111,7 +111,7 @@ export function parseFlags<S extends Record<string, FlagSpec>>(
   const values: FlagValues = {};
   for (const [name, spec] of Object.entries(specs)) {
     values[name] = (parsed.values[name] as FlagValues[string]) ??
-      (spec.multiple ? [] : spec.default);
+      (spec.multiple ? [] : spec.type === "boolean" ? spec.default === "true" : spec.default);
     const given = [values[name]].flat();
     if (spec.type === "string" && given.includes("")) {
       throw new FlagError(`flag -${name} needs a value`);

@@ -27,8 +27,8 @@ export function hashKey(key: string): Uint8Array {
 /** Verifies callers against the registered clients; see the module doc. */
 export class Authenticator {
   #reader: StoreReader;
-  /** Clients verified or registered since start: a call costs no database read. */
-  #clients = new Map<string, ClientRecord>();
+  /** Clients verified or registered since start: a call costs no database read or allocation. */
+  #clients = new Map<string, Principal>();
 
   constructor(reader: StoreReader) {
     this.#reader = reader;
@@ -36,8 +36,9 @@ export class Authenticator {
 
   /** Notes a client just registered (and already durable). */
   remember(client: ClientRecord): Principal {
-    this.#clients.set(client.id, client);
-    return principalOf(client);
+    const principal = principalOf(client);
+    this.#clients.set(client.id, principal);
+    return principal;
   }
 
   /**
@@ -48,16 +49,16 @@ export class Authenticator {
    * @throws {grpc.ServiceError} `unknown()`, or UNAUTHENTICATED for a wrong key.
    */
   verify(clientId: string, key: string, unknown: () => grpc.ServiceError): Principal {
-    let client = this.#clients.get(clientId);
-    if (!client) {
-      client = this.#reader.client(clientId);
+    let principal = this.#clients.get(clientId);
+    if (!principal) {
+      const client = this.#reader.client(clientId);
       if (!client) throw unknown();
-      this.#clients.set(clientId, client);
+      principal = this.remember(client);
     }
-    if (!timingSafeEqual(hashKey(key), client.keyHash)) {
+    if (!timingSafeEqual(hashKey(key), principal.client.keyHash)) {
       throw statusError(grpc.status.UNAUTHENTICATED, `wrong key for client id ${clientId}`);
     }
-    return principalOf(client);
+    return principal;
   }
 
   /**
@@ -88,8 +89,8 @@ export class Authenticator {
   /** Who a refused call claimed to be, for the log line: a known client's name, else its id. */
   claimed(metadata: grpc.Metadata): string {
     const id = metadata.get(CLIENT_ID_HEADER)[0];
-    const client = typeof id === "string" ? this.#clients.get(id) : undefined;
-    if (client) return displayName(client);
+    const known = typeof id === "string" ? this.#clients.get(id) : undefined;
+    if (known) return known.label;
     // The id is the caller's text: quoted, so it cannot forge a log line.
     return typeof id === "string" && id
       ? `client ${JSON.stringify(id.slice(0, 64))}`

@@ -9,12 +9,13 @@
  */
 import { setImmediate } from "node:timers";
 import { CURSOR_FLUSH_MS } from "../../shared/limits.ts";
-import type {
-  Appended,
-  CursorUpdate,
-  NewMessage,
-  StoreReader,
-  StoreWriter,
+import {
+  type Appended,
+  type CursorUpdate,
+  type NewMessage,
+  type StoreReader,
+  type StoreWriter,
+  WriterFailedError,
 } from "../../store/types.ts";
 
 interface Pending {
@@ -149,7 +150,8 @@ export class GroupCommitter {
       },
       (error) => {
         this.#next();
-        for (const c of cursors) this.saveCursor(c);
+        // Kept for the next commit, unless no commit can ever come (the writer died).
+        if (!(error instanceof WriterFailedError)) { for (const c of cursors) this.saveCursor(c); }
         for (const p of batch) p.reject(error);
       },
     );

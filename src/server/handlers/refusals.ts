@@ -38,13 +38,23 @@ export class Refusals {
 
   /**
    * Logs the refusal of `what` (e.g. `send`) from `who` (if known) and returns the status to
-   * answer. Both are the caller's text only when quoted, so they cannot forge log lines.
+   * answer. The details may hold the caller's text (an id it sent): control characters are
+   * escaped, so no refusal can forge a log line.
    */
   refuse(what: string, who: string | undefined, error: unknown): grpc.ServiceError {
     const status = toStatus(error);
     const code = grpc.status[status.code];
     this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
-    this.#log(`refused ${what}${who ? ` from ${who}` : ""}: ${code}: ${status.details}`);
+    const line = `refused ${what}${who ? ` from ${who}` : ""}: ${code}: ${status.details}`;
+    this.#log(oneLine(line));
     return status;
   }
+}
+
+// deno-lint-ignore no-control-regex -- matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** `text` with control characters and line separators written as `\uXXXX`. */
+function oneLine(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -6,7 +6,14 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import type { ChatHandlers, SendRequest } from "../../protocol/proto.ts";
+import type {
+  ChatHandlers,
+  PublishReply,
+  RegisterReply,
+  SendReply,
+  SendRequest,
+  SubscribeFrame,
+} from "../../protocol/proto.ts";
 import type { MalformedRequest } from "../../protocol/wire.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import type { HandlerContext } from "./context.ts";
@@ -19,10 +26,13 @@ import { type SubscribeCall, SubscribeSession } from "./subscribe.ts";
 export function chatHandlers(ctx: HandlerContext): ChatHandlers {
   const { auth, refusals } = ctx;
 
-  /** A unary call of a verified caller: its answer, or its refusal logged and answered. */
+  /**
+   * A unary call of a verified caller: its answer, or its refusal logged and answered. The
+   * request may be a {@link MalformedRequest} (see protocol/wire.ts), whatever its declared type.
+   */
   function unary<Req, Res>(
     what: string,
-    handle: (principal: Principal, request: Req) => Promise<Res>,
+    handle: (principal: Principal, request: Req | MalformedRequest) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       let principal: Principal;
@@ -40,10 +50,13 @@ export function chatHandlers(ctx: HandlerContext): ChatHandlers {
   }
 
   /** A stream of a verified caller, served by `serve`; a refused caller's stream ends at once. */
-  function stream<Call extends grpc.ServerDuplexStream<unknown, unknown>>(
+  function stream<Req, Res>(
     what: string,
-    serve: (principal: Principal, call: Call) => void,
-  ): (call: Call) => void {
+    serve: (
+      principal: Principal,
+      call: grpc.ServerDuplexStream<Req | MalformedRequest, Res>,
+    ) => void,
+  ): grpc.handleBidiStreamingCall<Req, Res> {
     return (call) => {
       let principal: Principal;
       try {
@@ -56,25 +69,27 @@ export function chatHandlers(ctx: HandlerContext): ChatHandlers {
     };
   }
 
-  return {
+  const handlers: ChatHandlers = {
     Register: (call, callback) => {
-      const request = call.request as RegisterRequest | MalformedRequest;
+      const request: RegisterRequest | MalformedRequest = call.request;
       register(ctx, request).then(
-        (reply) => callback(null, reply),
+        (reply: RegisterReply) => callback(null, reply),
         (error) => callback(refusals.refuse(`register ${quotedName(request)}`, undefined, error)),
       );
     },
-    Send: unary<SendRequest | MalformedRequest, unknown>(
+    Send: unary<SendRequest, SendReply>(
       "send",
       (principal, request) => takeMessage(ctx, principal, request),
     ),
-    Publish: stream<PublishCall>(
+    Publish: stream<SendRequest, PublishReply>(
       "publish",
-      (principal, call) => servePublish(ctx, principal, call),
+      (principal, call: PublishCall) => servePublish(ctx, principal, call),
     ),
-    Subscribe: stream<SubscribeCall>(
+    // Deliveries are written as bytes already encoded (protocol/wire.ts), hence `unknown`.
+    Subscribe: stream<SubscribeFrame, unknown>(
       "subscribe",
-      (principal, call) => new SubscribeSession(ctx, principal, call),
+      (principal, call: SubscribeCall) => new SubscribeSession(ctx, principal, call),
     ),
-  } as ChatHandlers;
+  };
+  return handlers;
 }

@@ -50,13 +50,14 @@ export class SubscribeSession {
     if (this.#ended) return;
     try {
       refuseMalformed<SubscribeFrame>(frame, "SubscribeFrame");
-      if (this.#subscriptions === undefined) {
+      const subscriptions = this.#subscriptions;
+      if (subscriptions === undefined) {
         if (frame.frame !== "open" || !frame.open) {
           throw statusError(grpc.status.INVALID_ARGUMENT, "the first Subscribe frame must be open");
         }
         this.#open(frame.open.seen ?? []);
       } else if (frame.frame === "ack" && frame.ack) {
-        this.#ack(frame.ack);
+        this.#ack(subscriptions, frame.ack);
       } else {
         throw statusError(grpc.status.INVALID_ARGUMENT, "only ack frames may follow open");
       }
@@ -115,8 +116,8 @@ export class SubscribeSession {
     });
   }
 
-  #ack(ack: Ack): void {
-    const subscription = this.#subscriptions!.get(ack.group);
+  #ack(subscriptions: ReadonlyMap<string, Subscription>, ack: Ack): void {
+    const subscription = subscriptions.get(ack.group);
     if (!subscription) {
       throw statusError(
         grpc.status.INVALID_ARGUMENT,
