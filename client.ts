@@ -7,15 +7,23 @@
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { ChatSession, RefusedError } from "./src/client/session.ts";
+import {
+  ChatSession,
+  defaultStateDir,
+  IdentityStore,
+  printLine,
+  renderCloseReport,
+  renderEvent,
+  renderStartFailure,
+  renderStateDirFailure,
+} from "./src/client/mod.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
-import { formatMessage, hostPort } from "./src/shared/format.ts";
+import { hostPort } from "./src/shared/format.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
-import { defaultStateDir, IdentityFile } from "./src/client/identity.ts";
 import { DEFAULT_GROUP } from "./src/shared/limits.ts";
-import { checkGroupName, checkName, checkText } from "./src/shared/validate.ts";
+import { checkGroupName, checkName } from "./src/shared/validate.ts";
 
-const FLAGS: Record<string, FlagSpec> = {
+const FLAGS = {
   name: {
     type: "string",
     value: "NAME",
@@ -34,46 +42,38 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "DIR",
     description: `where your identity and read position are kept (default ${defaultStateDir()})`,
   },
-};
+} as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
   "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group NAME] [-state_dir DIR]";
-
-const notice = (text: string) => console.error(`* ${text}`);
-const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error);
 
 async function main(): Promise<number> {
   const cli = readCommandLine("client", SYNOPSIS, FLAGS, Deno.args, (values) => {
     if (values.name === undefined) throw new FlagError("flag -name is required");
-    const name = values.name as string;
+    const name = values.name;
     const problem = checkName(name);
     if (problem) throw new FlagError(`flag -name: ${problem}`);
-    const group = values.group as string;
+    const group = values.group;
     const groupProblem = checkGroupName(group);
     if (groupProblem) throw new FlagError(`flag -group: ${groupProblem}`);
-    return { name, group, port: parsePort(values.port as string), values };
+    return { name, group, port: parsePort(values.port), values };
   });
   if ("exit" in cli) return cli.exit;
   const { name, group, port, values } = cli.config;
   quietGrpcLogs();
-  const address = hostPort(values.server_ip as string, port);
-  const stateDir = (values.state_dir as string | undefined) ?? defaultStateDir();
+  const address = hostPort(values.server_ip, port);
+  const stateDir = values.state_dir ?? defaultStateDir();
   let identity;
   try {
-    identity = await IdentityFile.claim(stateDir, address, name);
+    identity = await IdentityStore.open(stateDir, address, name);
   } catch (error) {
-    console.error(
-      `client: cannot use the state dir ${stateDir}: ${
-        messageOf(error)
-      }; pick another with -state_dir`,
-    );
+    printLine(renderStateDirFailure(stateDir, error));
     return 1;
   }
   const session = new ChatSession({
     name,
     address,
     identity,
-    onMessage: (m) => console.log(formatMessage(m.group, m)),
-    onNotice: notice,
+    onEvent: (event) => printLine(renderEvent(event)),
   });
   const stop = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -87,11 +87,7 @@ async function main(): Promise<number> {
   } catch (error) {
     await session.close(0);
     if (stop.signal.aborted) return 0;
-    notice(
-      error instanceof RefusedError
-        ? `the server refused this client: ${error.message}`
-        : `cannot start: ${messageOf(error)}`,
-    );
+    printLine(renderStartFailure(error));
     return 1;
   }
 
@@ -99,24 +95,12 @@ async function main(): Promise<number> {
   stop.signal.addEventListener("abort", () => lines.close());
   for await (const line of lines) {
     if (line.trim() === "") continue;
-    const problem = checkText(line);
-    if (problem) {
-      notice(`not sent: ${problem}`);
-      continue;
-    }
-    session.send(line, group).catch((error) => {
-      if (error instanceof RefusedError) notice(`not sent: ${error.message}`);
-    });
+    // A refusal is reported as an event; the rejection needs no more handling here.
+    session.send(line, group).catch(() => {});
   }
-  const { unsent, inDoubt } = await session.close(stop.signal.aborted ? 1_000 : 10_000);
-  if (unsent > 0) {
-    const were = unsent === 1 ? "message was" : "messages were";
-    notice(`${unsent} ${were} not sent: the server did not acknowledge them`);
-  }
-  if (inDoubt > 0) {
-    notice("1 message was being sent as the client stopped: the server may or may not have it");
-  }
-  return unsent + inDoubt > 0 ? 1 : 0;
+  const report = await session.close(stop.signal.aborted ? 1_000 : 10_000);
+  renderCloseReport(report).forEach(printLine);
+  return report.unsent + report.inDoubt > 0 ? 1 : 0;
 }
 
 Deno.exit(await main());

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChatProcess, connectClient, receivedMessages, startServer } from "./harness.ts";
+import { IdentityStore } from "../src/client/mod.ts";
 import { CURSOR_FLUSH_MS } from "../src/shared/limits.ts";
 import { auth, rawClient, RawSubscription, register } from "./grpc.ts";
 
@@ -151,9 +152,7 @@ Deno.test("integration: a server killed with SIGKILL loses no acknowledged messa
   await server.proc.waitForLine(/ -> general #16$/, { timeoutMs: 20_000 });
 
   // The server kept Bob's acknowledgement: a stream that claims to have seen nothing starts after it.
-  const state = JSON.parse(
-    await Deno.readTextFile(`${stateDir}/${encodeURIComponent(`127.0.0.1:${port}`)}/Bob.json`),
-  );
+  const state = (await IdentityStore.peek(stateDir, `127.0.0.1:${port}`, "Bob"))!;
   const probe = rawClient(port);
   const info = await register(probe, "Bob", state.clientId, state.key);
   assert.equal(info.groups[0].cursor, 11, "the server kept Bob's last ack");

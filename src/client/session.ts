@@ -1,53 +1,51 @@
 /**
- * The chat client without its terminal: registration, the subscription with
- * reconnects, dedupe and acks, and an outbox that sends in order and retries
- * safely. `client.ts` wires it to stdin and stdout; tests drive it directly.
+ * The chat client without its terminal: a session registers (or resumes the
+ * stored identity), then runs a {@link Receiver} and an {@link Outbox} that
+ * recover from a lost server independently, and reports everything as typed
+ * {@link ClientEvent}s. `client.ts` renders them as lines (`line.ts`); tests
+ * drive a session directly.
  *
- * Nothing here blocks: every call is asynchronous with a deadline, and the
- * subscription and the outbox recover from a lost server independently. The
- * one thing they share is the identity: it changes only when a Register
- * succeeds, and both wait for a registration in progress rather than call
- * with credentials the server has just rejected.
+ * Nothing here blocks: every call is asynchronous with a deadline. The one
+ * thing the receiver and the outbox share is the identity: it changes only
+ * when a Register succeeds, and both wait for a registration in progress
+ * rather than call with credentials the server has just rejected.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AckBatcher } from "./acks.ts";
 import { Backoff, type BackoffOptions } from "../shared/backoff.ts";
 import { displayName } from "../shared/format.ts";
-import type { IdentityFile, IdentityState } from "./identity.ts";
 import { DEFAULT_GROUP, MAX_SEND_MESSAGE_BYTES } from "../shared/limits.ts";
 import {
   type ChatClient,
   chatProto,
-  CLIENT_ID_HEADER,
-  CLIENT_KEY_HEADER,
-  type Delivery,
   type RegisterReply,
   type SendReply,
 } from "../protocol/proto.ts";
-
-/** A received message, as given to {@link ChatSessionOptions.onMessage}. */
-export interface ReceivedMessage {
-  group: string;
-  seq: number;
-  senderId: string;
-  senderName: string;
-  text: string;
-  sentAtMs: number;
-}
+import { detailsOf, RefusedError, statusOf, TRANSIENT } from "./calls.ts";
+import type { ClientEvent, OfflineEvent } from "./events.ts";
+import type { IdentityState } from "./identity.ts";
+import type { IdentityStore } from "./identity_store.ts";
+import type { SessionLink } from "./link.ts";
+import { Outbox } from "./outbox.ts";
+import { Receiver } from "./receiver.ts";
 
 /** How to connect, and where to report. */
 export interface ChatSessionOptions {
+  /** The display name. */
   name: string;
   /** `host:port` of the server. */
   address: string;
-  identity: IdentityFile;
-  /** Called once per message, in sequence order per group, never twice for one sequence. */
-  onMessage: (message: ReceivedMessage) => void;
-  /** Status for the person: connected, offline, back online, refusals. */
-  onNotice?: (text: string) => void;
+  /** Where the identity is kept; opened for this name and address. */
+  identity: IdentityStore;
+  /**
+   * Called for everything the session has to say: messages (once each, in
+   * sequence order per group), connection status, refusals.
+   */
+  onEvent: (event: ClientEvent) => void;
+  /** The channel's credentials; insecure (plain TCP) by default. */
+  credentials?: grpc.ChannelCredentials;
   backoff?: BackoffOptions;
   /** Deadline of each unary call. */
   callTimeoutMs?: number;
@@ -61,37 +59,6 @@ export interface CloseReport {
   inDoubt: number;
 }
 
-/** Raised when the server refused a call for good (not worth retrying). */
-export class RefusedError extends Error {
-  override name = "RefusedError";
-  readonly code: grpc.status;
-  constructor(code: grpc.status, details: string) {
-    super(details);
-    this.code = code;
-  }
-}
-
-interface Outgoing {
-  group: string;
-  text: string;
-  clientMsgId: string;
-  resolve: (reply: SendReply) => void;
-  reject: (error: Error) => void;
-}
-
-type SubscribeStream = ReturnType<ChatClient["Subscribe"]>;
-
-/** Statuses after which the same call may succeed later. */
-const TRANSIENT = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.CANCELLED,
-  grpc.status.UNKNOWN,
-  grpc.status.INTERNAL,
-  grpc.status.ABORTED,
-  grpc.status.RESOURCE_EXHAUSTED,
-]);
-
 /** Client channel options: wire limits, quick reconnects, keepalive, no HTTP proxy for a chat socket. */
 export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_receive_message_length": MAX_SEND_MESSAGE_BYTES,
@@ -103,61 +70,45 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_permit_without_calls": 1,
 };
 
-function statusOf(error: unknown): grpc.status {
-  return (error as grpc.ServiceError)?.code ?? grpc.status.UNKNOWN;
-}
-
-function detailsOf(error: unknown): string {
-  return describeDetails((error as grpc.ServiceError)?.details ?? String(error));
-}
-
-/** grpc-js's connection failures, said briefly ("connection refused" rather than a paragraph). */
-function describeDetails(details: string): string {
-  const cause = details.match(/\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND)\b/)
-    ?.[1];
-  const causes: Record<string, string> = {
-    ECONNREFUSED: "connection refused",
-    ECONNRESET: "connection reset",
-    ETIMEDOUT: "connection timed out",
-    EHOSTUNREACH: "host unreachable",
-    ENOTFOUND: "host not found",
-  };
-  return cause ? causes[cause] : details.replace(/\s*Resolution note:\s*$/, "");
-}
-
-function metadataOf(state: IdentityState): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  metadata.set(CLIENT_ID_HEADER, state.clientId);
-  metadata.set(CLIENT_KEY_HEADER, state.key);
-  return metadata;
-}
-
 /** One connected client; see the module doc. */
 export class ChatSession {
-  /** Messages dropped because their sequence was already printed. */
-  duplicatesDropped = 0;
   #options: ChatSessionOptions;
   #client: ChatClient;
   /** The current identity; replaced only by a successful Register. */
   #state: IdentityState | undefined;
   #registering: Promise<IdentityState> | undefined;
-  #outbox: Outgoing[] = [];
-  #inFlight: grpc.ClientUnaryCall | undefined;
-  #wakeOutbox: (() => void) | undefined;
   #closing = new AbortController();
-  #stream: SubscribeStream | undefined;
-  #acks: AckBatcher | undefined;
   #online = false;
   #offlineSaid = false;
+  #receiver: Receiver;
+  #outbox: Outbox;
   #loops: Promise<void>[] = [];
 
+  /** A session that connects when {@link start} is called. */
   constructor(options: ChatSessionOptions) {
     this.#options = options;
     this.#client = new chatProto.chat.Chat(
       options.address,
-      grpc.credentials.createInsecure(),
+      options.credentials ?? grpc.credentials.createInsecure(),
       CLIENT_CHANNEL_OPTIONS,
     );
+    const link: SessionLink = {
+      client: this.#client,
+      signal: this.#closing.signal,
+      backoff: options.backoff,
+      current: () => this.#state,
+      identity: () => this.#identity(),
+      replace: (rejected, details) => this.#replace(rejected, details),
+      checkIn: (state) => this.#register(state),
+      save: (state) => options.identity.save(state),
+      online: () => this.#online,
+      wentOffline: (call, details, retryMs) => this.#wentOffline(call, details, retryMs),
+      cameOnline: () => this.#cameOnline(),
+      emit: (event) => options.onEvent(event),
+      callOptions: () => this.#callOptions(),
+    };
+    this.#receiver = new Receiver(link);
+    this.#outbox = new Outbox(link);
   }
 
   /** This client as others see it, e.g. `Luis#7f3a`; empty before registration. */
@@ -172,33 +123,37 @@ export class ChatSession {
 
   /** Messages typed and not yet acknowledged by the server. */
   get unsent(): number {
-    return this.#outbox.length;
+    return this.#outbox.size;
+  }
+
+  /** Messages dropped because their sequence was already printed. */
+  get duplicatesDropped(): number {
+    return this.#receiver.duplicatesDropped;
   }
 
   /**
    * Registers (or resumes the stored identity), retrying with backoff until
    * the server answers, then starts receiving and sending in the background.
-   * Rejects with {@link RefusedError} if the server refuses this client.
+   * @throws {RefusedError} if the server refuses this client.
+   * @throws {Error} if the session was closed meanwhile, or the state dir cannot be written.
    */
   async start(): Promise<void> {
-    const stored = await this.#options.identity.load();
+    const stored = this.#options.identity.stored;
     this.#state = stored;
     await this.#register(stored);
     this.#closing.signal.throwIfAborted();
-    this.#loops.push(this.#receiveLoop(), this.#sendLoop());
+    this.#loops.push(this.#receiver.run(), this.#outbox.run());
   }
 
   /**
    * Queues `text` for `group`. Resolves with the stored sequence once the
    * server has made it durable; retries (with the same message id) while the
-   * server is away; rejects with {@link RefusedError} if it is refused.
+   * server is away. A refused message is reported as a `refused` event.
+   * @throws {RefusedError} (as a rejection) if the server refuses it, or
+   * would (the text fails `checkText`: refused before sending).
    */
-  send(text: string, group = DEFAULT_GROUP): Promise<SendReply> {
-    return new Promise((resolve, reject) => {
-      this.#outbox.push({ group, text, clientMsgId: crypto.randomUUID(), resolve, reject });
-      if (!this.#online) this.#notice(`queued while offline (${this.#outbox.length} waiting)`);
-      this.#wakeOutbox?.();
-    });
+  send(text: string, group: string = DEFAULT_GROUP): Promise<SendReply> {
+    return this.#outbox.send(text, group);
   }
 
   /**
@@ -206,22 +161,14 @@ export class ChatSession {
    * saves the state and releases the identity. Says what was left unsent.
    */
   async close(drainMs = 5_000): Promise<CloseReport> {
-    const deadline = Date.now() + drainMs;
-    while (this.#outbox.length > 0 && Date.now() < deadline && !this.#closing.signal.aborted) {
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
-    }
-    const inDoubt = this.#inFlight ? 1 : 0;
-    const report = { unsent: this.#outbox.length - inDoubt, inDoubt };
+    if (!this.#closing.signal.aborted) await this.#outbox.whenEmpty(drainMs);
+    const inDoubt = this.#outbox.sending ? 1 : 0;
+    const report = { unsent: this.#outbox.size - inDoubt, inDoubt };
     this.#closing.abort();
-    this.#inFlight?.cancel();
-    this.#wakeOutbox?.();
-    for (const item of this.#outbox.splice(0)) {
-      item.reject(new Error("the client closed before the server acknowledged this message"));
-    }
+    this.#outbox.abandon();
     // Every ack out, then half-close so the server sees a clean goodbye; cancel if it does not answer.
-    this.#acks?.flush();
-    this.#stream?.end();
-    const timer = setTimeout(() => this.#stream?.cancel(), 1_000);
+    this.#receiver.end();
+    const timer = setTimeout(() => this.#receiver.cancel(), 1_000);
     await Promise.allSettled([...this.#loops, this.#registering]);
     clearTimeout(timer);
     try {
@@ -234,19 +181,19 @@ export class ChatSession {
     return report;
   }
 
-  #notice(text: string): void {
-    this.#options.onNotice?.(text);
-  }
-
-  #deadline(): grpc.CallOptions {
+  #callOptions(): grpc.CallOptions {
     return { deadline: Date.now() + (this.#options.callTimeoutMs ?? 5_000) };
   }
 
-  #wentOffline(reason: string, retryMs: number): void {
+  #emit(event: ClientEvent): void {
+    this.#options.onEvent(event);
+  }
+
+  #wentOffline(call: OfflineEvent["call"], details: string, retryMs: number): void {
     this.#online = false;
     if (!this.#offlineSaid) {
       this.#offlineSaid = true;
-      this.#notice(`offline: ${reason}; retrying in ${(retryMs / 1000).toFixed(1)} s`);
+      this.#emit({ type: "offline", call, address: this.#options.address, details, retryMs });
     }
   }
 
@@ -254,8 +201,7 @@ export class ChatSession {
     this.#online = true;
     if (this.#offlineSaid) {
       this.#offlineSaid = false;
-      const queued = this.#outbox.length;
-      this.#notice(`back online${queued ? `; sending ${queued} queued` : ""}`);
+      this.#emit({ type: "online", queued: this.#outbox.size });
     }
   }
 
@@ -276,72 +222,77 @@ export class ChatSession {
   }
 
   /** The server rejected `rejected`: register again, unless another caller already did. */
-  #replace(rejected: IdentityState, reason: string): Promise<IdentityState> {
+  #replace(rejected: IdentityState, details: string): Promise<IdentityState> {
     if (this.#state !== rejected) return this.#identity();
-    if (!this.#registering) {
-      this.#notice(`the server no longer accepts this client (${reason}); registering again`);
-    }
+    if (!this.#registering) this.#emit({ type: "identity-revoked", details });
     return this.#register(undefined);
+  }
+
+  /** One Register call as `stored` (or anew), cancelled if the session closes. */
+  #callRegister(stored: IdentityState | undefined): Promise<RegisterReply> {
+    const signal = this.#closing.signal;
+    return new Promise<RegisterReply>((resolve, reject) => {
+      // Removed when the call ends: retries through a long outage must not pile them up.
+      const cancel = () => call.cancel();
+      const call = this.#client.Register(
+        { name: this.#options.name, clientId: stored?.clientId ?? "", key: stored?.key ?? "" },
+        this.#callOptions(),
+        (error, value) => {
+          signal.removeEventListener("abort", cancel);
+          if (error) reject(error);
+          else resolve(value!);
+        },
+      );
+      signal.addEventListener("abort", cancel, { once: true });
+    });
   }
 
   async #registerWithRetry(from: IdentityState | undefined): Promise<IdentityState> {
     const backoff = new Backoff(this.#options.backoff);
-    const { name, identity, address } = this.#options;
+    const signal = this.#closing.signal;
     let stored = from;
     while (true) {
-      this.#closing.signal.throwIfAborted();
+      signal.throwIfAborted();
       let reply: RegisterReply;
       try {
-        reply = await new Promise<RegisterReply>((resolve, reject) => {
-          // Removed when the call ends: retries through a long outage must not pile them up.
-          const cancel = () => call.cancel();
-          const call = this.#client.Register(
-            { name, clientId: stored?.clientId ?? "", key: stored?.key ?? "" },
-            this.#deadline(),
-            (error, value) => {
-              this.#closing.signal.removeEventListener("abort", cancel);
-              if (error) reject(error);
-              else resolve(value!);
-            },
-          );
-          this.#closing.signal.addEventListener("abort", cancel, { once: true });
-        });
+        reply = await this.#callRegister(stored);
       } catch (error) {
-        this.#closing.signal.throwIfAborted();
+        signal.throwIfAborted();
         const code = statusOf(error);
         if (stored && (code === grpc.status.NOT_FOUND || code === grpc.status.UNAUTHENTICATED)) {
-          this.#notice(
-            `the server does not accept the stored identity (${
-              detailsOf(error)
-            }); registering as a new client`,
-          );
+          this.#emit({ type: "identity-rejected", code, details: detailsOf(error) });
           stored = undefined;
           continue;
         }
         if (!TRANSIENT.has(code)) throw new RefusedError(code, detailsOf(error));
         const wait = backoff.next();
-        this.#wentOffline(`cannot reach ${address} (${detailsOf(error)})`, wait);
-        await sleep(wait, undefined, { signal: this.#closing.signal });
+        this.#wentOffline("register", detailsOf(error), wait);
+        await sleep(wait, undefined, { signal });
         continue;
       }
-      const state = stored && reply.resumed
-        ? stored
-        : { clientId: reply.clientId, key: reply.key, seen: {} };
-      this.#clampSeen(state, reply);
+      const fresh = !(stored && reply.resumed);
+      const state = fresh ? { clientId: reply.clientId, key: reply.key, seen: {} } : stored!;
       if (this.#state && this.#state.clientId !== state.clientId) {
-        // Frames of the old identity's stream must not be taken as this one's.
-        this.#stream?.cancel();
+        // Frames of the old identity's stream must not be taken (or saved) as this one's.
+        this.#receiver.retire();
+      }
+      this.#clampSeen(state, reply);
+      // Saved where the server that answered keeps it; a stored identity of that server wins
+      // over one just made, and is resumed by one more Register (identity_store.ts).
+      const instead = await this.#options.identity.settle(state, reply.serverId, fresh);
+      if (instead) {
+        stored = instead;
+        continue;
       }
       this.#state = state;
-      identity.save(state);
       this.#cameOnline();
-      const how = reply.resumed ? "resumed" : "new identity";
-      const groups = reply.groups.map((g) =>
-        g.member
-          ? `${g.unread} unread message${g.unread === 1 ? "" : "s"} in ${g.name}`
-          : `not a member of ${g.name} (you will receive nothing from it and cannot send to it)`
-      ).join("; ");
-      this.#notice(`connected to ${address} as ${this.displayName} (${how}); ${groups}`);
+      this.#emit({
+        type: "connected",
+        address: this.#options.address,
+        displayName: this.displayName,
+        resumed: reply.resumed,
+        groups: reply.groups,
+      });
       return state;
     }
   }
@@ -354,136 +305,13 @@ export class ChatSession {
     for (const group of reply.groups) {
       const seen = state.seen[group.name] ?? 0;
       if (seen > group.lastSeq) {
-        this.#notice(
-          `${group.name} ends at #${group.lastSeq} on the server, but this client has printed up to ` +
-            `#${seen} (was its database restored?); reading on from #${group.lastSeq}`,
-        );
-        state.seen[group.name] = group.lastSeq;
-      }
-    }
-  }
-
-  async #receiveLoop(): Promise<void> {
-    const backoff = new Backoff(this.#options.backoff);
-    while (!this.#closing.signal.aborted) {
-      let state: IdentityState;
-      let status: grpc.StatusObject;
-      try {
-        state = await this.#identity();
-        status = await this.#subscribeOnce(state, () => backoff.reset());
-      } catch {
-        continue; // The registration was aborted: the loop condition ends it.
-      }
-      if (this.#closing.signal.aborted) break;
-      const why = status.details ? describeDetails(status.details) : grpc.status[status.code];
-      if (status.code === grpc.status.UNAUTHENTICATED) {
-        await this.#replace(state, why).catch(() => {});
-        continue;
-      }
-      if (status.code === grpc.status.INVALID_ARGUMENT) {
-        // The server refused our open; a resume refreshes what we know of the groups.
-        this.#notice(`the server refused the subscription (${why}); checking in again`);
-        await this.#register(state).catch(() => {});
-      }
-      if (state !== this.#state) continue; // Replaced meanwhile: subscribe as the new identity.
-      const wait = backoff.next();
-      this.#wentOffline(`the stream ended (${why})`, wait);
-      await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
-    }
-  }
-
-  /** One Subscribe stream for `state`, from open to its status. */
-  #subscribeOnce(state: IdentityState, onOpen: () => void): Promise<grpc.StatusObject> {
-    return new Promise((resolve) => {
-      const call = this.#client.Subscribe(metadataOf(state));
-      this.#stream = call;
-      call.on("metadata", () => {
-        onOpen();
-        this.#cameOnline();
-      });
-      const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
-      this.#acks = acks;
-      call.on("data", (delivery: Delivery) => this.#take(acks, state, delivery));
-      call.on("error", () => {}); // The status event below carries the outcome.
-      call.on("status", (status) => {
-        acks.cancel();
-        if (this.#stream === call) this.#stream = undefined;
-        resolve(status);
-      });
-      call.write({
-        open: { seen: Object.entries(state.seen).map(([group, seq]) => ({ group, seq })) },
-      });
-    });
-  }
-
-  #take(acks: AckBatcher, state: IdentityState, delivery: Delivery): void {
-    if (state !== this.#state) return; // A stream of a replaced identity, being cancelled.
-    const group = delivery.group;
-    let seen = state.seen[group] ?? 0;
-    for (const m of delivery.messages) {
-      if (m.seq <= seen) {
-        this.duplicatesDropped++;
-        continue;
-      }
-      seen = m.seq;
-      this.#options.onMessage({ group, ...m });
-    }
-    state.seen[group] = Math.max(seen, delivery.throughSeq);
-    // Printed, then remembered, then acknowledged: a kill at any point reprints at most this frame.
-    try {
-      this.#options.identity.save(state);
-    } catch (error) {
-      this.#notice(
-        `cannot save the state file (${error}); a restart may print some messages again`,
-      );
-    }
-    acks.received(group, delivery.throughSeq);
-  }
-
-  /** Sends the outbox head to tail, one at a time, so the server stores them in typing order. */
-  async #sendLoop(): Promise<void> {
-    const backoff = new Backoff(this.#options.backoff);
-    while (!this.#closing.signal.aborted) {
-      const item = this.#outbox[0];
-      if (!item) {
-        await new Promise<void>((wake) => this.#wakeOutbox = wake);
-        this.#wakeOutbox = undefined;
-        continue;
-      }
-      let state: IdentityState;
-      try {
-        state = await this.#identity();
-      } catch {
-        continue; // The registration was aborted: the loop condition ends it.
-      }
-      try {
-        const reply = await new Promise<SendReply>((resolve, reject) => {
-          this.#inFlight = this.#client.Send(
-            { group: item.group, text: item.text, clientMsgId: item.clientMsgId },
-            metadataOf(state),
-            this.#deadline(),
-            (error, value) => error ? reject(error) : resolve(value!),
-          );
+        this.#emit({
+          type: "history-rewound",
+          group: group.name,
+          lastSeq: group.lastSeq,
+          printedSeq: seen,
         });
-        this.#inFlight = undefined;
-        this.#outbox.shift();
-        backoff.reset();
-        item.resolve(reply);
-      } catch (error) {
-        this.#inFlight = undefined;
-        if (this.#closing.signal.aborted) return;
-        const code = statusOf(error);
-        if (code === grpc.status.UNAUTHENTICATED) {
-          await this.#replace(state, detailsOf(error)).catch(() => {});
-        } else if (TRANSIENT.has(code)) {
-          // Same clientMsgId on the retry: if the first try was stored, the server says so.
-          const wait = backoff.next();
-          this.#wentOffline(`cannot send (${detailsOf(error)})`, wait);
-          await sleep(wait, undefined, { signal: this.#closing.signal }).catch(() => {});
-        } else {
-          this.#outbox.shift();
-          item.reject(new RefusedError(code, detailsOf(error)));
-        }
+        state.seen[group.name] = group.lastSeq;
       }
     }
   }

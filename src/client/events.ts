@@ -1,0 +1,135 @@
+/**
+ * What the client core reports, as typed events rather than sentences: one
+ * callback, `ChatSessionOptions.onEvent`, receives every {@link ClientEvent},
+ * and each front end (the line mode of `client.ts`, a full-screen one later)
+ * decides how to show it. The core holds no text meant for a person.
+ *
+ * @module
+ */
+import type * as grpc from "@grpc/grpc-js";
+import type { GroupInfo } from "../protocol/proto.ts";
+
+/** A received message, as carried by a {@link MessageEvent}. */
+export interface ReceivedMessage {
+  group: string;
+  seq: number;
+  senderId: string;
+  senderName: string;
+  text: string;
+  sentAtMs: number;
+}
+
+/** A Register succeeded: the client is connected as `displayName`. */
+export interface ConnectedEvent {
+  type: "connected";
+  /** The server's address as given (`host:port`). */
+  address: string;
+  /** This client as others see it, e.g. `Luis#7f3a`. */
+  displayName: string;
+  /** True when a stored identity was resumed, false for a new one. */
+  resumed: boolean;
+  /** The server's groups, with what this client may do there and has not read. */
+  groups: GroupInfo[];
+}
+
+/**
+ * A call failed in a way worth retrying: the client is offline and retries
+ * after `retryMs`. Said once per outage, not once per attempt.
+ */
+export interface OfflineEvent {
+  type: "offline";
+  /** Which call found the server away: connecting, the subscription, or a send. */
+  call: "register" | "subscribe" | "send";
+  /** The server's address as given (`host:port`). */
+  address: string;
+  /** The failure, briefly (`connection refused`, or the server's status details). */
+  details: string;
+  retryMs: number;
+}
+
+/** The server answers again after an {@link OfflineEvent}. */
+export interface OnlineEvent {
+  type: "online";
+  /** Messages typed meanwhile, about to be sent. */
+  queued: number;
+}
+
+/** A message was typed while offline; it waits in the outbox. */
+export interface QueuedEvent {
+  type: "queued";
+  /** Messages waiting, this one included. */
+  waiting: number;
+}
+
+/** A message of a group, new to this client (never reported twice). */
+export interface MessageEvent {
+  type: "message";
+  message: ReceivedMessage;
+}
+
+/**
+ * A typed message will not be sent: the server refused it, or the client did
+ * before sending because the server would have (then `code` is the status the
+ * server gives for it).
+ */
+export interface RefusedEvent {
+  type: "refused";
+  /** The group the message was for. */
+  group: string;
+  text: string;
+  code: grpc.status;
+  /** Why, in the server's words (or the shared check's, for a local refusal). */
+  details: string;
+}
+
+/** Register refused the stored identity (NOT_FOUND or UNAUTHENTICATED): registering anew. */
+export interface IdentityRejectedEvent {
+  type: "identity-rejected";
+  code: grpc.status;
+  details: string;
+}
+
+/** A call after Register was UNAUTHENTICATED: the server no longer knows this client; registering anew. */
+export interface IdentityRevokedEvent {
+  type: "identity-revoked";
+  details: string;
+}
+
+/** The server refused the subscription's open frame: the client checks in (Register) again. */
+export interface SubscriptionRefusedEvent {
+  type: "subscription-refused";
+  details: string;
+}
+
+/**
+ * A group ends on the server before what this client has printed (the server's
+ * database was replaced or restored): the client reads on from where it ends now.
+ */
+export interface HistoryRewoundEvent {
+  type: "history-rewound";
+  group: string;
+  /** The group's last sequence on the server. */
+  lastSeq: number;
+  /** The highest sequence this client had printed. */
+  printedSeq: number;
+}
+
+/** The state file could not be written: a restart may print some messages again. */
+export interface StateSaveFailedEvent {
+  type: "state-save-failed";
+  error: Error;
+}
+
+/** Everything the client core reports; see the module doc. */
+export type ClientEvent =
+  | ConnectedEvent
+  | OfflineEvent
+  | OnlineEvent
+  | QueuedEvent
+  | MessageEvent
+  | RefusedEvent
+  | IdentityRejectedEvent
+  | IdentityRevokedEvent
+  | SubscriptionRefusedEvent
+  | HistoryRewoundEvent
+  | StateSaveFailedEvent;

@@ -1,0 +1,229 @@
+/**
+ * Where a client's identity lives in the state dir: with the server it was
+ * made on, whatever address reached that server. `-server_ip localhost` and
+ * `-server_ip 127.0.0.1` reach one server, so they must resume one identity;
+ * keyed by the address typed, they were two, and switching replayed the whole
+ * history.
+ *
+ * Layout of the state dir:
+ *
+ * - `servers/<serverId>/<name>[.N].json`: identities, per server (the lasting
+ *   id its RegisterReply carries), in locked slots (see `identity.ts`).
+ * - `addresses.json`: a hint, `address -> serverId`, of which server each
+ *   address reached last; written (atomically) after each Register.
+ * - `<address>/<name>[.N].json`: the layout before server ids, still read and
+ *   moved from, and still used for a server that sends no id (an older one).
+ *
+ * A stored key is only sent to the address it was made for or to an address
+ * the hint says reaches its server. A hint can be stale (another server now
+ * answers there): that server refuses the key, as any server refuses an
+ * unknown one, and the client registers anew.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { IdentityFile, type IdentityState, readIdentity, type StoredIdentity } from "./identity.ts";
+
+const SERVERS = "servers";
+const HINTS = "addresses.json";
+
+/**
+ * `text` as one path segment: percent-encoded, dots too, so that no name or
+ * server id can be `..`, and `Luis.2` is not slot 2 of `Luis`.
+ */
+function segment(text: string): string {
+  return encodeURIComponent(text).replaceAll(".", "%2E");
+}
+
+/** The folder of a server's identities. */
+function serverFolder(dir: string, serverId: string): string {
+  return join(dir, SERVERS, segment(serverId));
+}
+
+/** The folder of the older layout, keyed by the address as given (`127.0.0.1%3A50051`). */
+function addressFolder(dir: string, address: string): string {
+  return join(dir, encodeURIComponent(address));
+}
+
+/** The address -> serverId hints; an unreadable file means none. */
+async function readHints(dir: string): Promise<Map<string, string>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await Deno.readTextFile(join(dir, HINTS)));
+  } catch {
+    return new Map(); // Missing or torn: a hint only saves a registration.
+  }
+  const hints = new Map<string, string>();
+  if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+    for (const [address, serverId] of Object.entries(parsed)) {
+      if (typeof serverId === "string" && serverId !== "") hints.set(address, serverId);
+    }
+  }
+  return hints;
+}
+
+/** Writes `text` to `path` through a temporary file of its own, so concurrent writers never tear it. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text, { mode: 0o600 });
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/** The identity of one client (a name at an address) in a state dir; see the module doc. */
+export class IdentityStore {
+  /** The state dir. */
+  readonly dir: string;
+  /** The server's address as given (`host:port`). */
+  readonly address: string;
+  /** The display name. */
+  readonly name: string;
+  #file: IdentityFile | undefined;
+  #stored: IdentityState | undefined;
+
+  private constructor(
+    dir: string,
+    address: string,
+    name: string,
+    found: StoredIdentity | undefined,
+  ) {
+    this.dir = dir;
+    this.address = address;
+    this.name = name;
+    this.#file = found?.file;
+    this.#stored = found?.state;
+  }
+
+  /**
+   * Finds and claims a stored identity for `name` at `address`: in the folder
+   * of the server the address reached last, else in the address's folder of
+   * the older layout. None found is fine: the client registers anew, and
+   * {@link settle} gives the new identity its place.
+   * @throws {Error} if the state dir cannot be created or read.
+   */
+  static async open(dir: string, address: string, name: string): Promise<IdentityStore> {
+    // Made now so that a state dir that cannot be written fails at start, not after a Register.
+    await Deno.mkdir(join(dir, SERVERS), { recursive: true, mode: 0o700 });
+    const serverId = (await readHints(dir)).get(address);
+    const found =
+      (serverId === undefined
+        ? undefined
+        : await IdentityFile.claimStored(serverFolder(dir, serverId), segment(name))) ??
+        await IdentityFile.claimStored(addressFolder(dir, address), encodeURIComponent(name));
+    return new IdentityStore(dir, address, name, found);
+  }
+
+  /**
+   * The identity a single client of `name` at `address` would resume (the
+   * first slot), read without claiming it: for tools and tests that look into
+   * a state dir without knowing its layout.
+   * @throws {Error} if the file exists but cannot be read.
+   */
+  static async peek(
+    dir: string,
+    address: string,
+    name: string,
+  ): Promise<IdentityState | undefined> {
+    const serverId = (await readHints(dir)).get(address);
+    return (serverId === undefined
+      ? undefined
+      : await readIdentity(join(serverFolder(dir, serverId), `${segment(name)}.json`))) ??
+      await readIdentity(join(addressFolder(dir, address), `${encodeURIComponent(name)}.json`));
+  }
+
+  /** The identity {@link open} found, to resume; undefined for none. */
+  get stored(): IdentityState | undefined {
+    return this.#stored;
+  }
+
+  /** The state file in use; undefined until an identity has a place. */
+  get path(): string | undefined {
+    return this.#file?.path;
+  }
+
+  /**
+   * Saves `state` in the claimed file (synchronously; see {@link IdentityFile.save}).
+   * @throws {Error} if no file is claimed yet, or it cannot be written.
+   */
+  save(state: IdentityState): void {
+    if (!this.#file) throw new Error("no state file is claimed yet");
+    this.#file.save(state);
+  }
+
+  /**
+   * Puts `state`, just confirmed by a Register whose reply carried `serverId`
+   * (empty from an older server), where it belongs, saves it there and records
+   * the hint. An identity that is not in that server's folder yet moves there
+   * (a file of the older layout is moved, not copied; a file of another
+   * server stays, that server's own).
+   *
+   * One exception: when `state` was just made (`fresh`) and the server's
+   * folder holds a stored identity of this name in a free slot, that one is
+   * claimed and returned instead, for the caller to resume with one more
+   * Register. That is the same server reached by another address
+   * (`localhost` after `127.0.0.1`); the fresh client id is never used again.
+   * The accepted cost: one unused client on the server, once per new address.
+   * @returns the stored identity to resume instead, or undefined when `state` stays.
+   * @throws {Error} if the state dir cannot be written.
+   */
+  async settle(
+    state: IdentityState,
+    serverId: string,
+    fresh: boolean,
+  ): Promise<IdentityState | undefined> {
+    const [home, base] = serverId
+      ? [serverFolder(this.dir, serverId), segment(this.name)]
+      : [addressFolder(this.dir, this.address), encodeURIComponent(this.name)];
+    if (this.#file?.folder === home) {
+      this.#file.save(state);
+    } else {
+      if (fresh) {
+        const found = await IdentityFile.claimStored(home, base);
+        if (found) {
+          // The hint is recorded when the Register that resumes it succeeds.
+          await this.#switchTo(found.file);
+          return found.state;
+        }
+      }
+      const file = await IdentityFile.claimEmpty(home, base);
+      file.save(state);
+      await this.#switchTo(file);
+    }
+    await this.#recordHint(serverId);
+    return undefined;
+  }
+
+  /** Releases the claimed slot for the next client of this name. */
+  release(): void {
+    this.#file?.release();
+  }
+
+  /**
+   * Makes `file` the one saves go to, then lets go of the previous one. A file
+   * of the address-keyed layout is deleted: its identity has moved, or the
+   * server it reaches refused it. A file of another server stays, that server's.
+   */
+  async #switchTo(file: IdentityFile): Promise<void> {
+    const previous = this.#file;
+    this.#file = file;
+    if (!previous) return;
+    if (previous.folder === addressFolder(this.dir, this.address)) await previous.remove();
+    previous.release();
+  }
+
+  /** Records that this address reaches `serverId` (or a server without an id: no hint). */
+  async #recordHint(serverId: string): Promise<void> {
+    const hints = await readHints(this.dir);
+    if (serverId ? hints.get(this.address) === serverId : !hints.has(this.address)) return;
+    if (serverId) hints.set(this.address, serverId);
+    else hints.delete(this.address);
+    await writeAtomically(
+      join(this.dir, HINTS),
+      JSON.stringify(Object.fromEntries(hints), null, 2) + "\n",
+    );
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The receiving half of a session: one Subscribe stream at a time, reopened
+ * with backoff when it ends. Each message is reported once (a sequence at or
+ * below what was already printed is dropped), then remembered in the state
+ * file, then acknowledged through an {@link AckBatcher}: a client killed at
+ * any point reprints at most the frame it was taking.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AckBatcher } from "./acks.ts";
+import { Backoff } from "../shared/backoff.ts";
+import type { ChatClient, Delivery } from "../protocol/proto.ts";
+import { briefDetails, metadataOf } from "./calls.ts";
+import type { IdentityState } from "./identity.ts";
+import type { SessionLink } from "./link.ts";
+
+type SubscribeStream = ReturnType<ChatClient["Subscribe"]>;
+
+/** Receives for a session; see the module doc. */
+export class Receiver {
+  /** Messages dropped because their sequence was already printed. */
+  duplicatesDropped = 0;
+  #link: SessionLink;
+  /** The open stream; frames of any other (a retired one) are ignored. */
+  #stream: SubscribeStream | undefined;
+  #acks: AckBatcher | undefined;
+
+  /** A receiver for the session behind `link`; {@link run} starts it. */
+  constructor(link: SessionLink) {
+    this.#link = link;
+  }
+
+  /** Subscribes and resubscribes until the session closes. */
+  async run(): Promise<void> {
+    const link = this.#link;
+    const backoff = new Backoff(link.backoff);
+    while (!link.signal.aborted) {
+      let state: IdentityState;
+      let ended: { status: grpc.StatusObject; retired: boolean };
+      try {
+        state = await link.identity();
+        ended = await this.#subscribeOnce(state, () => backoff.reset());
+      } catch {
+        continue; // The registration was aborted: the loop condition ends it.
+      }
+      if (link.signal.aborted) break;
+      // Retired for an identity being registered: subscribe as that one once it is ready.
+      if (ended.retired) continue;
+      const { status } = ended;
+      const why = status.details ? briefDetails(status.details) : grpc.status[status.code];
+      if (status.code === grpc.status.UNAUTHENTICATED) {
+        await link.replace(state, why).catch(() => {});
+        continue;
+      }
+      if (status.code === grpc.status.INVALID_ARGUMENT) {
+        // The server refused our open; a resume refreshes what we know of the groups.
+        link.emit({ type: "subscription-refused", details: why });
+        await link.checkIn(state).catch(() => {});
+      }
+      if (state !== link.current()) continue; // Replaced meanwhile: subscribe as the new identity.
+      const wait = backoff.next();
+      link.wentOffline("subscribe", why, wait);
+      await sleep(wait, undefined, { signal: link.signal }).catch(() => {});
+    }
+  }
+
+  /**
+   * Ends the stream of an identity being replaced: its frames must not be
+   * taken (or saved) as the next identity's.
+   */
+  retire(): void {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    stream?.cancel();
+  }
+
+  /** Acks everything taken and half-closes the stream: the server sees a clean goodbye. */
+  end(): void {
+    this.#acks?.flush();
+    this.#stream?.end();
+  }
+
+  /** Cancels the stream (the server did not answer {@link end}). */
+  cancel(): void {
+    this.#stream?.cancel();
+  }
+
+  /** One Subscribe stream for `state`, from open to its status, and whether it was retired. */
+  #subscribeOnce(
+    state: IdentityState,
+    onOpen: () => void,
+  ): Promise<{ status: grpc.StatusObject; retired: boolean }> {
+    const link = this.#link;
+    return new Promise((resolve) => {
+      const call = link.client.Subscribe(metadataOf(state));
+      this.#stream = call;
+      call.on("metadata", () => {
+        onOpen();
+        link.cameOnline();
+      });
+      const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
+      this.#acks = acks;
+      call.on("data", (delivery: Delivery) => {
+        if (this.#stream === call && state === link.current()) this.#take(acks, state, delivery);
+      });
+      call.on("error", () => {}); // The status event below carries the outcome.
+      call.on("status", (status) => {
+        acks.cancel();
+        const retired = this.#stream !== call;
+        if (!retired) this.#stream = undefined;
+        resolve({ status, retired });
+      });
+      call.write({
+        open: { seen: Object.entries(state.seen).map(([group, seq]) => ({ group, seq })) },
+      });
+    });
+  }
+
+  #take(acks: AckBatcher, state: IdentityState, delivery: Delivery): void {
+    const link = this.#link;
+    const group = delivery.group;
+    let seen = state.seen[group] ?? 0;
+    for (const m of delivery.messages) {
+      if (m.seq <= seen) {
+        this.duplicatesDropped++;
+        continue;
+      }
+      seen = m.seq;
+      link.emit({ type: "message", message: { group, ...m } });
+    }
+    state.seen[group] = Math.max(seen, delivery.throughSeq);
+    // Printed, then remembered, then acknowledged: a kill at any point reprints at most this frame.
+    try {
+      link.save(state);
+    } catch (error) {
+      link.emit({
+        type: "state-save-failed",
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
+    }
+    acks.received(group, delivery.throughSeq);
+  }
+}
