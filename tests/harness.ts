@@ -231,8 +231,9 @@ export async function serverStats(proc: ChatProcess): Promise<ServerStats> {
     rssMb: m.process_resident_memory_bytes / 1024 / 1024,
     cpuS: m.process_cpu_seconds_total,
     sends: m.chat_sends_committed_total,
-    sendP50Ms: m.chat_send_latency_p50_seconds * 1000,
-    sendP99Ms: m.chat_send_latency_p99_seconds * 1000,
+    // Milliseconds to the microsecond: the seconds' float noise is not a figure.
+    sendP50Ms: +(m.chat_send_latency_p50_seconds * 1000).toFixed(3),
+    sendP99Ms: +(m.chat_send_latency_p99_seconds * 1000).toFixed(3),
   };
 }
 
