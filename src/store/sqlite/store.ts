@@ -10,6 +10,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { type BodyFields, encodeBody } from "../../protocol/body.ts";
+import { messageOf } from "../../shared/errors.ts";
 import {
   type Appended,
   type ClientRecord,
@@ -379,10 +380,6 @@ function lockFile(path: string): Deno.FsFile {
     );
   }
   return lock;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describeOpenError(path: string, error: unknown): string {
