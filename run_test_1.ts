@@ -5,6 +5,8 @@
  *
  * Spawns the real server and clients (`deno run`, or the binaries named by
  * CHAT_SERVER_BIN / CHAT_CLIENT_BIN), prints what each saw, exits 1 on failure.
+ * `CHAT_TLS=tls` (or `mtls`) runs it over TLS (or mutual TLS) with the test
+ * certificates; see tests/driver.ts.
  *
  * @module
  */

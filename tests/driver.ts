@@ -3,6 +3,11 @@
  * readable log of steps and checks, every process's transcript at the end,
  * and an exit code that says whether every check held.
  *
+ * `CHAT_TLS` runs a scenario over TLS with the test certificates
+ * (`tests/fixtures/tls/`): `CHAT_TLS=tls` (or `1`) checks the server's
+ * certificate, `CHAT_TLS=mtls` also has every client show one. Unset, empty
+ * or `0`: plain TCP.
+ *
  * @module
  */
 import {
@@ -11,8 +16,35 @@ import {
   receivedMessages,
   startClient,
   startServer,
+  type TlsMode,
 } from "./harness.ts";
 import { messageOf } from "../src/shared/errors.ts";
+
+/**
+ * The transport `CHAT_TLS` asks for (see the module doc).
+ *
+ * @throws {Error} for a value it does not know, naming it.
+ */
+export function tlsModeFromEnv(value = Deno.env.get("CHAT_TLS") ?? ""): TlsMode {
+  switch (value) {
+    case "":
+    case "0":
+      return "off";
+    case "1":
+    case "tls":
+      return "tls";
+    case "mtls":
+      return "mtls";
+    default:
+      throw new Error(`CHAT_TLS must be 0, 1, tls or mtls, got '${value}'`);
+  }
+}
+
+const TRANSPORT: Record<TlsMode, string> = {
+  off: "plain TCP",
+  tls: "TLS",
+  mtls: "mutual TLS (clients show certificates)",
+};
 
 /** One scenario run: steps, checks, processes to show and stop. */
 export class DriverRun {
@@ -21,12 +53,16 @@ export class DriverRun {
   #started = performance.now();
   #failures: string[] = [];
   #processes: ChatProcess[] = [];
-  #server: { port: number; stateDir: string } | undefined;
+  #server: { port: number; stateDir: string; tls: TlsMode } | undefined;
+  /** How the server and clients talk (`CHAT_TLS`). */
+  readonly tls: TlsMode;
 
-  constructor(title: string) {
-    this.title = title;
+  /** @throws {Error} when `CHAT_TLS` holds a value it does not know. */
+  constructor(title: string, tls: TlsMode = tlsModeFromEnv()) {
+    this.tls = tls;
+    this.title = tls === "off" ? title : `${title} [over ${TRANSPORT[tls]}]`;
     this.dir = Deno.makeTempDirSync({ prefix: "chat-driver-" });
-    console.log(`== ${title}`);
+    console.log(`== ${this.title}`);
   }
 
   /** Registers a process so its transcript is printed and it is stopped at the end. */
@@ -35,16 +71,30 @@ export class DriverRun {
     return proc;
   }
 
-  /** Starts the server both scenarios use: group general closed to alice, bob and chad. */
+  /**
+   * Starts the server both scenarios use: group general closed to alice, bob and chad,
+   * over the run's transport.
+   */
   async startServer(): Promise<{ port: number; stateDir: string; proc: ChatProcess }> {
-    this.step("start the server, group general closed to alice, bob, chad");
+    this.step(
+      `start the server over ${TRANSPORT[this.tls]}, group general closed to alice, bob, chad`,
+    );
     const server = await startServer({
       db: `${this.dir}/chat.db`,
       members: ["alice", "bob", "chad"],
+      tls: this.tls,
     });
     this.track(server.proc);
-    this.#server = { port: server.port, stateDir: `${this.dir}/state` };
-    return { ...this.#server, proc: server.proc };
+    if (this.tls !== "off") {
+      // The server says how it listens: proof that the run is not plain TCP after all.
+      const listening = server.proc.stdout.find((l) => l.includes("listening on ")) ?? "";
+      const expected = this.tls === "mtls"
+        ? /, TLS with client certificates signed by /
+        : /, TLS, accounts /;
+      this.check(expected.test(listening), `the server listens with ${TRANSPORT[this.tls]}`);
+    }
+    this.#server = { port: server.port, stateDir: `${this.dir}/state`, tls: this.tls };
+    return { port: server.port, stateDir: this.#server.stateDir, proc: server.proc };
   }
 
   /**
@@ -82,9 +132,19 @@ export class DriverRun {
     );
   }
 
-  /** Runs `scenario` as a driver program: logs it, always stops everything, exits 0 or 1. */
+  /**
+   * Runs `scenario` as a driver program: logs it, always stops everything, exits 0 or 1
+   * (2 when `CHAT_TLS` holds a value it does not know).
+   */
   static async main(title: string, scenario: (run: DriverRun) => Promise<void>): Promise<never> {
-    const run = new DriverRun(title);
+    let tls: TlsMode;
+    try {
+      tls = tlsModeFromEnv();
+    } catch (error) {
+      console.error(messageOf(error));
+      Deno.exit(2);
+    }
+    const run = new DriverRun(title, tls);
     let failure: unknown;
     try {
       await scenario(run);
