@@ -14,6 +14,8 @@ import {
   printLine,
   renderCloseReport,
   renderEvent,
+  renderLinkCode,
+  renderLinkCodeFailure,
   renderStartFailure,
   renderStateDirFailure,
 } from "./src/client/mod.ts";
@@ -22,6 +24,12 @@ import { hostPort } from "./src/shared/format.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { DEFAULT_GROUP } from "./src/shared/limits.ts";
 import { checkGroupName, checkName } from "./src/shared/validate.ts";
+import {
+  channelCredentials,
+  CLIENT_TLS_FLAGS,
+  clientTlsFromFlags,
+  TlsFileError,
+} from "./src/shared/tls.ts";
 
 const FLAGS = {
   name: {
@@ -42,9 +50,26 @@ const FLAGS = {
     value: "DIR",
     description: `where your identity and read position are kept (default ${defaultStateDir()})`,
   },
+  invite: {
+    type: "string",
+    value: "CODE",
+    description:
+      "an operator's one-time invite code: claims your account (servers with -claim invite)",
+  },
+  link: {
+    type: "string",
+    value: "CODE",
+    description: "a one-time code from another device of your account (typed /link there)",
+  },
+  token: {
+    type: "string",
+    value: "TOKEN",
+    description: "a JWT from the identity provider (servers with -jwt_key); default $CHAT_TOKEN",
+  },
+  ...CLIENT_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group NAME] [-state_dir DIR]";
+  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group NAME] [-state_dir DIR] [-invite CODE | -link CODE | -token TOKEN] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]";
 
 async function main(): Promise<number> {
   const cli = readCommandLine("client", SYNOPSIS, FLAGS, Deno.args, (values) => {
@@ -55,12 +80,20 @@ async function main(): Promise<number> {
     const group = values.group;
     const groupProblem = checkGroupName(group);
     if (groupProblem) throw new FlagError(`flag -group: ${groupProblem}`);
-    return { name, group, port: parsePort(values.port), values };
+    return { name, group, port: parsePort(values.port), tls: clientTlsFromFlags(values), values };
   });
   if ("exit" in cli) return cli.exit;
-  const { name, group, port, values } = cli.config;
+  const { name, group, port, tls, values } = cli.config;
   quietGrpcLogs();
   const address = hostPort(values.server_ip, port);
+  let credentials;
+  try {
+    credentials = tls && await channelCredentials(values.server_ip, tls);
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    console.error(`client: ${error.message}`);
+    return 1;
+  }
   const stateDir = values.state_dir ?? defaultStateDir();
   let identity;
   try {
@@ -73,6 +106,12 @@ async function main(): Promise<number> {
     name,
     address,
     identity,
+    credentials,
+    proof: {
+      invite: values.invite,
+      linkCode: values.link,
+      token: values.token ?? Deno.env.get("CHAT_TOKEN"),
+    },
     onEvent: (event) => printLine(renderEvent(event)),
   });
   const stop = new AbortController();
@@ -93,14 +132,27 @@ async function main(): Promise<number> {
 
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   stop.signal.addEventListener("abort", () => lines.close());
+  // Refused for good after starting (an expired token): the "ended" event said why.
+  let ended = false;
+  session.ended.then(() => {
+    ended = true;
+    lines.close();
+  });
   for await (const line of lines) {
     if (line.trim() === "") continue;
+    if (line.trim() === "/link") {
+      session.createLinkCode().then(
+        (link) => printLine(renderLinkCode(link)),
+        (error) => printLine(renderLinkCodeFailure(error)),
+      );
+      continue;
+    }
     // A refusal is reported as an event; the rejection needs no more handling here.
     session.send(line, group).catch(() => {});
   }
-  const report = await session.close(stop.signal.aborted ? 1_000 : 10_000);
+  const report = await session.close(stop.signal.aborted || ended ? 1_000 : 10_000);
   renderCloseReport(report).forEach(printLine);
-  return report.unsent + report.inDoubt > 0 ? 1 : 0;
+  return ended || report.unsent + report.inDoubt > 0 ? 1 : 0;
 }
 
 Deno.exit(await main());

@@ -3,6 +3,8 @@
  * Chad online, Bob sends and Alice and Chad print it once (Bob is not sent
  * it); Alice sends and Bob and Chad print it once; Doug, not a member,
  * connects, receives nothing, and his send is refused saying he is not a member.
+ * Then someone starts a client of their own under Alice's name: it is a guest,
+ * not the account alice, receives nothing and cannot send.
  *
  * Spawns the real server and clients (`deno run`, or the binaries named by
  * CHAT_SERVER_BIN / CHAT_CLIENT_BIN), prints what each saw, exits 1 on failure.
@@ -42,6 +44,27 @@ async function scenario(run: DriverRun): Promise<void> {
     `Doug's send is refused, naming no member: "${refusal}"`,
   );
 
+  run.step("An impostor starts a client of its own named Alice");
+  const impostor = await run.connect("Alice");
+  await server.proc.waitForCount(/ subscribe /, 5);
+  run.check(
+    alice.id.startsWith("@alice Alice#") && impostor.id.startsWith("~Alice#"),
+    `Alice is the account (${alice.id}); the impostor is a guest (${impostor.id})`,
+  );
+  run.check(
+    impostor.proc.stderr.some((l) =>
+      /not a member of general/.test(l) && /a guest, admitted to open groups only/.test(l)
+    ),
+    "the impostor is told it is a guest and not a member of general",
+  );
+  await impostor.proc.type("It's me, Alice, really");
+  const impostorRefusal = await impostor.proc.waitForLine(/^\* not sent: /, { stream: "stderr" });
+  run.check(
+    impostorRefusal ===
+      "* not sent: Alice is not a member of group general (this device is a guest: its name proves no account)",
+    `the impostor's send is refused, naming no member: "${impostorRefusal}"`,
+  );
+
   run.step("Chad sends a closing message so every client has provably read to the end");
   await chad.proc.type("Bye from Chad");
   await Promise.all([
@@ -62,9 +85,14 @@ async function scenario(run: DriverRun): Promise<void> {
     { from: alice.id, text: "Hello Bob, Alice here" },
   ]);
   run.checkReceived(doug.proc, []);
+  run.checkReceived(impostor.proc, []);
   run.check(
     !server.proc.stdout.some((l) => l.includes(`send ${doug.id}`)),
     "nothing from Doug was stored",
+  );
+  run.check(
+    !server.proc.stdout.some((l) => l.includes(`send ${impostor.id}`)),
+    "nothing from the impostor was stored",
   );
 }
 

@@ -1,16 +1,25 @@
 /**
  * The grpc-chat server: `deno task server -port 50051 [-members alice,bob,chad]`.
- * Flags, wiring and printing only; the server lives in src/chat_server.ts.
+ * Flags, wiring and printing only; the server lives in src/server/.
  *
  * @module
  */
-import { BindError, type GroupSpec, startChatServer } from "./src/server/mod.ts";
+import { AdminSecretError, BindError, type GroupSpec, startChatServer } from "./src/server/mod.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { denoVersionWarning } from "./src/shared/deno_version.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
 import { DEFAULT_GROUP, MAX_GROUPS } from "./src/shared/limits.ts";
 import { StoreOpenError } from "./src/store/mod.ts";
-import { checkGroupName, checkName } from "./src/shared/validate.ts";
+import { checkGroupName, checkHandle } from "./src/shared/validate.ts";
+import type { AccountMode } from "./src/server/mod.ts";
+import { loadTokenVerifier, TokenKeyError, type TokenVerifier } from "./src/server/auth/jwt.ts";
+import {
+  plaintextWarning,
+  SERVER_TLS_FLAGS,
+  serverCredentials,
+  serverTlsFromFlags,
+  TlsFileError,
+} from "./src/shared/tls.ts";
 
 const FLAGS = {
   port: {
@@ -46,19 +55,86 @@ const FLAGS = {
     description:
       "off skips fsync: faster, but an OS crash loses acknowledged messages (benchmarks only)",
   },
+  claim: {
+    type: "string",
+    value: "first-use|invite",
+    description:
+      "how a device gets an account: its name claims a free handle on first use (default), or only an operator's invite code does",
+  },
+  jwt_key: {
+    type: "string",
+    value: "FILE",
+    description:
+      "accounts come from an identity provider's JWTs (-token), verified with this HS256 secret, PEM public key or JWKS file",
+  },
+  jwt_issuer: {
+    type: "string",
+    value: "ISS",
+    description: "with -jwt_key: the iss tokens must have",
+  },
+  jwt_audience: {
+    type: "string",
+    value: "AUD",
+    description: "with -jwt_key: the aud tokens must have",
+  },
+  rate_limits: {
+    type: "string",
+    value: "on|off",
+    default: "on",
+    description:
+      "off lifts the per-address limits on registrations, claims and failed proofs (load tests and benchmarks on one machine only)",
+  },
+  admin_secret: {
+    type: "string",
+    value: "FILE",
+    description:
+      "the operator secret for deno task admin, made at first start (default <db>.admin-secret)",
+  },
+  ...SERVER_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-synchronous full|off]";
+  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-synchronous full|off] [-claim first-use|invite | -jwt_key FILE [-jwt_issuer ISS] [-jwt_audience AUD]] [-admin_secret FILE] [-rate_limits on|off] [-tls_cert FILE -tls_key FILE [-tls_client_ca FILE]]";
 
+/** Member handles, lower-cased: membership belongs to accounts, never to display names. */
 function parseMembers(text: string | undefined, flag = "-members"): string[] | null {
   if (text === undefined) return null;
   const names = text.split(",").map((n) => n.trim()).filter((n) => n !== "");
   if (names.length === 0) throw new FlagError(`flag ${flag} needs at least one name`);
   for (const name of names) {
-    const problem = checkName(name);
+    const problem = checkHandle(name);
     if (problem) throw new FlagError(`flag ${flag}: "${name}": ${problem}`);
   }
-  return names;
+  return names.map((n) => n.toLowerCase());
+}
+
+function parseOnOff(value: string, flag: string): boolean {
+  if (value !== "on" && value !== "off") {
+    throw new FlagError(`flag -${flag} must be on or off, got '${value}'`);
+  }
+  return value === "on";
+}
+
+/** One account mode per server: a name's claim, an invite, or a token. */
+function parseMode(values: {
+  claim: string | undefined;
+  jwt_key: string | undefined;
+  jwt_issuer: string | undefined;
+  jwt_audience: string | undefined;
+}): AccountMode {
+  if (values.jwt_key !== undefined) {
+    if (values.claim !== undefined) {
+      throw new FlagError("flags -claim and -jwt_key are two ways to give accounts; give one");
+    }
+    return "token";
+  }
+  if (values.jwt_issuer !== undefined || values.jwt_audience !== undefined) {
+    throw new FlagError("flags -jwt_issuer and -jwt_audience need -jwt_key");
+  }
+  const claim = values.claim ?? "first-use";
+  if (claim !== "first-use" && claim !== "invite") {
+    throw new FlagError(`flag -claim must be first-use or invite, got '${claim}'`);
+  }
+  return claim;
 }
 
 /** `-group ops` (open) or `-group ops=alice,bob` (closed), each name once. */
@@ -102,13 +178,43 @@ async function main(): Promise<number> {
       groups: parseGroups(values.group),
       quiet: values.quiet,
       synchronous: values.synchronous === "off" ? "OFF" as const : "FULL" as const,
+      tls: serverTlsFromFlags(values),
+      mode: parseMode(values),
+      jwt: { keyFile: values.jwt_key, issuer: values.jwt_issuer, audience: values.jwt_audience },
+      adminSecret: values.admin_secret,
+      limits: parseOnOff(values.rate_limits, "rate_limits") ? undefined : "off" as const,
     };
   });
   if ("exit" in cli) return cli.exit;
-  const { host, port, db, members, groups, quiet, synchronous } = cli.config;
+  const {
+    host,
+    port,
+    db,
+    members,
+    groups,
+    quiet,
+    synchronous,
+    tls,
+    mode,
+    jwt,
+    adminSecret,
+    limits,
+  } = cli.config;
   quietGrpcLogs();
   const warning = denoVersionWarning(Deno.version.deno);
   if (warning) console.error(warning);
+  let credentials;
+  let tokens: TokenVerifier | undefined;
+  try {
+    credentials = tls && await serverCredentials(tls);
+    if (jwt.keyFile !== undefined) {
+      tokens = await loadTokenVerifier({ ...jwt, keyFile: jwt.keyFile });
+    }
+  } catch (error) {
+    if (!(error instanceof TlsFileError) && !(error instanceof TokenKeyError)) throw error;
+    console.error(`server: ${error.message}`);
+    return 1;
+  }
 
   const stamp = () => new Date().toISOString();
   const log = (line: string) => console.log(`${stamp()} ${line}`);
@@ -122,9 +228,16 @@ async function main(): Promise<number> {
       groups,
       log: quiet ? undefined : log,
       synchronous,
+      credentials,
+      accounts: { mode, tokens },
+      adminSecretPath: adminSecret,
+      limits,
     });
   } catch (error) {
-    if (error instanceof StoreOpenError || error instanceof BindError) {
+    if (
+      error instanceof StoreOpenError || error instanceof AdminSecretError ||
+      error instanceof BindError
+    ) {
       console.error(`server: ${error.message}`);
       return 1;
     }
@@ -142,17 +255,31 @@ async function main(): Promise<number> {
   const access = (m: readonly string[] | null) =>
     m ? `closed to ${m.join(", ")}` : "open to every client";
   const others = groups.map((g) => `, group ${g.name} ${access(g.members)}`).join("");
-  log(
-    `listening on ${host}:${server.port}, database ${db}, group ${DEFAULT_GROUP} ${
-      access(members)
-    }${others}`,
-  );
-
+  const transport = !tls
+    ? ""
+    : tls.clientCa
+    ? `, TLS with client certificates signed by the CAs in ${tls.clientCa}`
+    : ", TLS";
+  const clear = tls ? undefined : plaintextWarning(host);
+  if (clear) console.error(clear);
+  // Installed before the "listening" line too: a SIGTERM sent as soon as it appears
+  // (a supervisor, a test) then stops the server cleanly instead of killing it.
   const stopped = new Promise<string>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(signal, () => resolve(signal));
     }
   });
+  const accounts = mode === "first-use"
+    ? "claimed by name on first use"
+    : mode === "invite"
+    ? "by invite"
+    : `from tokens verified with ${tokens!.description}`;
+  log(
+    `listening on ${host}:${server.port}, database ${db}, group ${DEFAULT_GROUP} ${
+      access(members)
+    }${others}${transport}, accounts ${accounts}`,
+  );
+
   const outcome = await Promise.race([stopped, server.failed]);
   if (outcome instanceof Error) {
     // Nothing more can be stored: a supervisor's restart is the way back.

@@ -28,6 +28,8 @@ function broadcast(senderId: string, group: string, text: string) {
 }
 
 const handlers: ChatHandlers = {
+  // Accounts are not part of the baseline: there is nothing to link.
+  CreateLinkCode: (_call, callback) => callback(null, { code: "", expiresAtMs: 0 }),
   Register: (_call, callback) =>
     callback(null, {
       clientId: randomUUID().replaceAll("-", ""),

@@ -70,7 +70,7 @@ function last(proc: ChatProcess, key: string): Record<string, unknown> {
 async function realServer(extra: string[] = []): Promise<{ proc: ChatProcess; port: number }> {
   const db = await Deno.makeTempFile({ dir, suffix: ".db" });
   await Deno.remove(db);
-  const server = await startServer({ db, extra: ["-quiet", ...extra] });
+  const server = await startServer({ db, extra: ["-quiet", "-rate_limits", "off", ...extra] });
   processes.push(server.proc);
   return server;
 }

@@ -208,7 +208,8 @@ Deno.test("cli: display names with spaces are printed whole and parsed whole", a
   const server = await startServer({ db: `${dir}/chat.db` });
   const mary = await connectClient({ name: "Mary Ann", port: server.port, stateDir: `${dir}/s` });
   const bob = await connectClient({ name: "Bob Jr", port: server.port, stateDir: `${dir}/s` });
-  assert.match(mary.id, /^Mary Ann#[0-9a-f]{4}$/);
+  // Not a handle: a guest, whose line says so before the name.
+  assert.match(mary.id, /^~Mary Ann#[0-9a-f]{4}$/);
   await mary.proc.type("hello: from Mary");
   await bob.proc.waitForLine(/: hello: from Mary$/);
   assert.deepEqual(receivedMessages(bob.proc), [

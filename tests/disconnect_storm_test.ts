@@ -19,7 +19,10 @@ const TEXT = "x".repeat(100);
 
 Deno.test("disconnect storm: the server survives dozens of streaming clients leaving at once, round after round", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-storm-" });
-  const server = await startServer({ db: `${dir}/chat.db`, extra: ["-quiet"] });
+  const server = await startServer({
+    db: `${dir}/chat.db`,
+    extra: ["-quiet", "-rate_limits", "off"],
+  });
   const sender = rawClient(server.port);
   const me = await register(sender, "Sender");
   let sending = true;

@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { CLIENT_CHANNEL_OPTIONS } from "../src/client/session.ts";
 import {
+  ADMIN_SECRET_HEADER,
   type ChatClient,
   chatProto,
   CLIENT_ID_HEADER,
@@ -63,16 +64,61 @@ export function auth(id: string, key: string): grpc.Metadata {
 
 const deadline = () => ({ deadline: Date.now() + 5_000 });
 
-/** Register, as a promise. */
+/** Register, as a promise; `proof` carries an invite, a token or a link code for a new device. */
 export function register(
   client: ChatClient,
   name: string,
   clientId = "",
   key = "",
+  proof: { invite?: string; token?: string; linkCode?: string } = {},
 ): Promise<RegisterReply> {
   return new Promise((resolve, reject) =>
-    client.Register({ name, clientId, key }, deadline(), (e, r) => e ? reject(e) : resolve(r!))
+    client.Register(
+      { name, clientId, key, ...proof },
+      deadline(),
+      (e, r) => e ? reject(e) : resolve(r!),
+    )
   );
+}
+
+/** CreateLinkCode, as a promise. */
+export function createLinkCode(
+  client: ChatClient,
+  who: { clientId: string; key: string },
+): Promise<{ code: string; expiresAtMs: number }> {
+  return new Promise((resolve, reject) =>
+    client.CreateLinkCode(
+      {},
+      auth(who.clientId, who.key),
+      deadline(),
+      (e, r) => e ? reject(e) : resolve({ code: r!.code, expiresAtMs: Number(r!.expiresAtMs) }),
+    )
+  );
+}
+
+/** An Admin client for `127.0.0.1:port`, and its calls as promises with `secret`. */
+export function rawAdmin(port: number, secret: string) {
+  const admin = new chatProto.chat.Admin(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const metadata = () => {
+    const m = new grpc.Metadata();
+    if (secret) m.set(ADMIN_SECRET_HEADER, secret);
+    return m;
+  };
+  const call = <T>(start: (done: (e: grpc.ServiceError | null, r?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => start((e, r) => e ? reject(e) : resolve(r!)));
+  return {
+    invite: (handle = "") =>
+      call<{ code: string }>((done) =>
+        admin.CreateInvite({ handle }, metadata(), deadline(), done)
+      ),
+    release: (handle: string) =>
+      call<{ devices: number }>((done) =>
+        admin.ReleaseHandle({ handle }, metadata(), deadline(), done)
+      ),
+    revoke: (clientId: string) =>
+      call<unknown>((done) => admin.RevokeDevice({ clientId }, metadata(), deadline(), done)),
+    close: () => admin.close(),
+  };
 }
 
 /** Send, as a promise. */

@@ -13,7 +13,7 @@ const ROOT = new URL("../", import.meta.url);
  * The permission flags of a deno.json task (`server` or `client`), so the
  * processes under test run with exactly the least privileges users get.
  */
-export function taskPermissions(task: "server" | "client"): string[] {
+export function taskPermissions(task: "server" | "client" | "admin"): string[] {
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
   return String(config.tasks[task]).split(/\s+/).filter((word) => word.startsWith("--allow-"));
 }
@@ -189,8 +189,10 @@ export function startScript(label: string, script: string, args: string[] = []):
   ]);
 }
 
-function scriptCommand(task: "server" | "client", args: string[]): [string, string[]] {
-  const bin = Deno.env.get(task === "server" ? "CHAT_SERVER_BIN" : "CHAT_CLIENT_BIN");
+function scriptCommand(task: "server" | "client" | "admin", args: string[]): [string, string[]] {
+  const bin = task === "admin"
+    ? undefined
+    : Deno.env.get(task === "server" ? "CHAT_SERVER_BIN" : "CHAT_CLIENT_BIN");
   if (bin) return [bin, args];
   return [Deno.execPath(), ["run", ...taskPermissions(task), `${task}.ts`, ...args]];
 }
@@ -242,56 +244,118 @@ export async function serverRssMb(proc: ChatProcess): Promise<number> {
   return (await serverStats(proc)).rssMb;
 }
 
-/** A server process on 127.0.0.1 and the port it bound. */
+/**
+ * The test certificates (made by `tests/fixtures/tls/make.sh`), relative to the repository
+ * root, where the programs under test run.
+ */
+export const TLS_FIXTURES = {
+  /** Signs the server's certificate. */
+  ca: "tests/fixtures/tls/ca.pem",
+  /** The server's: DNS `localhost`, IP `127.0.0.1` and `::1`. */
+  serverCert: "tests/fixtures/tls/server.pem",
+  serverKey: "tests/fixtures/tls/server.key",
+  /** Signs client certificates. */
+  clientCa: "tests/fixtures/tls/client-ca.pem",
+  clientCert: "tests/fixtures/tls/client.pem",
+  clientKey: "tests/fixtures/tls/client.key",
+  /** Signed nothing the tests trust. */
+  otherCa: "tests/fixtures/tls/other-ca.pem",
+  /** Signed by {@link TLS_FIXTURES.otherCa}: a client certificate no test server accepts. */
+  otherClientCert: "tests/fixtures/tls/other-client.pem",
+  otherClientKey: "tests/fixtures/tls/other-client.key",
+  /** For `serverKey`, expired the moment it was made. */
+  expired: "tests/fixtures/tls/expired.pem",
+} as const;
+
+/**
+ * How test processes talk: plain TCP, TLS (the server's certificate checked against
+ * {@link TLS_FIXTURES.ca}), or mutual TLS (clients also show {@link TLS_FIXTURES.clientCert}).
+ */
+export type TlsMode = "off" | "tls" | "mtls";
+
+/** The server's flags for `mode`. */
+export function serverTlsFlags(mode: TlsMode): string[] {
+  if (mode === "off") return [];
+  const flags = ["-tls_cert", TLS_FIXTURES.serverCert, "-tls_key", TLS_FIXTURES.serverKey];
+  return mode === "mtls" ? [...flags, "-tls_client_ca", TLS_FIXTURES.clientCa] : flags;
+}
+
+/** A client's flags for `mode`. */
+export function clientTlsFlags(mode: TlsMode): string[] {
+  if (mode === "off") return [];
+  const flags = ["-tls_ca", TLS_FIXTURES.ca];
+  return mode === "mtls"
+    ? [...flags, "-tls_cert", TLS_FIXTURES.clientCert, "-tls_key", TLS_FIXTURES.clientKey]
+    : flags;
+}
+
+/** A server process and the port it bound. */
 export interface ServerProcess {
   proc: ChatProcess;
   port: number;
 }
 
-/** Starts `server.ts` on a free port of 127.0.0.1 and waits until it listens. */
+/**
+ * Starts `server.ts` on a free port of `host` (127.0.0.1 unless told) and waits until it
+ * listens.
+ */
 export async function startServer(
-  { db, members, port = 0, label = "server", extra = [] }: {
+  { db, members, port = 0, label = "server", extra = [], host = "127.0.0.1", tls = "off", env }: {
     db: string;
     members?: string[];
     port?: number;
     label?: string;
     extra?: string[];
+    host?: string;
+    tls?: TlsMode;
+    /** Set in the server's environment, on top of this process's. */
+    env?: Record<string, string>;
   },
 ): Promise<ServerProcess> {
-  const args = ["-host", "127.0.0.1", "-port", String(port), "-db", db, ...extra];
+  const args = ["-host", host, "-port", String(port), "-db", db, ...serverTlsFlags(tls), ...extra];
   if (members) args.push("-members", members.join(","));
-  const proc = new ChatProcess(label, ...scriptCommand("server", args));
+  const proc = new ChatProcess(label, ...scriptCommand("server", args), env);
   const line = await proc.waitForLine(/listening on /, { timeoutMs: 30_000 });
   return { proc, port: Number(line.match(/listening on [^ ]*:(\d+),/)![1]) };
 }
 
+/** How to start a client. */
+export interface ClientOptions {
+  name: string;
+  port: number;
+  stateDir: string;
+  label?: string;
+  extra?: string[];
+  /** `-server_ip`; 127.0.0.1 unless told. */
+  serverIp?: string;
+  tls?: TlsMode;
+  /** Set in the client's environment, on top of this process's. */
+  env?: Record<string, string>;
+}
+
 /** Starts `client.ts` as `name` against `port`, with its own state dir. */
 export function startClient(
-  { name, port, stateDir, label = name, extra = [] }: {
-    name: string;
-    port: number;
-    stateDir: string;
-    label?: string;
-    extra?: string[];
-  },
+  { name, port, stateDir, label = name, extra = [], serverIp = "127.0.0.1", tls = "off", env }:
+    ClientOptions,
 ): ChatProcess {
   const args = [
     "-name",
     name,
     "-server_ip",
-    "127.0.0.1",
+    serverIp,
     "-port",
     String(port),
     "-state_dir",
     stateDir,
+    ...clientTlsFlags(tls),
     ...extra,
   ];
-  return new ChatProcess(label, ...scriptCommand("client", args));
+  return new ChatProcess(label, ...scriptCommand("client", args), env);
 }
 
 /** Starts a client and waits for its "connected" line; returns it and its display name. */
 export async function connectClient(
-  options: { name: string; port: number; stateDir: string; label?: string; extra?: string[] },
+  options: ClientOptions,
 ): Promise<{ proc: ChatProcess; id: string }> {
   return await connected(startClient(options));
 }
@@ -325,7 +389,7 @@ export function receivedMessages(
 
 /** Runs `server.ts` or `client.ts` with `args` to its end (stdin closed); returns code and output. */
 export async function runToEnd(
-  task: "server" | "client",
+  task: "server" | "client" | "admin",
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const [command, fullArgs] = scriptCommand(task, args);

@@ -24,7 +24,10 @@ function slope(ys: number[]): number {
 
 Deno.test("slow consumer: a stalled subscriber holds at most its window; others keep going; it catches up", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-slow-" });
-  const server = await startServer({ db: `${dir}/chat.db`, extra: ["-quiet"] });
+  const server = await startServer({
+    db: `${dir}/chat.db`,
+    extra: ["-quiet", "-rate_limits", "off"],
+  });
   const client = rawClient(server.port);
   const [sender, fast, slow] = [
     await register(client, "Sender"),

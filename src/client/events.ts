@@ -15,6 +15,8 @@ export interface ReceivedMessage {
   seq: number;
   senderId: string;
   senderName: string;
+  /** The sender's account; empty for a guest. */
+  senderHandle: string;
   text: string;
   sentAtMs: number;
 }
@@ -30,6 +32,10 @@ export interface ConnectedEvent {
   resumed: boolean;
   /** The server's groups, with what this client may do there and has not read. */
   groups: GroupInfo[];
+  /** The account this device proves; empty for a guest. */
+  handle: string;
+  /** For a guest: why it is not an account. */
+  guestReason: string;
 }
 
 /**
@@ -95,6 +101,13 @@ export interface IdentityRevokedEvent {
   details: string;
 }
 
+/** The server refused this client for good after it had started; the session has stopped. */
+export interface EndedEvent {
+  type: "ended";
+  code: grpc.status;
+  details: string;
+}
+
 /** The server refused the subscription's open frame: the client checks in (Register) again. */
 export interface SubscriptionRefusedEvent {
   type: "subscription-refused";
@@ -132,4 +145,5 @@ export type ClientEvent =
   | IdentityRevokedEvent
   | SubscriptionRefusedEvent
   | HistoryRewoundEvent
-  | StateSaveFailedEvent;
+  | StateSaveFailedEvent
+  | EndedEvent;

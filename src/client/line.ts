@@ -60,7 +60,8 @@ export function renderEvent(event: ClientEvent): Line {
     case "connected":
       return status(
         `connected to ${event.address} as ${event.displayName} ` +
-          `(${event.resumed ? "resumed" : "new identity"}); ${groupsOf(event)}`,
+          `(${event.resumed ? "resumed" : "new identity"}); ${groupsOf(event)}` +
+          (event.handle ? "" : `; a guest, admitted to open groups only: ${event.guestReason}`),
       );
     case "offline":
       return status(
@@ -77,6 +78,8 @@ export function renderEvent(event: ClientEvent): Line {
         `the server does not accept the stored identity (${event.details}); ` +
           "registering as a new client",
       );
+    case "ended":
+      return status(`the server refused this client: ${event.details}`);
     case "identity-revoked":
       return status(
         `the server no longer accepts this client (${event.details}); registering again`,
@@ -134,4 +137,18 @@ export function renderCloseReport({ unsent, inDoubt }: CloseReport): Line[] {
 export function printLine(line: Line): void {
   if (line.stream === "stdout") console.log(line.text);
   else console.error(line.text);
+}
+
+/** A link code made with `/link`: what to do with it on the other device. */
+export function renderLinkCode(link: { code: string; expiresAtMs: number }): Line {
+  const until = new Date(link.expiresAtMs).toISOString().slice(11, 16);
+  return status(
+    `link code ${link.code}: on your other device, start the client once with -link ${link.code} ` +
+      `(valid once, until ${until} UTC)`,
+  );
+}
+
+/** `/link` failed: the server refused (a guest has no account) or could not be reached. */
+export function renderLinkCodeFailure(error: unknown): Line {
+  return status(`no link code: ${messageOf(error)}`);
 }

@@ -25,6 +25,10 @@ const err = (text: string): Line => ({ stream: "stderr", text });
  * type, so a new event without a case here fails the type check.
  */
 const CASES: { [T in ClientEvent["type"]]: [Extract<ClientEvent, { type: T }>, Line][] } = {
+  "ended": [[
+    { type: "ended", code: 16, details: "the token was refused: the token has expired" },
+    err("* the server refused this client: the token was refused: the token has expired"),
+  ]],
   "message": [[
     {
       type: "message",
@@ -33,35 +37,54 @@ const CASES: { [T in ClientEvent["type"]]: [Extract<ClientEvent, { type: T }>, L
         seq: 1,
         senderId: "a4fa0c2e",
         senderName: "Bob",
+        senderHandle: "bob",
         text: "Hi everyone, Bob here",
         sentAtMs: 0,
       },
     },
-    { stream: "stdout", text: "[general] Bob#a4fa: Hi everyone, Bob here" },
+    { stream: "stdout", text: "[general] @bob Bob#a4fa: Hi everyone, Bob here" },
+  ], [
+    {
+      type: "message",
+      message: {
+        group: "general",
+        seq: 2,
+        senderId: "c0de11",
+        senderName: "bob",
+        senderHandle: "",
+        text: "I am bob too",
+        sentAtMs: 0,
+      },
+    },
+    { stream: "stdout", text: "[general] ~bob#c0de: I am bob too" },
   ]],
   "connected": [
     [
       {
         type: "connected",
         address: "127.0.0.1:50051",
-        displayName: "Alice#67f6",
+        displayName: "@alice Alice#67f6",
         resumed: false,
         groups: [group("general", true, 0)],
+        handle: "alice",
+        guestReason: "",
       },
       err(
-        "* connected to 127.0.0.1:50051 as Alice#67f6 (new identity); 0 unread messages in general",
+        "* connected to 127.0.0.1:50051 as @alice Alice#67f6 (new identity); 0 unread messages in general",
       ),
     ],
     [
       {
         type: "connected",
         address: "localhost:50051",
-        displayName: "Bob#a4fa",
+        displayName: "@bob Bob#a4fa",
         resumed: true,
         groups: [group("general", true, 1), group("ops", true, 2)],
+        handle: "bob",
+        guestReason: "",
       },
       err(
-        "* connected to localhost:50051 as Bob#a4fa (resumed); 1 unread message in general; " +
+        "* connected to localhost:50051 as @bob Bob#a4fa (resumed); 1 unread message in general; " +
           "2 unread messages in ops",
       ),
     ],
@@ -69,13 +92,16 @@ const CASES: { [T in ClientEvent["type"]]: [Extract<ClientEvent, { type: T }>, L
       {
         type: "connected",
         address: "127.0.0.1:50051",
-        displayName: "Doug#ac64",
+        displayName: "~alice#ac64",
         resumed: false,
         groups: [group("general", false, 0)],
+        handle: "",
+        guestReason: "the handle alice belongs to another device",
       },
       err(
-        "* connected to 127.0.0.1:50051 as Doug#ac64 (new identity); not a member of general " +
-          "(you will receive nothing from it and cannot send to it)",
+        "* connected to 127.0.0.1:50051 as ~alice#ac64 (new identity); not a member of general " +
+          "(you will receive nothing from it and cannot send to it); a guest, admitted to open " +
+          "groups only: the handle alice belongs to another device",
       ),
     ],
   ],

@@ -43,6 +43,8 @@ export {
   printLine,
   renderCloseReport,
   renderEvent,
+  renderLinkCode,
+  renderLinkCodeFailure,
   renderStartFailure,
   renderStateDirFailure,
 } from "./line.ts";

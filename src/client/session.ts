@@ -23,7 +23,7 @@ import {
   type RegisterReply,
   type SendReply,
 } from "../protocol/proto.ts";
-import { detailsOf, RefusedError, statusOf, TRANSIENT } from "./calls.ts";
+import { detailsOf, metadataOf, RefusedError, statusOf, TRANSIENT } from "./calls.ts";
 import type { ClientEvent, OfflineEvent } from "./events.ts";
 import type { IdentityState } from "./identity.ts";
 import type { IdentityStore } from "./identity_store.ts";
@@ -44,6 +44,11 @@ export interface ChatSessionOptions {
    * sequence order per group), connection status, refusals.
    */
   onEvent: (event: ClientEvent) => void;
+  /**
+   * What proves an account when this device registers anew (see chat.proto's
+   * RegisterRequest): an invite code, an identity provider's token, or a link code.
+   */
+  proof?: { invite?: string; token?: string; linkCode?: string };
   /** The channel's credentials; insecure (plain TCP) by default. */
   credentials?: grpc.ChannelCredentials;
   backoff?: BackoffOptions;
@@ -70,6 +75,13 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_permit_without_calls": 1,
 };
 
+/** The wait a rate-limited server asks for (`retry-after-ms` metadata), or 0. */
+function retryAfterMs(error: unknown): number {
+  const value = (error as grpc.ServiceError)?.metadata?.get?.("retry-after-ms")[0];
+  const ms = Number(value);
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 600_000) : 0;
+}
+
 /** One connected client; see the module doc. */
 export class ChatSession {
   #options: ChatSessionOptions;
@@ -78,6 +90,17 @@ export class ChatSession {
   #state: IdentityState | undefined;
   #registering: Promise<IdentityState> | undefined;
   #closing = new AbortController();
+  /** The account this device proves, as the last Register said; empty for a guest. */
+  #handle = "";
+  /** The display name as the server registered it (an identity provider's may differ). */
+  #name: string;
+  #resolveEnded!: (error: RefusedError) => void;
+  /**
+   * Resolves if, after {@link start}, the server refuses this client for good (its token
+   * expired, its account was revoked and it cannot register again): the session has then
+   * stopped. Never rejects.
+   */
+  readonly ended: Promise<RefusedError> = new Promise((resolve) => this.#resolveEnded = resolve);
   #online = false;
   #offlineSaid = false;
   #receiver: Receiver;
@@ -87,6 +110,7 @@ export class ChatSession {
   /** A session that connects when {@link start} is called. */
   constructor(options: ChatSessionOptions) {
     this.#options = options;
+    this.#name = options.name;
     this.#client = new chatProto.chat.Chat(
       options.address,
       options.credentials ?? grpc.credentials.createInsecure(),
@@ -113,7 +137,9 @@ export class ChatSession {
 
   /** This client as others see it, e.g. `Luis#7f3a`; empty before registration. */
   get displayName(): string {
-    return this.#state ? displayName({ name: this.#options.name, id: this.#state.clientId }) : "";
+    return this.#state
+      ? displayName({ name: this.#name, id: this.#state.clientId, handle: this.#handle })
+      : "";
   }
 
   /** The client id the server gave; empty before registration. */
@@ -154,6 +180,24 @@ export class ChatSession {
    */
   send(text: string, group: string = DEFAULT_GROUP): Promise<SendReply> {
     return this.#outbox.send(text, group);
+  }
+
+  /**
+   * A one-time code with which another device joins this device's account
+   * (`-link CODE` there), and until when it is valid.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: this device is a guest.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async createLinkCode(): Promise<{ code: string; expiresAtMs: number }> {
+    const state = await this.#identity();
+    return await new Promise((resolve, reject) => {
+      this.#client.CreateLinkCode({}, metadataOf(state), this.#callOptions(), (error, reply) => {
+        if (!error) resolve({ code: reply!.code, expiresAtMs: Number(reply!.expiresAtMs) });
+        else if (TRANSIENT.has(statusOf(error))) reject(error);
+        else reject(new RefusedError(statusOf(error), detailsOf(error)));
+      });
+    });
   }
 
   /**
@@ -214,18 +258,34 @@ export class ChatSession {
    * Registers from `from` (resume) or afresh (undefined). Concurrent callers
    * share one attempt, so a rejected identity is replaced once, not once per loop.
    */
-  #register(from: IdentityState | undefined): Promise<IdentityState> {
-    this.#registering ??= this.#registerWithRetry(from).finally(() =>
+  #register(from: IdentityState | undefined, revokedSaid = false): Promise<IdentityState> {
+    this.#registering ??= this.#registerWithRetry(from, revokedSaid).finally(() =>
       this.#registering = undefined
     );
     return this.#registering;
   }
 
-  /** The server rejected `rejected`: register again, unless another caller already did. */
+  /**
+   * The server rejected `rejected` in a call: check in again, unless another caller already
+   * did. It resumes first (a token is renewed that way; an identity the server no longer
+   * knows is then replaced by a new one). A refusal for good ends the session.
+   */
   #replace(rejected: IdentityState, details: string): Promise<IdentityState> {
     if (this.#state !== rejected) return this.#identity();
     if (!this.#registering) this.#emit({ type: "identity-revoked", details });
-    return this.#register(undefined);
+    const again = this.#register(rejected, true);
+    again.catch((error) => {
+      if (error instanceof RefusedError) this.#end(error);
+    });
+    return again;
+  }
+
+  /** The server refused this client for good: stop, and tell whoever awaits {@link ended}. */
+  #end(error: RefusedError): void {
+    if (this.#closing.signal.aborted) return;
+    this.#emit({ type: "ended", code: error.code, details: error.message });
+    this.#closing.abort();
+    this.#resolveEnded(error);
   }
 
   /** One Register call as `stored` (or anew), cancelled if the session closes. */
@@ -234,8 +294,19 @@ export class ChatSession {
     return new Promise<RegisterReply>((resolve, reject) => {
       // Removed when the call ends: retries through a long outage must not pile them up.
       const cancel = () => call.cancel();
+      // Codes go only with a registration anew (they are used once); a token goes every time,
+      // as the server grants a token's account only while a valid one is shown.
+      const { invite, linkCode, token } = this.#options.proof ?? {};
+      const proof = stored ? { token } : { invite, linkCode, token };
       const call = this.#client.Register(
-        { name: this.#options.name, clientId: stored?.clientId ?? "", key: stored?.key ?? "" },
+        {
+          name: this.#options.name,
+          clientId: stored?.clientId ?? "",
+          key: stored?.key ?? "",
+          invite: proof.invite ?? "",
+          token: proof.token ?? "",
+          linkCode: proof.linkCode ?? "",
+        },
         this.#callOptions(),
         (error, value) => {
           signal.removeEventListener("abort", cancel);
@@ -247,7 +318,11 @@ export class ChatSession {
     });
   }
 
-  async #registerWithRetry(from: IdentityState | undefined): Promise<IdentityState> {
+  /** @param revokedSaid an `identity-revoked` event already told of `from`'s rejection. */
+  async #registerWithRetry(
+    from: IdentityState | undefined,
+    revokedSaid = false,
+  ): Promise<IdentityState> {
     const backoff = new Backoff(this.#options.backoff);
     const signal = this.#closing.signal;
     let stored = from;
@@ -260,12 +335,15 @@ export class ChatSession {
         signal.throwIfAborted();
         const code = statusOf(error);
         if (stored && (code === grpc.status.NOT_FOUND || code === grpc.status.UNAUTHENTICATED)) {
-          this.#emit({ type: "identity-rejected", code, details: detailsOf(error) });
+          if (!revokedSaid) {
+            this.#emit({ type: "identity-rejected", code, details: detailsOf(error) });
+          }
           stored = undefined;
           continue;
         }
         if (!TRANSIENT.has(code)) throw new RefusedError(code, detailsOf(error));
-        const wait = backoff.next();
+        // A server that limits this address says how long to wait: hammering it gains nothing.
+        const wait = Math.max(backoff.next(), retryAfterMs(error));
         this.#wentOffline("register", detailsOf(error), wait);
         await sleep(wait, undefined, { signal });
         continue;
@@ -285,6 +363,8 @@ export class ChatSession {
         continue;
       }
       this.#state = state;
+      this.#handle = reply.handle;
+      this.#name = reply.name || this.#options.name;
       this.#cameOnline();
       this.#emit({
         type: "connected",
@@ -292,6 +372,8 @@ export class ChatSession {
         displayName: this.displayName,
         resumed: reply.resumed,
         groups: reply.groups,
+        handle: reply.handle,
+        guestReason: reply.guestReason,
       });
       return state;
     }

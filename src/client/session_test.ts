@@ -11,6 +11,8 @@ import {
   RefusedError,
 } from "./mod.ts";
 import { type ChatHandlers, chatProto } from "../protocol/proto.ts";
+import { SignJWT } from "jose";
+import { loadTokenVerifier } from "../server/auth/jwt.ts";
 
 interface TestClient {
   s: ChatSession;
@@ -373,6 +375,7 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
   ];
   const acks: number[] = [];
   const handlers: ChatHandlers = {
+    CreateLinkCode: () => {},
     // No server_id: an older server, whose clients keep their identity under its address.
     Register: (_call, cb) =>
       cb(null, {
@@ -413,6 +416,7 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
     seq: 1,
     senderId: "cd".repeat(16),
     senderName: "Eve",
+    senderHandle: "",
     text: "m1",
     sentAtMs: 0,
   });
@@ -454,7 +458,7 @@ Deno.test("client: a server back on a new database while lines are queued: one n
     await bob.s.send("marker");
     await until(() => ann.received().length > 0, `round ${round}: Ann gets the marker`);
     assert.deepEqual(ann.received().map((m) => m.text), ["marker"], `round ${round}: no echo`);
-    const annRegistrations = logs.filter((l) => /^register Ann#\w+ \(new/.test(l));
+    const annRegistrations = logs.filter((l) => /^register @ann Ann#\w+ \(new/.test(l));
     assert.equal(annRegistrations.length, 1, `round ${round}:\n${logs.join("\n")}`);
     assert.ok(!logs.some((l) => l.includes("unknown client")), "never called without credentials");
     const revoked = ann.events.filter((e) => e.type === "identity-revoked");
@@ -531,6 +535,7 @@ Deno.test("client: offline, queued and back online are each said once, in that o
 Deno.test("client: close during a send reports it as in doubt, not as unsent", async () => {
   // A server that never answers Send: the call is in flight when the client closes.
   const handlers: ChatHandlers = {
+    CreateLinkCode: () => {},
     Register: (_call, cb) =>
       cb(null, { clientId: "ef".repeat(16), key: "k", resumed: false, groups: [] }),
     Send: () => {},
@@ -550,4 +555,85 @@ Deno.test("client: close during a send reports it as in doubt, not as unsent", a
   assert.deepEqual(report, { unsent: 1, inDoubt: 1 });
   await refused;
   fake.forceShutdown();
+});
+
+Deno.test("client: a rate-limited Register waits as long as the server asks, and says why", async () => {
+  let calls = 0;
+  const handlers: ChatHandlers = {
+    CreateLinkCode: () => {},
+    Register: (_call, cb) => {
+      if (++calls === 1) {
+        const metadata = new grpc.Metadata();
+        metadata.set("retry-after-ms", "700");
+        cb({
+          code: grpc.status.RESOURCE_EXHAUSTED,
+          details: "too many registrations from your address; try again in 1 s",
+          metadata,
+        });
+        return;
+      }
+      cb(null, { clientId: "12".repeat(16), key: "k", resumed: false, groups: [] });
+    },
+    Send: () => {},
+    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
+    Subscribe: (call) => {
+      call.once("data", () => call.sendMetadata(new grpc.Metadata()));
+      call.on("end", () => call.end());
+    },
+  };
+  const { fake, port } = await startFake(handlers);
+  const started = Date.now();
+  const c = await session(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Rae");
+  assert.ok(Date.now() - started >= 700, "it waited what the server asked");
+  const offline = c.events.find((e) => e.type === "offline");
+  assert.ok(offline && offline.type === "offline");
+  assert.equal(offline.details, "too many registrations from your address; try again in 1 s");
+  assert.ok(offline.retryMs >= 700, `${offline.retryMs}`);
+  assert.equal(calls, 2, "one retry, not a hammering");
+  await c.s.close(0);
+  fake.forceShutdown();
+});
+
+Deno.test("client: when its token expires the session ends and says why, once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-client-" });
+  const secret = new TextEncoder().encode("a shared secret of at least 32 bytes, for tests");
+  await Deno.writeFile(`${dir}/hs256.key`, secret);
+  const tokens = await loadTokenVerifier({ keyFile: `${dir}/hs256.key`, clockToleranceS: 0 });
+  const server = await startChatServer({
+    host: "127.0.0.1",
+    port: 0,
+    dbPath: `${dir}/chat.db`,
+    members: ["alice"],
+    accounts: { mode: "token", tokens },
+  });
+  const token = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "HS256" })
+    .setExpirationTime(Math.floor(Date.now() / 1000) + 2).sign(secret);
+  const events: ClientEvent[] = [];
+  const address = `127.0.0.1:${server.port}`;
+  const s = new ChatSession({
+    name: "Alice",
+    address,
+    identity: await IdentityStore.open(`${dir}/state`, address, "Alice"),
+    onEvent: (e) => events.push(e),
+    proof: { token },
+    backoff: { initialMs: 20, maxMs: 200 },
+  });
+  await s.start();
+  assert.match(
+    s.displayName,
+    /^@alice alice#[0-9a-f]{4}$/,
+    "the name is the token's (its sub, as it has no name)",
+  );
+  const ended = await s.ended;
+  assert.equal(ended.code, grpc.status.UNAUTHENTICATED);
+  assert.match(ended.message, /^the token was refused: .*expired/);
+  const last = events.at(-1)!;
+  assert.equal(last.type, "ended");
+  assert.equal(
+    events.filter((e) => e.type === "identity-revoked").length,
+    1,
+    "said once, then ended: no loop",
+  );
+  await s.close(0);
+  await server.shutdown();
 });

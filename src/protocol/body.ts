@@ -16,6 +16,8 @@ export interface BodyFields {
   senderName: string;
   text: string;
   sentAtMs: number;
+  /** The sender's account; empty for a guest (and for messages stored before accounts). */
+  senderHandle: string;
 }
 
 function varintLength(value: number): number {
@@ -49,13 +51,14 @@ function writeString(out: Uint8Array, at: number, tag: number, bytes: Uint8Array
   return at + bytes.length;
 }
 
-/** ChatMessage fields 2-5 (sender_id, sender_name, text, sent_at_ms), encoded. */
+/** ChatMessage fields 2-6 (sender_id, sender_name, text, sent_at_ms, sender_handle), encoded. */
 export function encodeBody(fields: BodyFields): Uint8Array {
   const id = utf8.encode(fields.senderId);
   const name = utf8.encode(fields.senderName);
   const text = utf8.encode(fields.text);
+  const handle = utf8.encode(fields.senderHandle);
   const size = fieldLength(id) + fieldLength(name) + fieldLength(text) +
-    (fields.sentAtMs ? 1 + varintLength(fields.sentAtMs) : 0);
+    (fields.sentAtMs ? 1 + varintLength(fields.sentAtMs) : 0) + fieldLength(handle);
   const out = new Uint8Array(size);
   let at = writeString(out, 0, 0x12, id);
   at = writeString(out, at, 0x1a, name);
@@ -64,6 +67,7 @@ export function encodeBody(fields: BodyFields): Uint8Array {
     out[at++] = 0x28;
     at = writeVarint(out, at, fields.sentAtMs);
   }
+  writeString(out, at, 0x32, handle);
   return out;
 }
 

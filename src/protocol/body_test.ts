@@ -13,6 +13,7 @@ Deno.test("body: frames built from stored bodies decode as standard chat.Deliver
       senderName: "Luis",
       text: "hola",
       sentAtMs: 1_795_000_000_123,
+      senderHandle: "luis",
     },
     {
       seq: 300,
@@ -20,6 +21,7 @@ Deno.test("body: frames built from stored bodies decode as standard chat.Deliver
       senderName: "José 界",
       text: "é".repeat(3000),
       sentAtMs: 1,
+      senderHandle: "jose.x-1",
     },
     {
       seq: 2 ** 40,
@@ -27,6 +29,7 @@ Deno.test("body: frames built from stored bodies decode as standard chat.Deliver
       senderName: "x",
       text: "tab\tand emoji 🎉",
       sentAtMs: 0,
+      senderHandle: "", // a guest
     },
   ];
   const frame = encodeFrame(

@@ -12,6 +12,7 @@ import type { ProtoGrpcType } from "./gen/chat.ts";
 
 export type { ChatClient } from "./gen/chat/Chat.ts";
 export type { ChatHandlers } from "./gen/chat/Chat.ts";
+export type { AdminClient, AdminHandlers } from "./gen/chat/Admin.ts";
 export type { Delivery__Output as Delivery } from "./gen/chat/Delivery.ts";
 export type { GroupInfo__Output as GroupInfo } from "./gen/chat/GroupInfo.ts";
 export type { PublishReply__Output as PublishReply } from "./gen/chat/PublishReply.ts";
@@ -24,6 +25,8 @@ export type { SubscribeFrame__Output as SubscribeFrame } from "./gen/chat/Subscr
 export const CLIENT_ID_HEADER = "x-client-id";
 /** See {@link CLIENT_ID_HEADER}. */
 export const CLIENT_KEY_HEADER = "x-client-key";
+/** Metadata key of the operator secret on every Admin call. */
+export const ADMIN_SECRET_HEADER = "x-admin-secret";
 
 const PROTO_PATH = fileURLToPath(new URL("../../chat.proto", import.meta.url));
 

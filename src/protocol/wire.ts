@@ -48,10 +48,19 @@ export class MalformedRequest {
   }
 }
 
-/** The service definition with decode failures turned into {@link MalformedRequest}. */
+/** The Chat service's definition with decode failures turned into {@link MalformedRequest}. */
 export function chatServiceDefinition(): grpc.ServiceDefinition {
+  return withMalformedRequests(chatProto.chat.Chat.service);
+}
+
+/** The Admin service's definition, with the same treatment as {@link chatServiceDefinition}. */
+export function adminServiceDefinition(): grpc.ServiceDefinition {
+  return withMalformedRequests(chatProto.chat.Admin.service);
+}
+
+function withMalformedRequests(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const [name, method] of Object.entries(chatProto.chat.Chat.service)) {
+  for (const [name, method] of Object.entries(service)) {
     const decode = method.requestDeserialize;
     const encode = method.responseSerialize;
     definition[name] = {

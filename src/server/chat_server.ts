@@ -16,7 +16,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../protocol/status.ts";
-import { chatServiceDefinition } from "../protocol/wire.ts";
+import { adminServiceDefinition, chatServiceDefinition } from "../protocol/wire.ts";
 import { messageOf } from "../shared/errors.ts";
 import { hostPort } from "../shared/format.ts";
 import {
@@ -26,7 +26,19 @@ import {
 } from "../shared/limits.ts";
 import { openSqlite, type SqliteOptions } from "../store/sqlite/mod.ts";
 import type { StoreBackend, StoreReader, WriterFailedError } from "../store/types.ts";
+import { adminHandlers } from "./admin/service.ts";
+import { AdminSecret } from "./admin/secret.ts";
+import type { AccountMode, TokenCheck } from "./auth/accounts.ts";
 import { Authenticator } from "./auth/authenticator.ts";
+import {
+  CLAIM_LIMIT,
+  FAILED_PROOF_LIMIT,
+  type Limit,
+  MAX_TRACKED_PEERS,
+  NO_LIMIT,
+  RateLimiter,
+  REGISTRATION_LIMIT,
+} from "./auth/rate_limit.ts";
 import { GroupCommitter } from "./commit/group_commit.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { GroupDirectory, type GroupSpec } from "./groups/directory.ts";
@@ -56,6 +68,21 @@ export interface ChatServerOptions {
   sqlite?: Omit<SqliteOptions, "synchronous">;
   /** Transport security; plaintext (insecure) by default. */
   credentials?: grpc.ServerCredentials;
+  /** How devices prove accounts (default: claim on first use); see auth/accounts.ts. */
+  accounts?: { mode: AccountMode; tokens?: TokenCheck };
+  /** The operator secret's file (made at first start); default `<dbPath>.admin-secret`. */
+  adminSecretPath?: string;
+  /**
+   * Per-address rates (per minute, with a burst); the defaults are in auth/rate_limit.ts.
+   * `"off"` admits everything: for load tests and benchmarks on one machine only.
+   */
+  limits?: Partial<Record<"registrations" | "claims" | "failedProofs", RateLimit>> | "off";
+}
+
+/** A rate: so many per minute, with a burst. */
+export interface RateLimit {
+  perMinute: number;
+  burst: number;
 }
 
 /** Raised when the port cannot be bound; the message names the address. */
@@ -103,10 +130,15 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
  * Opens the store, binds the port and starts serving.
  *
  * @throws {StoreOpenError} when the database cannot be used.
+ * @throws {AdminSecretError} when the operator secret cannot be made or read, or is unsafe.
  * @throws {BindError} when the port cannot be bound.
  */
 export async function startChatServer(options: ChatServerOptions): Promise<RunningChatServer> {
   const log = options.log ?? (() => {});
+  // Before the store: a server that could not be administered should not start.
+  const adminSecret = await AdminSecret.loadOrCreate(
+    options.adminSecretPath ?? `${options.dbPath}.admin-secret`,
+  );
   const store: StoreBackend = await openSqlite(options.dbPath, {
     ...options.sqlite,
     synchronous: options.synchronous,
@@ -120,12 +152,27 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   const committer = new GroupCommitter(reader, writer, (appended) => fanout.publish(appended));
   const metrics = new ServerMetrics();
   const streams = new OpenStreams();
+  let guests = reader.guestCount();
+  const peers = (rate: RateLimit): Limit =>
+    options.limits === "off" ? NO_LIMIT : new RateLimiter({ ...rate, maxKeys: MAX_TRACKED_PEERS });
+  const limits = options.limits === "off" ? {} : options.limits ?? {};
   const ctx: HandlerContext = {
+    limits: {
+      registrations: peers(limits.registrations ?? REGISTRATION_LIMIT),
+      claims: peers(limits.claims ?? CLAIM_LIMIT),
+      failedProofs: peers(limits.failedProofs ?? FAILED_PROOF_LIMIT),
+    },
+    accounts: {
+      mode: options.accounts?.mode ?? "first-use",
+      tokens: options.accounts?.tokens,
+      guests: () => guests,
+      guestAdded: () => guests++,
+    },
     reader,
     writer,
     committer,
     groups,
-    auth: new Authenticator(reader),
+    auth: new Authenticator(reader, options.accounts?.mode === "token"),
     refusals: new Refusals(log),
     streams,
     metrics,
@@ -145,6 +192,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
 
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
   server.addService(chatServiceDefinition(), chatHandlers(ctx));
+  server.addService(adminServiceDefinition(), adminHandlers(ctx, adminSecret));
   const address = hostPort(options.host, options.port);
   let port: number;
   try {

@@ -12,3 +12,5 @@ export {
   SERVER_CHANNEL_OPTIONS,
   startChatServer,
 } from "./chat_server.ts";
+export { AdminSecretError } from "./admin/secret.ts";
+export type { AccountMode } from "./auth/accounts.ts";

@@ -150,7 +150,7 @@ Deno.test("service: refusals carry the precise status and a message, and store n
     }
     assert.equal(lastSeq(), 0, "no refused send was stored");
     assert.ok(
-      logs.some((l) => /^refused send from Doug#\w+: PERMISSION_DENIED/.test(l)),
+      logs.some((l) => /^refused send from @doug Doug#\w+: PERMISSION_DENIED/.test(l)),
       logs.join("\n"),
     );
     // ...and the server still serves.
@@ -218,7 +218,7 @@ Deno.test("service: Publish answers every message in order, refusing bad ones wi
     assert.equal(impostor.code, "UNAUTHENTICATED", impostor.details);
     assert.match(impostor.details, /wrong key/);
     assert.equal(lastSeq(), 2, "nothing refused was stored");
-    assert.ok(logs.some((l) => /^refused publish from Doug#\w+: PERMISSION_DENIED/.test(l)));
+    assert.ok(logs.some((l) => /^refused publish from @doug Doug#\w+: PERMISSION_DENIED/.test(l)));
     // Bytes that are not a SendRequest are refused like any bad message, and the stream goes on.
     const raw = client.makeBidiStreamRequest(
       "/chat.Chat/Publish",
@@ -556,13 +556,13 @@ Deno.test("service: a Subscribe the client cancels is logged as cancelled; one i
     const before = disconnects().length;
     const sub = new RawSubscription(client, auth(b.clientId, b.key));
     sub.call.write({ open: { seen: [] } });
-    await eventually(() => logs.some((l) => l.startsWith("subscribe B#")), "subscribed");
+    await eventually(() => logs.some((l) => l.startsWith("subscribe @b B#")), "subscribed");
     if (how === "cancel") sub.call.cancel();
     else sub.call.end();
     await sub.status;
     await eventually(() => disconnects().length > before, `${how}: a disconnect line`);
     assert.deepEqual(disconnects().slice(before), [
-      `disconnect B#${b.clientId.slice(0, 4)} ${expected}`,
+      `disconnect @b B#${b.clientId.slice(0, 4)} ${expected}`,
     ]);
   }
   client.close();

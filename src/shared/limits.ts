@@ -21,6 +21,24 @@ export const MAX_GROUPS = 100;
 /** A display name is 1 to this many characters (code points), with no control characters. */
 export const MAX_NAME_LENGTH = 64;
 
+/** An account's handle is 1 to this many ASCII letters, digits, `.`, `_` or `-`. */
+export const MAX_HANDLE_LENGTH = 64;
+
+/** Most devices one account may have (its first, plus linked ones). */
+export const MAX_DEVICES_PER_ACCOUNT = 10;
+
+/** Most devices whose verified identity the server keeps in memory (least recently used go). */
+export const MAX_CACHED_CLIENTS = 50_000;
+
+/** Most guest devices (registered without an account) a server keeps. */
+export const MAX_GUESTS = 100_000;
+
+/** How long a link code or an invite code stays valid. */
+export const LINK_CODE_TTL_MS = 10 * 60_000;
+
+/** See {@link LINK_CODE_TTL_MS}: invites live longer, as the operator hands them out by hand. */
+export const INVITE_CODE_TTL_MS = 7 * 24 * 3_600_000;
+
 /** A message text is 1 to this many bytes of UTF-8. */
 export const MAX_TEXT_BYTES = 4096;
 

@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import {
   MAX_CLIENT_MSG_ID_LENGTH,
   MAX_GROUP_NAME_LENGTH,
+  MAX_HANDLE_LENGTH,
   MAX_NAME_LENGTH,
   MAX_TEXT_BYTES,
 } from "./limits.ts";
@@ -16,6 +17,15 @@ import {
 // C0 and C1 controls, DEL, and the bidi/line separators that can spoof other lines.
 // deno-lint-ignore no-control-regex -- matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/**
+ * Characters that show nothing (format characters such as zero-width spaces and joiners,
+ * the BOM, soft hyphen, Hangul fillers, variation selectors): in a name they would make two
+ * names that look the same differ, or one name look like another.
+ */
+const INVISIBLE = /[\p{Cf}\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\u034f\u17b4\u17b5]/u;
+
+/** A handle: ASCII letters, digits, `.`, `_` and `-`; compared without case. */
+const HANDLE = /^[A-Za-z0-9._-]+$/;
 /** {@link CONTROL} but for tab, which a message may hold. */
 const CONTROL_BUT_TAB =
   // deno-lint-ignore no-control-regex -- as above.
@@ -29,8 +39,29 @@ export function checkName(name: string): string | undefined {
     return `the name is ${length} characters long; the limit is ${MAX_NAME_LENGTH}`;
   }
   if (CONTROL.test(name)) return "the name contains a control character";
+  if (INVISIBLE.test(name)) return "the name contains an invisible character";
   if (name !== name.trim()) return "the name starts or ends with a space";
   return undefined;
+}
+
+/** Why `handle` cannot be an account's handle, or undefined. */
+export function checkHandle(handle: string): string | undefined {
+  if (handle === "") return "the handle is empty";
+  if (handle.length > MAX_HANDLE_LENGTH) {
+    return `the handle is ${handle.length} characters long; the limit is ${MAX_HANDLE_LENGTH}`;
+  }
+  if (!HANDLE.test(handle)) {
+    return "a handle may have only ASCII letters, digits, '.', '_' and '-'";
+  }
+  return undefined;
+}
+
+/**
+ * The handle a display name claims on first use: the name lower-cased, if it is a valid
+ * handle; undefined for names that cannot be one (spaces, non-ASCII letters).
+ */
+export function handleOf(name: string): string | undefined {
+  return checkHandle(name) === undefined ? name.toLowerCase() : undefined;
 }
 
 /** Why `name` cannot be a group's name, or undefined: letters, digits, `.`, `_` and `-`. */

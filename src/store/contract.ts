@@ -14,7 +14,17 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Appended, ClientRecord, StoreBackend, StoredMessage } from "./types.ts";
+import { createHash } from "node:crypto";
+import { MAX_DEVICES_PER_ACCOUNT } from "../shared/limits.ts";
+import {
+  type Appended,
+  type ClientRecord,
+  type NewClient,
+  type Proof,
+  ProofRefusedError,
+  type StoreBackend,
+  type StoredMessage,
+} from "./types.ts";
 import { isPending, tempDatabase, testMessage as m } from "./testing.ts";
 
 /** Opens a backend on a database at `path`, creating it if it does not exist. */
@@ -33,11 +43,24 @@ function plain(message: StoredMessage): Omit<StoredMessage, "body"> & { body: nu
   return { ...message, body: Array.from(message.body) };
 }
 
-const luis: ClientRecord = {
+const luis: NewClient = {
   id: "c1",
   name: "Luis",
   keyHash: new Uint8Array([0, 1, 127, 128, 254, 255]),
+  proof: { kind: "guest" },
 };
+/** {@link luis} as stored: a guest. */
+const luisRecord: ClientRecord = { id: "c1", name: "Luis", keyHash: luis.keyHash, account: null };
+
+/** A device `id` named `name` with `proof`. */
+function device(id: string, name: string, proof: Proof): NewClient {
+  return { id, name, keyHash: new Uint8Array([1, 2, 3]), proof };
+}
+
+/** SHA-256 of a code, as the server stores it. */
+function codeHash(code: string): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(code).digest());
+}
 
 /**
  * Registers the contract's tests, named `store contract (${name}): ...`. Each opens a
@@ -225,10 +248,10 @@ export function storeContract(name: string, open: OpenBackend): void {
     "addClient then client(id) round-trips; a taken id is refused and kept",
     async ({ reader, writer }) => {
       assert.equal(reader.client(luis.id), undefined);
-      await writer.addClient(luis);
-      assert.deepEqual(reader.client(luis.id), luis);
+      assert.deepEqual(await writer.addClient(luis), luisRecord);
+      assert.deepEqual(reader.client(luis.id), luisRecord);
       await assert.rejects(writer.addClient({ ...luis, name: "Other", keyHash: new Uint8Array() }));
-      assert.deepEqual(reader.client(luis.id), luis);
+      assert.deepEqual(reader.client(luis.id), luisRecord);
       assert.equal(reader.client("c2"), undefined);
     },
   );
@@ -259,7 +282,7 @@ export function storeContract(name: string, open: OpenBackend): void {
         [{ clientId: "c1", group: "general", seq: 1 }],
       );
       const { reader, writer: reopened } = await reopen();
-      assert.deepEqual(reader.client(luis.id), luis);
+      assert.deepEqual(reader.client(luis.id), luisRecord);
       assert.equal(reader.lastSeq("general"), 2);
       assert.equal(reader.lastSeq("other"), 1);
       assert.equal(reader.cursor("c1", "general"), 1);
@@ -279,6 +302,133 @@ export function storeContract(name: string, open: OpenBackend): void {
       await assert.rejects(store.writer.commit([m("a", "2")], []), /closed/);
       await assert.rejects(store.writer.addClient({ ...luis, id: "c2" }), /closed/);
       await store.close(); // a second close is harmless
+    },
+  );
+
+  contractTest(
+    "first use claims a free handle; a later device of that name is a guest",
+    async ({ reader, writer }) => {
+      const first = await writer.addClient(
+        device("d1", "Alice", { kind: "first-use", handle: "alice" }),
+      );
+      assert.equal(first.account, "alice");
+      const second = await writer.addClient(
+        device("d2", "alice", { kind: "first-use", handle: "alice" }),
+      );
+      assert.equal(second.account, null, "the handle was taken: a guest");
+      assert.equal(reader.client("d2")!.account, null);
+      assert.equal(reader.devicesOf("alice"), 1);
+      assert.equal(reader.guestCount(), 1);
+    },
+  );
+
+  contractTest(
+    "a token's handle is an account however many devices present one, up to the limit",
+    async ({ reader, writer }) => {
+      for (let i = 0; i < MAX_DEVICES_PER_ACCOUNT; i++) {
+        const d = await writer.addClient(device(`t${i}`, "Bo", { kind: "token", handle: "bo" }));
+        assert.equal(d.account, "bo");
+      }
+      await assert.rejects(
+        writer.addClient(device("t-extra", "Bo", { kind: "token", handle: "bo" })),
+        new ProofRefusedError(
+          `the account bo has ${MAX_DEVICES_PER_ACCOUNT} devices, the most it may have; revoke one first`,
+        ),
+      );
+      assert.equal(reader.client("t-extra"), undefined, "nothing stored for a refused proof");
+    },
+  );
+
+  contractTest(
+    "an invite code claims a handle once; a bad code or a taken handle stores nothing",
+    async ({ reader, writer }) => {
+      const invite = (id: string, handle: string, code: string): NewClient =>
+        device(id, handle, { kind: "invite", handle, codeHash: codeHash(code) });
+      const far = Date.now() + 60_000;
+      await writer.addCode({
+        hash: codeHash("any"),
+        kind: "invite",
+        handle: null,
+        expiresAtMs: far,
+      });
+      await writer.addCode({
+        hash: codeHash("for-cy"),
+        kind: "invite",
+        handle: "cy",
+        expiresAtMs: far,
+      });
+      await writer.addCode({ hash: codeHash("old"), kind: "invite", handle: null, expiresAtMs: 1 });
+      const refused = /the invite code is not valid \(unknown, already used or expired\)/;
+      await assert.rejects(writer.addClient(invite("x1", "dee", "nope")), refused);
+      await assert.rejects(writer.addClient(invite("x2", "dee", "old")), refused);
+      assert.equal((await writer.addClient(invite("d1", "dee", "any"))).account, "dee");
+      await assert.rejects(writer.addClient(invite("x3", "eve", "any")), refused, "used once");
+      // A code made for cy claims cy, whatever name the device gives.
+      assert.equal((await writer.addClient(invite("d2", "Cyrus", "for-cy"))).account, "cy");
+      await writer.addCode({
+        hash: codeHash("late"),
+        kind: "invite",
+        handle: "dee",
+        expiresAtMs: far,
+      });
+      await assert.rejects(
+        writer.addClient(invite("x4", "dee", "late")),
+        new ProofRefusedError("the handle dee is already taken"),
+      );
+      assert.deepEqual(["x1", "x2", "x3", "x4"].map((id) => reader.client(id)), [
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      // The refused claim rolled back its code's use: the code still works for a free handle...
+      // ...no: it names dee, which stays taken. Release dee, and the same code claims it.
+      await writer.releaseHandle("dee");
+      assert.equal((await writer.addClient(invite("d3", "dee", "late"))).account, "dee");
+    },
+  );
+
+  contractTest(
+    "a link code adds a device to its account once; an invite code is no link code",
+    async ({ reader, writer }) => {
+      await writer.addClient(device("a1", "Alice", { kind: "first-use", handle: "alice" }));
+      const far = Date.now() + 60_000;
+      await writer.addCode({
+        hash: codeHash("L1"),
+        kind: "link",
+        handle: "alice",
+        expiresAtMs: far,
+      });
+      await writer.addCode({
+        hash: codeHash("I1"),
+        kind: "invite",
+        handle: "alice",
+        expiresAtMs: far,
+      });
+      const link = (id: string, code: string) =>
+        device(id, "Laptop", { kind: "link", codeHash: codeHash(code) });
+      assert.equal((await writer.addClient(link("a2", "L1"))).account, "alice");
+      await assert.rejects(writer.addClient(link("a3", "L1")), /link code is not valid/);
+      await assert.rejects(writer.addClient(link("a4", "I1")), /link code is not valid/);
+      assert.equal(reader.devicesOf("alice"), 2);
+    },
+  );
+
+  contractTest(
+    "releasing a handle makes its devices guests and frees it; revoking forgets a device",
+    async ({ reader, writer }) => {
+      await writer.addClient(device("a1", "Alice", { kind: "first-use", handle: "alice" }));
+      await writer.addClient(device("a2", "Alice", { kind: "token", handle: "alice" }));
+      assert.equal(await writer.releaseHandle("alice"), 2);
+      assert.equal(reader.client("a1")!.account, null);
+      assert.equal(reader.devicesOf("alice"), 0);
+      const again = await writer.addClient(
+        device("a3", "alice", { kind: "first-use", handle: "alice" }),
+      );
+      assert.equal(again.account, "alice", "claimable again");
+      assert.equal(await writer.revokeDevice("a3"), true);
+      assert.equal(await writer.revokeDevice("a3"), false);
+      assert.equal(reader.client("a3"), undefined);
     },
   );
 }

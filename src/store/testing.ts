@@ -28,7 +28,7 @@ export function testMessage(
   options: TestMessageOptions = {},
 ): NewMessage {
   const { group = "general", text = clientMsgId, sentAtMs = 1000 } = options;
-  const fields = { senderId, senderName: senderId.toUpperCase(), text, sentAtMs };
+  const fields = { senderId, senderName: senderId.toUpperCase(), text, sentAtMs, senderHandle: "" };
   return { group, clientMsgId, ...fields, body: encodeBody(fields) };
 }
 

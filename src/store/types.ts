@@ -50,11 +50,50 @@ export interface CursorUpdate {
   seq: number;
 }
 
-/** A registered client as the server keeps it: the key only as a hash. */
+/** A registered client (a device) as the server keeps it: the key only as a hash. */
 export interface ClientRecord {
+  id: string;
+  /** Its display name: free text, proves nothing. */
+  name: string;
+  keyHash: Uint8Array;
+  /** The account (handle, lower case) this device proves, or null for a guest. */
+  account: string | null;
+}
+
+/** How a new device proves an account; checked and applied in the same transaction. */
+export type Proof =
+  /** No proof: a guest. */
+  | { kind: "guest" }
+  /** Claim on first use: the device gets `handle` if no device holds it yet, else is a guest. */
+  | { kind: "first-use"; handle: string }
+  /** The identity provider vouched for `handle` (a verified token): the device is that account. */
+  | { kind: "token"; handle: string }
+  /** A one-time invite code: claims the code's handle, or `handle` if the code names none. */
+  | { kind: "invite"; handle: string; codeHash: Uint8Array }
+  /** A one-time link code from a device of an account: the device joins that account. */
+  | { kind: "link"; codeHash: Uint8Array };
+
+/** A device to register, with its proof. */
+export interface NewClient {
   id: string;
   name: string;
   keyHash: Uint8Array;
+  proof: Proof;
+}
+
+/** A one-time code: to claim an account (invite) or to add a device to one (link). */
+export interface NewCode {
+  /** SHA-256 of the code: only the hash is kept. */
+  hash: Uint8Array;
+  kind: "invite" | "link";
+  /** The account it is for; null for an invite that claims the name the device gives. */
+  handle: string | null;
+  expiresAtMs: number;
+}
+
+/** Raised when a proof does not hold (an unknown, used or expired code, a handle taken); nothing is stored. */
+export class ProofRefusedError extends Error {
+  override name = "ProofRefusedError";
 }
 
 /** Raised when the database cannot be used; the message says what to do. */
@@ -86,6 +125,10 @@ export interface StoreReader {
   countUnread(group: string, after: number, clientId: string): number;
   /** The client with this id, if registered. */
   client(id: string): ClientRecord | undefined;
+  /** How many devices prove `handle` (0: no such account). */
+  devicesOf(handle: string): number;
+  /** How many guest devices are registered. */
+  guestCount(): number;
 }
 
 /** The durable writes: messages with cursors (group commit), and clients. */
@@ -98,10 +141,20 @@ export interface StoreWriter {
    */
   commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[]): Promise<Appended[]>;
   /**
-   * Stores a new client durably: a client must never be handed an id the server forgets.
-   * Rejects if a client with this id is already stored, leaving it as it was.
+   * Stores a new device durably (it must never be handed an id the server forgets), applying
+   * its proof in the same transaction: a claim, a code's use, the account it joins. Resolves
+   * with the record as stored (its `account` says what the proof gave). Rejects if a client
+   * with this id is already stored, leaving it as it was.
+   *
+   * @throws {ProofRefusedError} if the proof does not hold; nothing is stored.
    */
-  addClient(client: ClientRecord): Promise<void>;
+  addClient(client: NewClient): Promise<ClientRecord>;
+  /** Stores a one-time code (its hash). */
+  addCode(code: NewCode): Promise<void>;
+  /** Deletes the account `handle`: its devices become guests. Resolves with how many there were. */
+  releaseHandle(handle: string): Promise<number>;
+  /** Forgets the device `clientId` (it must register again). Resolves with whether it existed. */
+  revokeDevice(clientId: string): Promise<boolean>;
   /**
    * Resolves with a {@link WriterFailedError} if the writer stops for good; never rejects.
    * Every call after that rejects with the same error.

@@ -3,6 +3,10 @@ import type { MessageTypeDefinition } from "@grpc/proto-loader";
 
 import type { Ack as _chat_Ack, Ack__Output as _chat_Ack__Output } from "./chat/Ack.ts";
 import type {
+  AdminClient as _chat_AdminClient,
+  AdminDefinition as _chat_AdminDefinition,
+} from "./chat/Admin.ts";
+import type {
   ChatClient as _chat_ChatClient,
   ChatDefinition as _chat_ChatDefinition,
 } from "./chat/Chat.ts";
@@ -10,6 +14,22 @@ import type {
   ChatMessage as _chat_ChatMessage,
   ChatMessage__Output as _chat_ChatMessage__Output,
 } from "./chat/ChatMessage.ts";
+import type {
+  CreateInviteReply as _chat_CreateInviteReply,
+  CreateInviteReply__Output as _chat_CreateInviteReply__Output,
+} from "./chat/CreateInviteReply.ts";
+import type {
+  CreateInviteRequest as _chat_CreateInviteRequest,
+  CreateInviteRequest__Output as _chat_CreateInviteRequest__Output,
+} from "./chat/CreateInviteRequest.ts";
+import type {
+  CreateLinkCodeReply as _chat_CreateLinkCodeReply,
+  CreateLinkCodeReply__Output as _chat_CreateLinkCodeReply__Output,
+} from "./chat/CreateLinkCodeReply.ts";
+import type {
+  CreateLinkCodeRequest as _chat_CreateLinkCodeRequest,
+  CreateLinkCodeRequest__Output as _chat_CreateLinkCodeRequest__Output,
+} from "./chat/CreateLinkCodeRequest.ts";
 import type {
   Delivery as _chat_Delivery,
   Delivery__Output as _chat_Delivery__Output,
@@ -32,6 +52,22 @@ import type {
   RegisterRequest__Output as _chat_RegisterRequest__Output,
 } from "./chat/RegisterRequest.ts";
 import type {
+  ReleaseHandleReply as _chat_ReleaseHandleReply,
+  ReleaseHandleReply__Output as _chat_ReleaseHandleReply__Output,
+} from "./chat/ReleaseHandleReply.ts";
+import type {
+  ReleaseHandleRequest as _chat_ReleaseHandleRequest,
+  ReleaseHandleRequest__Output as _chat_ReleaseHandleRequest__Output,
+} from "./chat/ReleaseHandleRequest.ts";
+import type {
+  RevokeDeviceReply as _chat_RevokeDeviceReply,
+  RevokeDeviceReply__Output as _chat_RevokeDeviceReply__Output,
+} from "./chat/RevokeDeviceReply.ts";
+import type {
+  RevokeDeviceRequest as _chat_RevokeDeviceRequest,
+  RevokeDeviceRequest__Output as _chat_RevokeDeviceRequest__Output,
+} from "./chat/RevokeDeviceRequest.ts";
+import type {
   SendReply as _chat_SendReply,
   SendReply__Output as _chat_SendReply__Output,
 } from "./chat/SendReply.ts";
@@ -52,6 +88,15 @@ export interface ProtoGrpcType {
   chat: {
     Ack: MessageTypeDefinition<_chat_Ack, _chat_Ack__Output>;
     /**
+     * The operator's service, on the same port. Every call carries the operator
+     * secret as metadata `x-admin-secret`: the server keeps it in a file only its
+     * user can read (`-admin_secret`, default `<db>.admin-secret`). A wrong or
+     * missing secret is UNAUTHENTICATED.
+     */
+    Admin: SubtypeConstructor<typeof grpc.Client, _chat_AdminClient> & {
+      service: _chat_AdminDefinition;
+    };
+    /**
      * One server, any number of clients. Every call but Register carries the
      * caller's identity as metadata: `x-client-id` and `x-client-key`.
      */
@@ -59,12 +104,44 @@ export interface ProtoGrpcType {
       service: _chat_ChatDefinition;
     };
     ChatMessage: MessageTypeDefinition<_chat_ChatMessage, _chat_ChatMessage__Output>;
+    CreateInviteReply: MessageTypeDefinition<
+      _chat_CreateInviteReply,
+      _chat_CreateInviteReply__Output
+    >;
+    CreateInviteRequest: MessageTypeDefinition<
+      _chat_CreateInviteRequest,
+      _chat_CreateInviteRequest__Output
+    >;
+    CreateLinkCodeReply: MessageTypeDefinition<
+      _chat_CreateLinkCodeReply,
+      _chat_CreateLinkCodeReply__Output
+    >;
+    CreateLinkCodeRequest: MessageTypeDefinition<
+      _chat_CreateLinkCodeRequest,
+      _chat_CreateLinkCodeRequest__Output
+    >;
     Delivery: MessageTypeDefinition<_chat_Delivery, _chat_Delivery__Output>;
     GroupInfo: MessageTypeDefinition<_chat_GroupInfo, _chat_GroupInfo__Output>;
     Open: MessageTypeDefinition<_chat_Open, _chat_Open__Output>;
     PublishReply: MessageTypeDefinition<_chat_PublishReply, _chat_PublishReply__Output>;
     RegisterReply: MessageTypeDefinition<_chat_RegisterReply, _chat_RegisterReply__Output>;
     RegisterRequest: MessageTypeDefinition<_chat_RegisterRequest, _chat_RegisterRequest__Output>;
+    ReleaseHandleReply: MessageTypeDefinition<
+      _chat_ReleaseHandleReply,
+      _chat_ReleaseHandleReply__Output
+    >;
+    ReleaseHandleRequest: MessageTypeDefinition<
+      _chat_ReleaseHandleRequest,
+      _chat_ReleaseHandleRequest__Output
+    >;
+    RevokeDeviceReply: MessageTypeDefinition<
+      _chat_RevokeDeviceReply,
+      _chat_RevokeDeviceReply__Output
+    >;
+    RevokeDeviceRequest: MessageTypeDefinition<
+      _chat_RevokeDeviceRequest,
+      _chat_RevokeDeviceRequest__Output
+    >;
     SendReply: MessageTypeDefinition<_chat_SendReply, _chat_SendReply__Output>;
     SendRequest: MessageTypeDefinition<_chat_SendRequest, _chat_SendRequest__Output>;
     SubscribeFrame: MessageTypeDefinition<_chat_SubscribeFrame, _chat_SubscribeFrame__Output>;

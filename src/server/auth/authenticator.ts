@@ -1,7 +1,8 @@
 /**
  * Who is calling. Every call after Register carries a client id and key as
  * metadata; the authenticator turns them into a {@link Principal} or refuses
- * with UNAUTHENTICATED. Accounts (handles proven by devices) plug in here.
+ * with UNAUTHENTICATED. In token mode a device acts as its account only while
+ * the token it last registered with is valid.
  *
  * @module
  */
@@ -10,12 +11,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { CLIENT_ID_HEADER, CLIENT_KEY_HEADER } from "../../protocol/proto.ts";
 import { statusError } from "../../protocol/status.ts";
 import { displayName } from "../../shared/format.ts";
+import { MAX_CACHED_CLIENTS } from "../../shared/limits.ts";
 import type { ClientRecord, StoreReader } from "../../store/types.ts";
 
 /** A caller whose key was verified. */
 export interface Principal {
   client: ClientRecord;
-  /** `Alice#1a2b`, for log lines. */
+  /** `@alice Alice#1a2b` (an account's device) or `~Alice#1a2b` (a guest), for log lines. */
   label: string;
 }
 
@@ -27,17 +29,61 @@ export function hashKey(key: string): Uint8Array {
 /** Verifies callers against the registered clients; see the module doc. */
 export class Authenticator {
   #reader: StoreReader;
-  /** Clients verified or registered since start: a call costs no database read or allocation. */
+  /**
+   * Clients verified or registered lately: a call costs no database read or allocation. At
+   * most {@link MAX_CACHED_CLIENTS}, the longest cached going first: a flood of devices costs
+   * the server a bounded amount of memory, and a forgotten one only a database read.
+   */
   #clients = new Map<string, Principal>();
+  /** In token mode: until when each device's token grants its account, from its last Register. */
+  #grants = new Map<string, number>();
+  #tokenMode: boolean;
 
-  constructor(reader: StoreReader) {
+  /** @param tokenMode whether accounts come from tokens, whose grants expire. */
+  constructor(reader: StoreReader, tokenMode = false) {
     this.#reader = reader;
+    this.#tokenMode = tokenMode;
+  }
+
+  /** Notes that `clientId`'s token grants its account until `expiresAtMs`. */
+  grant(clientId: string, expiresAtMs: number): void {
+    this.#grants.delete(clientId);
+    this.#grants.set(clientId, expiresAtMs);
+    if (this.#grants.size > MAX_CACHED_CLIENTS) {
+      this.#grants.delete(this.#grants.keys().next().value!);
+    }
+  }
+
+  /**
+   * Until when `principal` may act as its account: its token's expiry in token mode, else
+   * undefined (no end).
+   */
+  expiryOf(principal: Principal): number | undefined {
+    if (!this.#tokenMode || principal.client.account === null) return undefined;
+    return this.#grants.get(principal.client.id) ?? 0;
+  }
+
+  /** Forgets what is cached of `clientId` (revoked, or its account released). */
+  forget(clientId: string): void {
+    this.#clients.delete(clientId);
+    this.#grants.delete(clientId);
+  }
+
+  /** Forgets every cached device of the account `handle`. */
+  forgetAccount(handle: string): void {
+    for (const [id, principal] of this.#clients) {
+      if (principal.client.account === handle) this.#clients.delete(id);
+    }
   }
 
   /** Notes a client just registered (and already durable). */
   remember(client: ClientRecord): Principal {
     const principal = principalOf(client);
+    this.#clients.delete(client.id);
     this.#clients.set(client.id, principal);
+    if (this.#clients.size > MAX_CACHED_CLIENTS) {
+      this.#clients.delete(this.#clients.keys().next().value!);
+    }
     return principal;
   }
 
@@ -75,7 +121,7 @@ export class Authenticator {
         `this call needs ${CLIENT_ID_HEADER} and ${CLIENT_KEY_HEADER} metadata from Register`,
       );
     }
-    return this.verify(
+    const principal = this.verify(
       id,
       key,
       () =>
@@ -84,6 +130,14 @@ export class Authenticator {
           `client id ${id} is not registered on this server; register again`,
         ),
     );
+    const until = this.expiryOf(principal);
+    if (until !== undefined && Date.now() >= until) {
+      throw statusError(
+        grpc.status.UNAUTHENTICATED,
+        "this device's token has expired (or was not given since the server started); register again with a valid token",
+      );
+    }
+    return principal;
   }
 
   /** Who a refused call claimed to be, for the log line: a known client's name, else its id. */
@@ -99,5 +153,5 @@ export class Authenticator {
 }
 
 function principalOf(client: ClientRecord): Principal {
-  return { client, label: displayName(client) };
+  return { client, label: displayName({ ...client, handle: client.account }) };
 }

@@ -18,7 +18,13 @@ function setup() {
 }
 
 function msg(senderId: string, clientMsgId: string): NewMessage {
-  const fields = { senderId, senderName: senderId, text: clientMsgId, sentAtMs: 1 };
+  const fields = {
+    senderId,
+    senderName: senderId,
+    text: clientMsgId,
+    sentAtMs: 1,
+    senderHandle: "",
+  };
   return { group: "general", clientMsgId, ...fields, body: encodeBody(fields) };
 }
 
@@ -98,6 +104,9 @@ Deno.test("commit: acks whose flush time comes during a commit are written right
       return inline.commit(messages, cursors);
     },
     addClient: (client) => inline.addClient(client),
+    addCode: (code) => inline.addCode(code),
+    releaseHandle: (handle) => inline.releaseHandle(handle),
+    revokeDevice: (id) => inline.revokeDevice(id),
     failed: inline.failed,
     close: () => inline.close(),
   };

@@ -9,7 +9,13 @@ import { GroupFeed } from "./feed.ts";
 import { AckError, Subscription } from "./subscription.ts";
 
 function newMessage(senderId: string, clientMsgId: string): NewMessage {
-  const fields = { senderId, senderName: senderId, text: clientMsgId, sentAtMs: 0 };
+  const fields = {
+    senderId,
+    senderName: senderId,
+    text: clientMsgId,
+    sentAtMs: 0,
+    senderHandle: "",
+  };
   return { group: "general", clientMsgId, ...fields, body: encodeBody(fields) };
 }
 

@@ -10,22 +10,25 @@ import { statusError } from "../../protocol/status.ts";
 import type { StoreReader } from "../../store/types.ts";
 import { GroupFeed } from "../delivery/feed.ts";
 
-/** A group's access rule: open to every client, or closed to a list of member names. */
+/**
+ * A group's access rule: open to every device (guests too), or closed to a list of accounts.
+ * Membership belongs to proven handles, never to display names.
+ */
 export class GroupPolicy {
-  /** Lower-cased member names, or null for an open group. */
+  /** Lower-cased member handles, or null for an open group. */
   readonly members: ReadonlySet<string> | null;
 
   constructor(members: readonly string[] | null) {
     this.members = members && new Set(members.map((m) => m.toLowerCase()));
   }
 
-  /** Whether a client of this display name may read and write. Names match without case. */
-  admits(name: string): boolean {
-    return this.members === null || this.members.has(name.toLowerCase());
+  /** Whether a device proving `account` (null: a guest) may read and write. */
+  admits(account: string | null): boolean {
+    return this.members === null || (account !== null && this.members.has(account));
   }
 }
 
-/** A group a server has: its name, and the names it is closed to (null: open to every client). */
+/** A group a server has: its name, and the handles it is closed to (null: open to every device). */
 export interface GroupSpec {
   name: string;
   members: readonly string[] | null;

@@ -4,15 +4,40 @@
  * @module
  */
 import type { StoreReader, StoreWriter } from "../../store/types.ts";
+import type { AccountMode, TokenCheck } from "../auth/accounts.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
+import type { Limit } from "../auth/rate_limit.ts";
 import type { GroupCommitter } from "../commit/group_commit.ts";
 import type { GroupDirectory } from "../groups/directory.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { OpenStreams } from "./streams.ts";
 import type { Refusals } from "./refusals.ts";
 
+/** How this server gives accounts, and the bound on guests. */
+export interface AccountsConfig {
+  mode: AccountMode;
+  /** The identity provider's token check, in `token` mode. */
+  tokens?: TokenCheck;
+  /** Guest devices registered so far. */
+  guests(): number;
+  /** Notes one more guest. */
+  guestAdded(): void;
+}
+
+/** Per-address bounds on what an unauthenticated caller can cost (auth/rate_limit.ts). */
+export interface PeerLimits {
+  /** New devices registered. */
+  registrations: Limit;
+  /** Claims of a handle (first use or invite). */
+  claims: Limit;
+  /** Proofs that failed: a wrong key, a bad invite, link code or token. */
+  failedProofs: Limit;
+}
+
 /** The server's parts as handlers use them. */
 export interface HandlerContext {
+  accounts: AccountsConfig;
+  limits: PeerLimits;
   reader: StoreReader;
   writer: StoreWriter;
   committer: GroupCommitter;

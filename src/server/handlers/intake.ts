@@ -29,16 +29,24 @@ export async function takeMessage(
   const { group: groupName, text, clientMsgId } = request;
   const group = ctx.groups.require(groupName);
   const { client } = principal;
-  if (!group.policy.admits(client.name)) {
+  if (!group.policy.admits(client.account)) {
     // Who the members are is not the caller's business.
     throw statusError(
       grpc.status.PERMISSION_DENIED,
-      `${client.name} is not a member of group ${group.name}`,
+      `${client.name} is not a member of group ${group.name}${
+        client.account ? "" : " (this device is a guest: its name proves no account)"
+      }`,
     );
   }
   const problem = checkText(text) ?? checkClientMsgId(clientMsgId);
   if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `not sent: ${problem}`);
-  const fields = { senderId: client.id, senderName: client.name, text, sentAtMs: Date.now() };
+  const fields = {
+    senderId: client.id,
+    senderName: client.name,
+    senderHandle: client.account ?? "",
+    text,
+    sentAtMs: Date.now(),
+  };
   // Encoded here, once: stored as it is and spliced into every frame that carries it.
   const appended = await ctx.committer.append({
     group: group.name,

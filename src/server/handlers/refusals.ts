@@ -45,10 +45,27 @@ export class Refusals {
     const status = toStatus(error);
     const code = grpc.status[status.code];
     this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
-    const line = `refused ${what}${who ? ` from ${who}` : ""}: ${code}: ${status.details}`;
+    // A flood is refused with RESOURCE_EXHAUSTED: one line a second says so, not one per call,
+    // so that no caller can fill the log's disk.
+    if (status.code === grpc.status.RESOURCE_EXHAUSTED) {
+      const now = Date.now();
+      if (now - this.#floodLoggedAt < 1_000) {
+        this.#floodQuiet++;
+        return status;
+      }
+      this.#floodLoggedAt = now;
+    }
+    const quiet = this.#floodQuiet && status.code === grpc.status.RESOURCE_EXHAUSTED
+      ? ` (and ${this.#floodQuiet} more like it not logged)`
+      : "";
+    if (quiet) this.#floodQuiet = 0;
+    const line = `refused ${what}${who ? ` from ${who}` : ""}: ${code}: ${status.details}${quiet}`;
     this.#log(oneLine(line));
     return status;
   }
+
+  #floodLoggedAt = 0;
+  #floodQuiet = 0;
 }
 
 // deno-lint-ignore no-control-regex -- matching control characters is the point.

@@ -10,7 +10,10 @@ import type { GroupInfo, RegisterReply } from "../../protocol/proto.ts";
 import { refuseMalformed, statusError } from "../../protocol/status.ts";
 import { MalformedRequest } from "../../protocol/wire.ts";
 import { checkName } from "../../shared/validate.ts";
-import type { ClientRecord } from "../../store/types.ts";
+import { type ClientRecord, ProofRefusedError } from "../../store/types.ts";
+import { MAX_GUESTS } from "../../shared/limits.ts";
+import { planProof, takenReason } from "../auth/accounts.ts";
+import { type RateDecision, rateLimitedError } from "../auth/rate_limit.ts";
 import { hashKey, type Principal } from "../auth/authenticator.ts";
 import type { Group } from "../groups/directory.ts";
 import type { HandlerContext } from "./context.ts";
@@ -20,6 +23,9 @@ export interface RegisterRequest {
   name: string;
   clientId: string;
   key: string;
+  invite: string;
+  token: string;
+  linkCode: string;
 }
 
 /**
@@ -31,12 +37,41 @@ export interface RegisterRequest {
 export async function register(
   ctx: HandlerContext,
   request: RegisterRequest | MalformedRequest,
+  peer: string,
 ): Promise<RegisterReply> {
   refuseMalformed<RegisterRequest>(request, "RegisterRequest");
+  // An address that keeps failing proofs is slowed down before it can try again.
+  limit(ctx.limits.failedProofs.check(peer), "failed proofs");
+  try {
+    return await registerChecked(ctx, request, peer);
+  } catch (error) {
+    if (failedProof(error)) ctx.limits.failedProofs.take(peer);
+    throw error;
+  }
+}
+
+/** A wrong key, a code that does not hold or a token refused: what guessing looks like. */
+function failedProof(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return error instanceof ProofRefusedError || code === grpc.status.UNAUTHENTICATED ||
+    code === grpc.status.PERMISSION_DENIED;
+}
+
+/** Refuses with RESOURCE_EXHAUSTED (and the wait) when `decision` says no. */
+function limit(decision: RateDecision, what: string): void {
+  if (!decision.ok) throw rateLimitedError(what, decision.retryAfterMs);
+}
+
+async function registerChecked(
+  ctx: HandlerContext,
+  request: RegisterRequest,
+  peer: string,
+): Promise<RegisterReply> {
   const problem = checkName(request.name);
   if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `cannot register: ${problem}`);
   let principal: Principal;
   let key = request.key;
+  let guestReason = "";
   const resumed = request.clientId !== "" || request.key !== "";
   if (resumed) {
     if (request.clientId === "" || request.key === "") {
@@ -54,22 +89,55 @@ export async function register(
           `client id ${request.clientId} is not registered on this server; register again without an id`,
         ),
     );
-    if (principal.client.name !== request.name) {
+    if (!principal.client.account) guestReason = "this device proves no account";
+    else if (ctx.accounts.mode === "token") await renewGrant(ctx, principal, request.token);
+    // In token mode the display name is the identity provider's, whatever -name says.
+    const named = ctx.accounts.mode === "token" && principal.client.account !== null;
+    if (!named && principal.client.name !== request.name) {
       throw statusError(
         grpc.status.INVALID_ARGUMENT,
         `client ${request.clientId} is registered as "${principal.client.name}", not "${request.name}"`,
       );
     }
   } else {
+    limit(ctx.limits.registrations.take(peer), "registrations");
+    const plan = await planProof(ctx.accounts.mode, request, ctx.accounts.tokens);
+    const claiming = plan.proof.kind === "first-use" || plan.proof.kind === "invite";
+    if (claiming) limit(ctx.limits.claims.check(peer), "claims");
+    if (plan.proof.kind === "guest" && ctx.accounts.guests() >= MAX_GUESTS) {
+      throw statusError(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `this server has ${MAX_GUESTS} guests, the most it keeps; register with an account`,
+      );
+    }
     key = randomBytes(32).toString("base64url");
-    const client = {
-      id: randomBytes(16).toString("hex"),
-      name: request.name,
-      keyHash: hashKey(key),
-    };
-    // Durable before the client hears its id: the server must never forget one it handed out.
-    await ctx.writer.addClient(client);
+    let client: ClientRecord;
+    try {
+      // Durable before the client hears its id: the server must never forget one it handed out.
+      client = await ctx.writer.addClient({
+        id: randomBytes(16).toString("hex"),
+        name: plan.name,
+        keyHash: hashKey(key),
+        proof: plan.proof,
+      });
+    } catch (error) {
+      if (error instanceof ProofRefusedError) {
+        throw statusError(grpc.status.PERMISSION_DENIED, error.message);
+      }
+      throw error;
+    }
     principal = ctx.auth.remember(client);
+    if (plan.expiresAtMs !== undefined) ctx.auth.grant(client.id, plan.expiresAtMs);
+    if (claiming && client.account !== null) ctx.limits.claims.take(peer);
+    if (client.account === null) {
+      ctx.accounts.guestAdded();
+      guestReason = plan.guestReason ??
+        (plan.proof.kind === "first-use" ? takenReason(plan.proof.handle) : "");
+    } else if (plan.proof.kind !== "token") {
+      ctx.log(
+        `${plan.proof.kind === "link" ? "link" : "claim"} ${client.account} by ${principal.label}`,
+      );
+    }
   }
   const groups = [...ctx.groups.all()].map((g) => groupInfo(ctx, principal.client, g, resumed));
   const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
@@ -80,7 +148,36 @@ export async function register(
     groups,
     resumed,
     serverId: ctx.reader.serverId(),
+    handle: principal.client.account ?? "",
+    guestReason,
+    name: principal.client.name,
   };
+}
+
+/**
+ * In token mode a device acts as its account only while a token vouches for it: each
+ * Register of such a device must bring a valid token for that account.
+ *
+ * @throws {grpc.ServiceError} UNAUTHENTICATED for a missing or refused token, or one for
+ *   another account.
+ */
+async function renewGrant(ctx: HandlerContext, principal: Principal, token: string) {
+  const account = principal.client.account;
+  if (!token || !ctx.accounts.tokens) {
+    throw statusError(
+      grpc.status.UNAUTHENTICATED,
+      `this device is ${account}'s, which needs a token from the identity provider (-token)`,
+    );
+  }
+  const plan = await planProof(
+    "token",
+    { name: "", invite: "", token, linkCode: "" },
+    ctx.accounts.tokens,
+  );
+  if (plan.proof.kind !== "token" || plan.proof.handle !== account) {
+    throw statusError(grpc.status.UNAUTHENTICATED, `the token is not for ${account}`);
+  }
+  ctx.auth.grant(principal.client.id, plan.expiresAtMs ?? 0);
 }
 
 function groupInfo(
@@ -89,7 +186,7 @@ function groupInfo(
   group: Group,
   resumed: boolean,
 ): GroupInfo {
-  const member = group.policy.admits(client.name);
+  const member = group.policy.admits(client.account);
   const { lastSeq } = group.feed;
   const cursor = ctx.committer.cursorOf(client.id, group.name);
   // Sequences are gap-free, so a new client (which has sent nothing) has lastSeq - cursor

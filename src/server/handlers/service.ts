@@ -6,6 +6,8 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
+import type { CreateLinkCodeReply__Output as CreateLinkCodeReply } from "../../protocol/gen/chat/CreateLinkCodeReply.ts";
+import type { CreateLinkCodeRequest__Output as CreateLinkCodeRequest } from "../../protocol/gen/chat/CreateLinkCodeRequest.ts";
 import type {
   ChatHandlers,
   PublishReply,
@@ -18,6 +20,8 @@ import type { MalformedRequest } from "../../protocol/wire.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import type { HandlerContext } from "./context.ts";
 import { takeMessage } from "./intake.ts";
+import { createLinkCode } from "./link.ts";
+import { peerKey } from "../auth/rate_limit.ts";
 import { type PublishCall, servePublish } from "./publish.ts";
 import { quotedName, register, type RegisterRequest } from "./register.ts";
 import { type SubscribeCall, SubscribeSession } from "./subscribe.ts";
@@ -72,11 +76,15 @@ export function chatHandlers(ctx: HandlerContext): ChatHandlers {
   const handlers: ChatHandlers = {
     Register: (call, callback) => {
       const request: RegisterRequest | MalformedRequest = call.request;
-      register(ctx, request).then(
+      register(ctx, request, peerKey(call.getPeer())).then(
         (reply: RegisterReply) => callback(null, reply),
         (error) => callback(refusals.refuse(`register ${quotedName(request)}`, undefined, error)),
       );
     },
+    CreateLinkCode: unary<CreateLinkCodeRequest, CreateLinkCodeReply>(
+      "link code",
+      (principal) => createLinkCode(ctx, principal),
+    ),
     Send: unary<SendRequest, SendReply>(
       "send",
       (principal, request) => takeMessage(ctx, principal, request),

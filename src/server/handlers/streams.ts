@@ -5,22 +5,23 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
+import type { Principal } from "../auth/authenticator.ts";
 
 /** A stream's way to end itself with a status. */
 export type EndStream = (status: grpc.ServiceError) => void;
 
 /** The registry of open streams; see the module doc. */
 export class OpenStreams {
-  #streams = new Map<object, EndStream>();
+  #streams = new Map<object, { end: EndStream; principal: Principal }>();
 
   /** How many are open. */
   get size(): number {
     return this.#streams.size;
   }
 
-  /** Registers `stream` until {@link delete}. */
-  add(stream: object, end: EndStream): void {
-    this.#streams.set(stream, end);
+  /** Registers `stream` of `principal` until {@link delete}. */
+  add(stream: object, principal: Principal, end: EndStream): void {
+    this.#streams.set(stream, { end, principal });
   }
 
   /** Forgets `stream` (it ended). */
@@ -30,6 +31,13 @@ export class OpenStreams {
 
   /** Ends every open stream with `status`. */
   endAll(status: grpc.ServiceError): void {
-    for (const end of [...this.#streams.values()]) end(status);
+    this.endWhere(() => true, status);
+  }
+
+  /** Ends with `status` every open stream whose caller `matches`. */
+  endWhere(matches: (principal: Principal) => boolean, status: grpc.ServiceError): void {
+    for (const { end, principal } of [...this.#streams.values()]) {
+      if (matches(principal)) end(status);
+    }
   }
 }

@@ -16,26 +16,52 @@ import {
   type ClientRecord,
   type CursorUpdate,
   type FrameMessage,
+  type NewClient,
+  type NewCode,
   type NewMessage,
+  type Proof,
+  ProofRefusedError,
   type StoredMessage,
   storedMessage,
   StoreOpenError,
   type StoreReader,
 } from "../types.ts";
+import { MAX_DEVICES_PER_ACCOUNT } from "../../shared/limits.ts";
+import { handleOf } from "../../shared/validate.ts";
 
 /**
  * 2 added messages.body; 3 made the retry key (sender, group, client message id), it was
- * (sender, client message id), and added the meta table. Older files are upgraded when opened.
+ * (sender, client message id), and added the meta table; 4 added accounts (a device's
+ * `account`, the accounts table, one-time codes). Older files are upgraded when opened.
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
+
+/** Accounts and one-time codes (version 4); a version 3 file gets them in its upgrade. */
+const ACCOUNTS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS accounts (
+  handle TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS codes (
+  hash BLOB PRIMARY KEY,
+  kind TEXT NOT NULL,
+  handle TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+) WITHOUT ROWID;
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS clients (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   key_hash BLOB NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  account TEXT
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS clients_by_account ON clients (account);
+${ACCOUNTS_SCHEMA}
 CREATE TABLE IF NOT EXISTS messages (
   grp TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -97,6 +123,14 @@ export class SqliteStore implements StoreReader {
   #countUnread: StatementSync;
   #insertClient: StatementSync;
   #readClient: StatementSync;
+  #insertAccount: StatementSync;
+  #useCode: StatementSync;
+  #insertCode: StatementSync;
+  #countDevices: StatementSync;
+  #countGuests: StatementSync;
+  #releaseAccount: StatementSync;
+  #orphanDevices: StatementSync;
+  #deleteClient: StatementSync;
   #maxSeq: StatementSync;
 
   /**
@@ -164,9 +198,27 @@ export class SqliteStore implements StoreReader {
       "SELECT count(*) AS n FROM messages WHERE grp = ? AND seq > ? AND sender_id <> ?",
     );
     this.#insertClient = db.prepare(
-      "INSERT INTO clients (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
+      "INSERT INTO clients (id, name, key_hash, created_at, account) VALUES (?, ?, ?, ?, ?)",
     );
-    this.#readClient = db.prepare("SELECT id, name, key_hash AS keyHash FROM clients WHERE id = ?");
+    this.#readClient = db.prepare(
+      "SELECT id, name, key_hash AS keyHash, account FROM clients WHERE id = ?",
+    );
+    this.#insertAccount = db.prepare(
+      "INSERT INTO accounts (handle, created_at) VALUES (?, ?) ON CONFLICT (handle) DO NOTHING",
+    );
+    // Used once: the row that matches is marked in the same statement that reads it.
+    this.#useCode = db.prepare(
+      `UPDATE codes SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
+       RETURNING handle`,
+    );
+    this.#insertCode = db.prepare(
+      "INSERT INTO codes (hash, kind, handle, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#countDevices = db.prepare("SELECT count(*) AS n FROM clients WHERE account = ?");
+    this.#countGuests = db.prepare("SELECT count(*) AS n FROM clients WHERE account IS NULL");
+    this.#releaseAccount = db.prepare("DELETE FROM accounts WHERE handle = ?");
+    this.#orphanDevices = db.prepare("UPDATE clients SET account = NULL WHERE account = ?");
+    this.#deleteClient = db.prepare("DELETE FROM clients WHERE id = ?");
     this.#maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM messages WHERE grp = ?");
   }
 
@@ -284,18 +336,119 @@ export class SqliteStore implements StoreReader {
   }
 
   /**
-   * Stores a new client (durably: a client must never be handed an id the server forgets).
+   * Stores a new device and applies its proof, in one transaction; see
+   * {@link StoreWriter.addClient}.
    *
+   * @throws {ProofRefusedError} if the proof does not hold; nothing is stored.
    * @throws {Error} if a client with this id is already stored; it is left as it was.
    */
-  addClient(client: ClientRecord): void {
-    this.#insertClient.run(client.id, client.name, client.keyHash, Date.now());
+  addClient(client: NewClient): ClientRecord {
+    return this.#transaction(() => {
+      const now = Date.now();
+      const account = this.#prove(client.proof, now);
+      this.#insertClient.run(client.id, client.name, client.keyHash, now, account);
+      return { id: client.id, name: client.name, keyHash: client.keyHash, account };
+    });
+  }
+
+  /** The account `proof` gives (null: a guest), with its claim or code use done. */
+  #prove(proof: Proof, now: number): string | null {
+    switch (proof.kind) {
+      case "guest":
+        return null;
+      case "first-use":
+        return this.#insertAccount.run(proof.handle, now).changes === 1 ? proof.handle : null;
+      case "token":
+        this.#insertAccount.run(proof.handle, now);
+        this.#roomForDevice(proof.handle);
+        return proof.handle;
+      case "invite": {
+        const code = this.#takeCode(proof.codeHash, "invite", now);
+        const handle = code.handle ?? proof.handle;
+        if (this.#insertAccount.run(handle, now).changes !== 1) {
+          throw new ProofRefusedError(`the handle ${handle} is already taken`);
+        }
+        return handle;
+      }
+      case "link": {
+        const { handle } = this.#takeCode(proof.codeHash, "link", now);
+        if (handle === null || this.devicesOf(handle) === 0) {
+          throw new ProofRefusedError("the account of this link code no longer exists");
+        }
+        this.#roomForDevice(handle);
+        return handle;
+      }
+    }
+  }
+
+  #takeCode(hash: Uint8Array, kind: NewCode["kind"], now: number): { handle: string | null } {
+    const row = this.#useCode.get(now, hash, kind, now) as { handle: string | null } | undefined;
+    if (!row) {
+      throw new ProofRefusedError(
+        `the ${kind} code is not valid (unknown, already used or expired)`,
+      );
+    }
+    return row;
+  }
+
+  #roomForDevice(handle: string): void {
+    if (this.devicesOf(handle) >= MAX_DEVICES_PER_ACCOUNT) {
+      throw new ProofRefusedError(
+        `the account ${handle} has ${MAX_DEVICES_PER_ACCOUNT} devices, the most it may have; revoke one first`,
+      );
+    }
+  }
+
+  /** Stores a one-time code's hash. */
+  addCode(code: NewCode): void {
+    this.#insertCode.run(code.hash, code.kind, code.handle, Date.now(), code.expiresAtMs);
+  }
+
+  /** Deletes the account `handle`; its devices become guests. Returns how many there were. */
+  releaseHandle(handle: string): number {
+    return this.#transaction(() => {
+      this.#releaseAccount.run(handle);
+      return Number(this.#orphanDevices.run(handle).changes);
+    });
+  }
+
+  /** Forgets the device `clientId`; returns whether it existed. */
+  revokeDevice(clientId: string): boolean {
+    return this.#deleteClient.run(clientId).changes === 1;
+  }
+
+  /** Runs `work` in one transaction: all of it, or (on a throw) none of it. */
+  #transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   /** The client with this id, if registered. */
   client(id: string): ClientRecord | undefined {
     const row = this.#readClient.get(id) as ClientRecord | undefined;
-    return row && { id: row.id, name: row.name, keyHash: new Uint8Array(row.keyHash) };
+    return row && {
+      id: row.id,
+      name: row.name,
+      keyHash: new Uint8Array(row.keyHash),
+      account: row.account ?? null,
+    };
+  }
+
+  /** How many devices prove `handle`. */
+  devicesOf(handle: string): number {
+    return (this.#countDevices.get(handle) as { n: number }).n;
+  }
+
+  /** How many guest devices are registered. */
+  guestCount(): number {
+    return (this.#countGuests.get() as { n: number }).n;
   }
 
   /** Closes the connection and releases the lock file; later calls throw. Idempotent. */
@@ -324,6 +477,7 @@ function prepareSchema(db: DatabaseSync): string {
     }
     if (version === 1) upgradeFromVersion1(db);
     if (version === 1 || version === 2) upgradeFromVersion2(db);
+    if (version >= 1 && version <= 3) upgradeFromVersion3(db);
     db.exec(SCHEMA);
     db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('server_id', ?)").run(
       newServerId(),
@@ -345,9 +499,10 @@ function upgradeFromVersion1(db: DatabaseSync): void {
   db.exec("ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''");
   const rows = db.prepare(
     "SELECT grp, seq, sender_id AS senderId, sender_name AS senderName, text, sent_at AS sentAtMs FROM messages",
-  ).all() as unknown as (BodyFields & { grp: string; seq: number })[];
+  ).all() as unknown as (Omit<BodyFields, "senderHandle"> & { grp: string; seq: number })[];
   const update = db.prepare("UPDATE messages SET body = ? WHERE grp = ? AND seq = ?");
-  for (const row of rows) update.run(encodeBody(row), row.grp, row.seq);
+  // Version 1 knew no accounts: every sender was a guest.
+  for (const row of rows) update.run(encodeBody({ ...row, senderHandle: "" }), row.grp, row.seq);
 }
 
 /**
@@ -357,6 +512,32 @@ function upgradeFromVersion1(db: DatabaseSync): void {
  */
 function upgradeFromVersion2(db: DatabaseSync): void {
   db.exec("DROP INDEX IF EXISTS messages_by_client_msg_id");
+}
+
+/**
+ * Version 3 had no accounts: display names were the credential. Each name that is a valid
+ * handle becomes the account of the first device that registered with it, as claim on first
+ * use would have done; later devices of that name, and names that are no handle, are guests.
+ */
+function upgradeFromVersion3(db: DatabaseSync): void {
+  const hasClients = db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clients'",
+  ).get();
+  if (!hasClients) return; // SCHEMA makes the table, with its account column.
+  db.exec("ALTER TABLE clients ADD COLUMN account TEXT");
+  db.exec(ACCOUNTS_SCHEMA);
+  const clients = db.prepare(
+    "SELECT id, name, created_at AS at FROM clients ORDER BY created_at, id",
+  )
+    .all() as { id: string; name: string; at: number }[];
+  const claim = db.prepare(
+    "INSERT INTO accounts (handle, created_at) VALUES (?, ?) ON CONFLICT (handle) DO NOTHING",
+  );
+  const own = db.prepare("UPDATE clients SET account = ? WHERE id = ?");
+  for (const { id, name, at } of clients) {
+    const handle = handleOf(name);
+    if (handle && claim.run(handle, at).changes === 1) own.run(handle, id);
+  }
 }
 
 /** 128 random bits in hex. */

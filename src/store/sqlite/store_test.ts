@@ -65,12 +65,12 @@ Deno.test("sqlite: a file that is not a database is refused with a clear error",
 Deno.test("sqlite: a file from a newer grpc-chat is refused and left as it was", () => {
   using db = tempDatabase();
   const newer = new DatabaseSync(db.path);
-  newer.exec("PRAGMA user_version = 4");
+  newer.exec("PRAGMA user_version = 5");
   newer.close();
   assert.throws(
     () => new SqliteStore(db.path),
     new StoreOpenError(
-      `cannot use database ${db.path}: it was written by a newer grpc-chat (schema 4, this one knows 3)`,
+      `cannot use database ${db.path}: it was written by a newer grpc-chat (schema 5, this one knows 4)`,
     ),
   );
   const raw = new DatabaseSync(db.path);
@@ -78,7 +78,7 @@ Deno.test("sqlite: a file from a newer grpc-chat is refused and left as it was",
     assert.equal(
       (raw.prepare("PRAGMA user_version").get() as { user_version: number })
         .user_version,
-      4,
+      5,
     );
     assert.deepEqual(raw.prepare("SELECT name FROM sqlite_master").all(), []);
   } finally {
@@ -139,9 +139,35 @@ Deno.test("sqlite: a version 2 file is upgraded: messages kept, the retry key ta
     store.close();
   }
   const schema = schemaOf(db.path);
-  assert.equal(schema.version, 3);
+  assert.equal(schema.version, 4);
   assert.deepEqual(schema.indexes, ["messages_by_retry_key"]);
   assert.deepEqual(Object.keys(schema.meta), ["server_id"]);
+});
+
+Deno.test("sqlite: a version 3 file is upgraded: each handle goes to the first device that registered with it", () => {
+  using db = tempDatabase();
+  const v3 = new DatabaseSync(db.path);
+  v3.exec(VERSION_2_SCHEMA);
+  v3.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+  const insert = v3.prepare("INSERT INTO clients VALUES (?, ?, ?, ?)");
+  // Registered in this order: Alice first, then an impostor named alice, then two others.
+  insert.run("d-alice", "Alice", new Uint8Array([1]), 100);
+  insert.run("d-impostor", "alice", new Uint8Array([2]), 200);
+  insert.run("d-mary", "Mary Ann", new Uint8Array([3]), 300);
+  insert.run("d-bob", "bob", new Uint8Array([4]), 50);
+  v3.exec("PRAGMA user_version = 3");
+  v3.close();
+  const store = new SqliteStore(db.path);
+  try {
+    const accounts = ["d-alice", "d-impostor", "d-mary", "d-bob"].map((id) =>
+      store.client(id)!.account
+    );
+    assert.deepEqual(accounts, ["alice", null, null, "bob"]);
+    assert.equal(store.guestCount(), 2);
+  } finally {
+    store.close();
+  }
+  assert.equal(schemaOf(db.path).version, 4);
 });
 
 Deno.test("sqlite: a version 1 file (no message bodies) is upgraded through 2 to 3", () => {
@@ -160,7 +186,13 @@ Deno.test("sqlite: a version 1 file (no message bodies) is upgraded through 2 to
     const [row] = store.readRange("general", 0, 1);
     assert.deepEqual(
       row.body,
-      encodeBody({ senderId: "a1", senderName: "Ann", text: "old message", sentAtMs: 42 }),
+      encodeBody({
+        senderId: "a1",
+        senderName: "Ann",
+        text: "old message",
+        sentAtMs: 42,
+        senderHandle: "",
+      }),
     );
     const results = store.commit([msg("b", "m2"), msg("a1", "m1", { group: "other" })]);
     assert.deepEqual(results.map((r) => [r.group, r.message.seq, r.duplicate]), [
@@ -171,7 +203,7 @@ Deno.test("sqlite: a version 1 file (no message bodies) is upgraded through 2 to
     store.close();
   }
   const schema = schemaOf(db.path);
-  assert.equal(schema.version, 3);
+  assert.equal(schema.version, 4);
   assert.deepEqual(schema.indexes, ["messages_by_retry_key"]);
 });
 

@@ -30,7 +30,16 @@ self.onmessage = ({ data }) => {
         break;
       }
       case "addClient":
-        opened().addClient(data.client);
+        result = opened().addClient(data.client);
+        break;
+      case "addCode":
+        opened().addCode(data.code);
+        break;
+      case "releaseHandle":
+        result = opened().releaseHandle(data.handle);
+        break;
+      case "revokeDevice":
+        result = opened().revokeDevice(data.clientId);
         break;
       case "close":
         store?.close();

@@ -11,7 +11,10 @@ import {
   type Appended,
   type ClientRecord,
   type CursorUpdate,
+  type NewClient,
+  type NewCode,
   type NewMessage,
+  ProofRefusedError,
   StoreOpenError,
   type StoreWriter,
   WriterFailedError,
@@ -45,10 +48,30 @@ export class InlineWriter implements StoreWriter {
   }
 
   /** See {@link StoreWriter.addClient}. Rejects with what the store threw. */
-  addClient(client: ClientRecord): Promise<void> {
+  addClient(client: NewClient): Promise<ClientRecord> {
+    return this.#run(() => this.#store.addClient(client));
+  }
+
+  /** See {@link StoreWriter.addCode}. */
+  addCode(code: NewCode): Promise<void> {
+    return this.#run(() => this.#store.addCode(code));
+  }
+
+  /** See {@link StoreWriter.releaseHandle}. */
+  releaseHandle(handle: string): Promise<number> {
+    return this.#run(() => this.#store.releaseHandle(handle));
+  }
+
+  /** See {@link StoreWriter.revokeDevice}. */
+  revokeDevice(clientId: string): Promise<boolean> {
+    return this.#run(() => this.#store.revokeDevice(clientId));
+  }
+
+  /** `write`'s result, or its throw as a rejection; refused once closed. */
+  #run<T>(write: () => T): Promise<T> {
     try {
       this.#checkOpen();
-      return Promise.resolve(this.#store.addClient(client));
+      return Promise.resolve(write());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -112,8 +135,11 @@ export class WorkerWriter implements StoreWriter {
       const call = this.#calls.get(data.id);
       this.#calls.delete(data.id);
       if (data.error === undefined) return call?.resolve(data.result);
+      // Errors the callers tell apart keep their class across the thread boundary.
       const error = data.errorName === "StoreOpenError"
         ? new StoreOpenError(data.error)
+        : data.errorName === "ProofRefusedError"
+        ? new ProofRefusedError(data.error)
         : new Error(data.error);
       call?.reject(error);
     };
@@ -156,8 +182,24 @@ export class WorkerWriter implements StoreWriter {
   }
 
   /** See {@link StoreWriter.addClient}. */
-  addClient(client: ClientRecord): Promise<void> {
-    return this.#call({ op: "addClient", client }) as Promise<void>;
+  async addClient(client: NewClient): Promise<ClientRecord> {
+    const stored = await this.#call({ op: "addClient", client }) as ClientRecord;
+    return stored;
+  }
+
+  /** See {@link StoreWriter.addCode}. */
+  async addCode(code: NewCode): Promise<void> {
+    await this.#call({ op: "addCode", code });
+  }
+
+  /** See {@link StoreWriter.releaseHandle}. */
+  async releaseHandle(handle: string): Promise<number> {
+    return await this.#call({ op: "releaseHandle", handle }) as number;
+  }
+
+  /** See {@link StoreWriter.revokeDevice}. */
+  async revokeDevice(clientId: string): Promise<boolean> {
+    return await this.#call({ op: "revokeDevice", clientId }) as boolean;
   }
 
   /**

@@ -22,7 +22,12 @@ Deno.test("WorkerWriter: a thread that dies fails the writer, its calls in fligh
     );
     assert.equal(await inFlight, failure);
     await assert.rejects(
-      store.writer.addClient({ id: "c1", name: "Luis", keyHash: new Uint8Array([1]) }),
+      store.writer.addClient({
+        id: "c1",
+        name: "Luis",
+        keyHash: new Uint8Array([1]),
+        proof: { kind: "guest" },
+      }),
       (error) => error === failure,
     );
     await assert.rejects(
@@ -58,7 +63,12 @@ Deno.test("WorkerWriter: close lets the calls in flight finish first", async () 
     { length: 20 },
     (_, i) => writer.commit([testMessage("a", `${i}`)], []),
   );
-  const added = writer.addClient({ id: "c1", name: "Luis", keyHash: new Uint8Array([1]) });
+  const added = writer.addClient({
+    id: "c1",
+    name: "Luis",
+    keyHash: new Uint8Array([1]),
+    proof: { kind: "guest" },
+  });
   await writer.close();
   const seqs = (await Promise.all(commits)).map(([a]) => a.message.seq);
   assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i + 1));

@@ -3,6 +3,14 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import type {
+  CreateLinkCodeReply as _chat_CreateLinkCodeReply,
+  CreateLinkCodeReply__Output as _chat_CreateLinkCodeReply__Output,
+} from "../chat/CreateLinkCodeReply.ts";
+import type {
+  CreateLinkCodeRequest as _chat_CreateLinkCodeRequest,
+  CreateLinkCodeRequest__Output as _chat_CreateLinkCodeRequest__Output,
+} from "../chat/CreateLinkCodeRequest.ts";
+import type {
   Delivery as _chat_Delivery,
   Delivery__Output as _chat_Delivery__Output,
 } from "../chat/Delivery.ts";
@@ -37,6 +45,55 @@ import type {
  */
 export interface ChatClient extends grpc.Client {
   /**
+   * A device of an account asks for a one-time code that links another device
+   * to the same account (RegisterRequest.link_code). Guests are refused.
+   */
+  CreateLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+  CreateLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+  CreateLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+  CreateLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+  /**
+   * A device of an account asks for a one-time code that links another device
+   * to the same account (RegisterRequest.link_code). Guests are refused.
+   */
+  createLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+  createLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+  createLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+  createLinkCode(
+    argument: _chat_CreateLinkCodeRequest,
+    callback: grpc.requestCallback<_chat_CreateLinkCodeReply__Output>,
+  ): grpc.ClientUnaryCall;
+
+  /**
    * Sends many messages on one stream, for programs that send a lot (bots,
    * bridges, load): the call's cost is paid once, not per message. Every
    * SendRequest is answered by one PublishReply, in the order sent, with what
@@ -66,9 +123,10 @@ export interface ChatClient extends grpc.Client {
   ): grpc.ClientDuplexStream<_chat_SendRequest, _chat_PublishReply__Output>;
 
   /**
-   * Registers a new client, or resumes one when client_id and key are given.
-   * An unknown client_id is NOT_FOUND and a wrong key UNAUTHENTICATED: the
-   * client then registers afresh.
+   * Registers a new client (a device), or resumes one when client_id and key
+   * are given. An unknown client_id is NOT_FOUND and a wrong key
+   * UNAUTHENTICATED: the client then registers afresh. A new device proves an
+   * account (see RegisterRequest) or is a guest.
    */
   Register(
     argument: _chat_RegisterRequest,
@@ -91,9 +149,10 @@ export interface ChatClient extends grpc.Client {
     callback: grpc.requestCallback<_chat_RegisterReply__Output>,
   ): grpc.ClientUnaryCall;
   /**
-   * Registers a new client, or resumes one when client_id and key are given.
-   * An unknown client_id is NOT_FOUND and a wrong key UNAUTHENTICATED: the
-   * client then registers afresh.
+   * Registers a new client (a device), or resumes one when client_id and key
+   * are given. An unknown client_id is NOT_FOUND and a wrong key
+   * UNAUTHENTICATED: the client then registers afresh. A new device proves an
+   * account (see RegisterRequest) or is a guest.
    */
   register(
     argument: _chat_RegisterRequest,
@@ -197,6 +256,15 @@ export interface ChatClient extends grpc.Client {
  */
 export interface ChatHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * A device of an account asks for a one-time code that links another device
+   * to the same account (RegisterRequest.link_code). Guests are refused.
+   */
+  CreateLinkCode: grpc.handleUnaryCall<
+    _chat_CreateLinkCodeRequest__Output,
+    _chat_CreateLinkCodeReply
+  >;
+
+  /**
    * Sends many messages on one stream, for programs that send a lot (bots,
    * bridges, load): the call's cost is paid once, not per message. Every
    * SendRequest is answered by one PublishReply, in the order sent, with what
@@ -206,9 +274,10 @@ export interface ChatHandlers extends grpc.UntypedServiceImplementation {
   Publish: grpc.handleBidiStreamingCall<_chat_SendRequest__Output, _chat_PublishReply>;
 
   /**
-   * Registers a new client, or resumes one when client_id and key are given.
-   * An unknown client_id is NOT_FOUND and a wrong key UNAUTHENTICATED: the
-   * client then registers afresh.
+   * Registers a new client (a device), or resumes one when client_id and key
+   * are given. An unknown client_id is NOT_FOUND and a wrong key
+   * UNAUTHENTICATED: the client then registers afresh. A new device proves an
+   * account (see RegisterRequest) or is a guest.
    */
   Register: grpc.handleUnaryCall<_chat_RegisterRequest__Output, _chat_RegisterReply>;
 
@@ -227,6 +296,12 @@ export interface ChatHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface ChatDefinition extends grpc.ServiceDefinition {
+  CreateLinkCode: MethodDefinition<
+    _chat_CreateLinkCodeRequest,
+    _chat_CreateLinkCodeReply,
+    _chat_CreateLinkCodeRequest__Output,
+    _chat_CreateLinkCodeReply__Output
+  >;
   Publish: MethodDefinition<
     _chat_SendRequest,
     _chat_PublishReply,

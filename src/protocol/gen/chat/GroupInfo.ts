@@ -5,7 +5,7 @@ import type { Long } from "@grpc/proto-loader";
 export interface GroupInfo {
   "name"?: string;
   /**
-   * False when the group is closed to this client's name.
+   * False when the group is closed to this client's account (or it is a guest).
    */
   "member"?: boolean;
   /**
@@ -25,7 +25,7 @@ export interface GroupInfo {
 export interface GroupInfo__Output {
   "name": string;
   /**
-   * False when the group is closed to this client's name.
+   * False when the group is closed to this client's account (or it is a guest).
    */
   "member": boolean;
   /**

@@ -21,6 +21,18 @@ export interface RegisterReply {
    * used to reach it, and new when the database is new. Clients key their stored identity by it.
    */
   "serverId"?: string;
+  /**
+   * The account (handle) this device proves; empty for a guest.
+   */
+  "handle"?: string;
+  /**
+   * For a guest: why it is not an account, for the person.
+   */
+  "guestReason"?: string;
+  /**
+   * The display name as registered: the request's, or the identity provider's (token mode).
+   */
+  "name"?: string;
 }
 
 export interface RegisterReply__Output {
@@ -39,4 +51,16 @@ export interface RegisterReply__Output {
    * used to reach it, and new when the database is new. Clients key their stored identity by it.
    */
   "serverId": string;
+  /**
+   * The account (handle) this device proves; empty for a guest.
+   */
+  "handle": string;
+  /**
+   * For a guest: why it is not an account, for the person.
+   */
+  "guestReason": string;
+  /**
+   * The display name as registered: the request's, or the identity provider's (token mode).
+   */
+  "name": string;
 }

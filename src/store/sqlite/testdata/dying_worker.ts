@@ -21,10 +21,11 @@ self.onmessage = ({ data }) => {
     return;
   }
   try {
+    let result: unknown;
     if (op === "open") store = new SqliteStore(data.path, { lock: false });
-    if (op === "addClient") store!.addClient(data.client);
+    if (op === "addClient") result = store!.addClient(data.client);
     if (op === "close") store?.close();
-    self.postMessage({ id });
+    self.postMessage({ id, result });
   } catch (error) {
     const e = error as Error;
     self.postMessage({ id, error: e.message, errorName: e.name });

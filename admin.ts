@@ -1,0 +1,106 @@
+/**
+ * The operator's command: `deno task admin COMMAND [flags]` against a running server.
+ *
+ *   invite [-handle alice]     a one-time invite code (servers started with -claim invite)
+ *   release -handle alice      delete an account (a lost device); its devices become guests
+ *   revoke -client_id ID       forget one device; its streams end at once
+ *
+ * The operator secret is read from the file the server made (`<db>.admin-secret`).
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { ADMIN_SECRET_HEADER, chatProto } from "./src/protocol/proto.ts";
+import { messageOf } from "./src/shared/errors.ts";
+import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
+import { hostPort } from "./src/shared/format.ts";
+import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
+
+const FLAGS = {
+  server_ip: { type: "string", value: "HOST", default: "127.0.0.1", description: "server address" },
+  port: { type: "string", value: "PORT", default: "50051", description: "server port" },
+  secret_file: {
+    type: "string",
+    value: "FILE",
+    default: "chat.db.admin-secret",
+    description: "the operator secret the server made (next to its database)",
+  },
+  handle: { type: "string", value: "HANDLE", description: "the account (invite, release)" },
+  client_id: { type: "string", value: "ID", description: "the device (revoke)" },
+} as const satisfies Record<string, FlagSpec>;
+const COMMANDS = ["invite", "release", "revoke"] as const;
+const SYNOPSIS =
+  "deno task admin invite|release|revoke [-handle HANDLE] [-client_id ID] [-server_ip HOST] [-port PORT] [-secret_file FILE]";
+
+async function main(): Promise<number> {
+  const [command, ...rest] = Deno.args;
+  const cli = readCommandLine("admin", SYNOPSIS, FLAGS, rest, (values) => {
+    if (!COMMANDS.includes(command as typeof COMMANDS[number])) {
+      throw new FlagError(
+        command === undefined
+          ? `a command is required: ${COMMANDS.join(", ")}`
+          : `unknown command '${command}'; the commands are ${COMMANDS.join(", ")}`,
+      );
+    }
+    if (command === "release" && !values.handle) throw new FlagError("release needs -handle");
+    if (command === "revoke" && !values.client_id) throw new FlagError("revoke needs -client_id");
+    return { ...values, port: parsePort(values.port) };
+  });
+  if ("exit" in cli) return cli.exit;
+  const config = cli.config;
+  quietGrpcLogs();
+  let secret: string;
+  try {
+    secret = (await Deno.readTextFile(config.secret_file)).trim();
+  } catch (error) {
+    console.error(
+      `admin: cannot read the operator secret ${config.secret_file}: ${messageOf(error)}`,
+    );
+    return 1;
+  }
+  const metadata = new grpc.Metadata();
+  metadata.set(ADMIN_SECRET_HEADER, secret);
+  const address = hostPort(config.server_ip, config.port);
+  const admin = new chatProto.chat.Admin(address, grpc.credentials.createInsecure());
+  const options = { deadline: Date.now() + 10_000 };
+  const unary = <T>(
+    start: (done: (error: grpc.ServiceError | null, value?: T) => void) => void,
+  ) =>
+    new Promise<T>((resolve, reject) =>
+      start((error, value) => error ? reject(error) : resolve(value!))
+    );
+  try {
+    if (command === "invite") {
+      const reply = await unary<{ code: string; expiresAtMs: number }>((done) =>
+        admin.CreateInvite({ handle: config.handle ?? "" }, metadata, options, done)
+      );
+      const until = new Date(Number(reply.expiresAtMs)).toISOString();
+      console.log(reply.code);
+      console.error(
+        `admin: invite${
+          config.handle ? ` for ${config.handle}` : ""
+        }, valid once, until ${until}: ` +
+          `deno task client -name ${config.handle ?? "NAME"} -invite ${reply.code}`,
+      );
+    } else if (command === "release") {
+      const reply = await unary<{ devices: number }>((done) =>
+        admin.ReleaseHandle({ handle: config.handle! }, metadata, options, done)
+      );
+      console.log(`released ${config.handle}: its ${reply.devices} device(s) are guests now`);
+    } else {
+      await unary((done) =>
+        admin.RevokeDevice({ clientId: config.client_id! }, metadata, options, done)
+      );
+      console.log(`revoked device ${config.client_id}`);
+    }
+    return 0;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    console.error(`admin: ${grpc.status[e.code] ?? "error"}: ${e.details ?? messageOf(error)}`);
+    return 1;
+  } finally {
+    admin.close();
+  }
+}
+
+Deno.exit(await main());

@@ -1,0 +1,7 @@
+// Original file: chat.proto
+
+export interface CreateLinkCodeRequest {
+}
+
+export interface CreateLinkCodeRequest__Output {
+}

@@ -1,0 +1,7 @@
+// Original file: chat.proto
+
+export interface RevokeDeviceReply {
+}
+
+export interface RevokeDeviceReply__Output {
+}

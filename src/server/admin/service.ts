@@ -1,0 +1,99 @@
+/**
+ * The Admin service: what an operator does to accounts (invite codes, releasing
+ * a handle, revoking a device), each call proven by the operator secret.
+ * Changes take effect at once: affected devices' cached identities are dropped
+ * and their open streams end, so they reconnect as what they now are.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { ADMIN_SECRET_HEADER, type AdminHandlers } from "../../protocol/proto.ts";
+import { refuseMalformed, statusError } from "../../protocol/status.ts";
+import type { MalformedRequest } from "../../protocol/wire.ts";
+import { INVITE_CODE_TTL_MS } from "../../shared/limits.ts";
+import { checkHandle } from "../../shared/validate.ts";
+import { hashCode, newCode } from "../auth/accounts.ts";
+import type { HandlerContext } from "../handlers/context.ts";
+import type { AdminSecret } from "./secret.ts";
+
+/** The Admin handlers, for `server.addService(adminServiceDefinition(), ...)`. */
+export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHandlers {
+  /** A unary Admin call: the secret checked, the request decoded, refusals logged. */
+  function call<Req, Res>(
+    what: string,
+    handle: (request: Req) => Promise<Res>,
+  ): grpc.handleUnaryCall<Req | MalformedRequest, Res> {
+    return (call, callback) => {
+      const given = call.metadata.get(ADMIN_SECRET_HEADER)[0];
+      if (typeof given !== "string" || !secret.matches(given)) {
+        callback(ctx.refusals.refuse(
+          `admin ${what}`,
+          call.getPeer(),
+          statusError(grpc.status.UNAUTHENTICATED, "this call needs the operator secret"),
+        ));
+        return;
+      }
+      Promise.resolve().then(() => {
+        refuseMalformed<Req>(call.request, `${what} request`);
+        return handle(call.request);
+      }).then(
+        (reply) => callback(null, reply),
+        (error) => callback(ctx.refusals.refuse(`admin ${what}`, "the operator", error)),
+      );
+    };
+  }
+
+  return {
+    CreateInvite: call("invite", async (request: { handle: string }) => {
+      const handle = request.handle.trim().toLowerCase();
+      if (handle !== "") refuseBadHandle(handle);
+      const code = newCode();
+      const expiresAtMs = Date.now() + INVITE_CODE_TTL_MS;
+      await ctx.writer.addCode({
+        hash: hashCode(code),
+        kind: "invite",
+        handle: handle || null,
+        expiresAtMs,
+      });
+      ctx.log(`admin: invite made${handle ? ` for ${handle}` : ""}`);
+      return { code, expiresAtMs };
+    }),
+    ReleaseHandle: call("release", async (request: { handle: string }) => {
+      const handle = request.handle.trim().toLowerCase();
+      refuseBadHandle(handle);
+      const devices = await ctx.writer.releaseHandle(handle);
+      if (devices === 0) {
+        throw statusError(grpc.status.NOT_FOUND, `there is no account ${handle}`);
+      }
+      ctx.auth.forgetAccount(handle);
+      // They are guests now: their streams end, and they come back as what they are.
+      ctx.streams.endWhere(
+        (p) => p.client.account === handle,
+        statusError(grpc.status.UNAVAILABLE, `the account ${handle} was released; reconnect`),
+      );
+      ctx.log(`admin: released ${handle} (${devices} devices are guests now)`);
+      return { devices };
+    }),
+    RevokeDevice: call("revoke", async (request: { clientId: string }) => {
+      const id = request.clientId.trim();
+      if (!(await ctx.writer.revokeDevice(id))) {
+        throw statusError(
+          grpc.status.NOT_FOUND,
+          `there is no device ${JSON.stringify(id.slice(0, 64))}`,
+        );
+      }
+      ctx.auth.forget(id);
+      ctx.streams.endWhere(
+        (p) => p.client.id === id,
+        statusError(grpc.status.UNAUTHENTICATED, "this device was revoked by the operator"),
+      );
+      ctx.log(`admin: revoked device ${id}`);
+      return {};
+    }),
+  } as AdminHandlers;
+}
+
+function refuseBadHandle(handle: string): void {
+  const problem = checkHandle(handle);
+  if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, problem);
+}
