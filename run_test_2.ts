@@ -3,7 +3,7 @@
  * Chad online, Bob sends and Alice and Chad print it once (Bob is not sent
  * it); Alice sends and Bob and Chad print it once; Doug, not a member,
  * connects, receives nothing, and his send is refused saying he is not a member.
- * Then someone starts a client of their own under Alice's name: it is a guest,
+ * Then Doug starts another client under Alice's name: it is a guest,
  * not the account alice, receives nothing and cannot send.
  *
  * Spawns the real server and clients (`deno run`, or the binaries named by
@@ -44,7 +44,7 @@ async function scenario(run: DriverRun): Promise<void> {
     `Doug's send is refused, naming no member: "${refusal}"`,
   );
 
-  run.step("An impostor starts a client of its own named Alice");
+  run.step("Doug tries to pass for Alice: he starts another client named Alice");
   const impostor = await run.connect("Alice");
   await server.proc.waitForCount(/ subscribe /, 5);
   run.check(
