@@ -15,6 +15,12 @@ import { messageOf } from "./src/shared/errors.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
 import { hostPort } from "./src/shared/format.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
+import {
+  channelCredentials,
+  CLIENT_TLS_FLAGS,
+  clientTlsFromFlags,
+  TlsFileError,
+} from "./src/shared/tls.ts";
 
 const FLAGS = {
   server_ip: { type: "string", value: "HOST", default: "127.0.0.1", description: "server address" },
@@ -27,10 +33,11 @@ const FLAGS = {
   },
   handle: { type: "string", value: "HANDLE", description: "the account (invite, release)" },
   client_id: { type: "string", value: "ID", description: "the device (revoke)" },
+  ...CLIENT_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const COMMANDS = ["invite", "release", "revoke"] as const;
 const SYNOPSIS =
-  "deno task admin invite|release|revoke [-handle HANDLE] [-client_id ID] [-server_ip HOST] [-port PORT] [-secret_file FILE]";
+  "deno task admin invite|release|revoke [-handle HANDLE] [-client_id ID] [-server_ip HOST] [-port PORT] [-secret_file FILE] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]";
 
 async function main(): Promise<number> {
   const [command, ...rest] = Deno.args;
@@ -44,7 +51,7 @@ async function main(): Promise<number> {
     }
     if (command === "release" && !values.handle) throw new FlagError("release needs -handle");
     if (command === "revoke" && !values.client_id) throw new FlagError("revoke needs -client_id");
-    return { ...values, port: parsePort(values.port) };
+    return { ...values, port: parsePort(values.port), tls: clientTlsFromFlags(values) };
   });
   if ("exit" in cli) return cli.exit;
   const config = cli.config;
@@ -61,7 +68,18 @@ async function main(): Promise<number> {
   const metadata = new grpc.Metadata();
   metadata.set(ADMIN_SECRET_HEADER, secret);
   const address = hostPort(config.server_ip, config.port);
-  const admin = new chatProto.chat.Admin(address, grpc.credentials.createInsecure());
+  let credentials;
+  try {
+    // The secret must not cross a network in clear: use the server's TLS when it has it.
+    credentials = config.tls
+      ? await channelCredentials(config.server_ip, config.tls)
+      : grpc.credentials.createInsecure();
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    console.error(`admin: ${error.message}`);
+    return 1;
+  }
+  const admin = new chatProto.chat.Admin(address, credentials);
   const options = { deadline: Date.now() + 10_000 };
   const unary = <T>(
     start: (done: (error: grpc.ServiceError | null, value?: T) => void) => void,

@@ -262,6 +262,12 @@ async function main(): Promise<number> {
     : ", TLS";
   const clear = tls ? undefined : plaintextWarning(host);
   if (clear) console.error(clear);
+  if (tokens && jwt.audience === undefined) {
+    console.error(
+      "warning: -jwt_key without -jwt_audience: a token the identity provider made for any other " +
+        "application is accepted here too; give -jwt_audience",
+    );
+  }
   // Installed before the "listening" line too: a SIGTERM sent as soon as it appears
   // (a supervisor, a test) then stops the server cleanly instead of killing it.
   const stopped = new Promise<string>((resolve) => {

@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
-import { connectClient, receivedMessages, runToEnd, startClient, startServer } from "./harness.ts";
+import {
+  connectClient,
+  receivedMessages,
+  runToEnd,
+  startClient,
+  startServer,
+  TLS_FIXTURES,
+} from "./harness.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "chat-accounts-" });
@@ -92,11 +99,20 @@ Deno.test("accounts: a second device linked with /link is alice", async () => {
     /^\* link code (\S+): on your other device, start the client once with -link \1 \(valid once, until \d\d:\d\d UTC\)$/,
   )?.[1];
   assert.ok(code, line);
+  // The laptop was a guest before (its name is no handle): with the code it registers anew.
+  const before = await connectClient({
+    name: "Alice (laptop)",
+    port: server.port,
+    stateDir: `${dir}/laptop`,
+    label: "laptop-guest",
+  });
+  assert.match(before.id, /^~Alice \(laptop\)#/);
+  await before.proc.stop();
   const laptop = await connectClient({
     name: "Alice (laptop)",
     port: server.port,
     stateDir: `${dir}/laptop`,
-    extra: ["-link", code],
+    extra: ["-link", code.toUpperCase()], // typed in any case
     label: "laptop",
   });
   assert.match(laptop.id, /^@alice Alice \(laptop\)#[0-9a-f]{4}$/);
@@ -190,6 +206,10 @@ Deno.test("accounts: with -jwt_key, -token proves the account; a token that does
     extra: ["-jwt_key", `${dir}/jwt.key`, "-jwt_issuer", "https://idp.example"],
   });
   assert.match(server.proc.stdout[0], /, accounts from tokens verified with an HS256 secret$/);
+  assert.ok(
+    server.proc.stderr.some((l) => l.startsWith("warning: -jwt_key without -jwt_audience")),
+    "an audience-less set-up is flagged",
+  );
   const token = (claims: Record<string, unknown>, key = secret) =>
     new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer("https://idp.example")
       .setExpirationTime("10 minutes").sign(key);
@@ -217,5 +237,18 @@ Deno.test("accounts: with -jwt_key, -token proves the account; a token that does
     forged.transcript(),
   );
   await alice.proc.stop();
+  await server.proc.stop();
+});
+
+Deno.test("accounts: deno task admin reaches a TLS server, with the CA it trusts", async () => {
+  const dir = await tempDir();
+  const db = `${dir}/chat.db`;
+  const server = await startServer({ db, tls: "tls", extra: ["-claim", "invite"] });
+  const args = ["invite", "-port", String(server.port), "-secret_file", `${db}.admin-secret`];
+  const plain = await runToEnd("admin", args);
+  assert.equal(plain.code, 1, "a plaintext admin gets nowhere");
+  const made = await runToEnd("admin", [...args, "-tls_ca", TLS_FIXTURES.ca]);
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stdout.trim(), /^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
   await server.proc.stop();
 });

@@ -164,7 +164,10 @@ export class ChatSession {
    * @throws {Error} if the session was closed meanwhile, or the state dir cannot be written.
    */
   async start(): Promise<void> {
-    const stored = this.#options.identity.stored;
+    // A code is given to become an account: the device registers anew with it, even where a
+    // (guest) identity is stored, which the new one then replaces.
+    const { invite, linkCode } = this.#options.proof ?? {};
+    const stored = invite || linkCode ? undefined : this.#options.identity.stored;
     this.#state = stored;
     await this.#register(stored);
     this.#closing.signal.throwIfAborted();

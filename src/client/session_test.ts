@@ -246,7 +246,7 @@ Deno.test("client: a stored identity the server does not know leads to a fresh r
   assert.deepEqual(rejected, {
     type: "identity-rejected",
     code: grpc.status.NOT_FOUND,
-    details: `client id ${oldId} is not registered on this server; register again without an id`,
+    details: `client id "${oldId}" is not registered on this server; register again without an id`,
   });
   assert.equal(connected.type, "connected");
   await again.s.close();

@@ -193,6 +193,12 @@ Deno.test("accounts: the Admin service needs the operator secret; release and re
   assert.equal(fresh.handle, "alice");
   await admin.revoke(fresh.clientId);
   assert.equal((await refusal(send(client, fresh, "x"))).code, "UNAUTHENTICATED");
+  // Its only device revoked, alice has none; releasing it still works, and an operator's invite
+  // (in this first-use mode too) gives the handle back to its owner before anyone claims it.
+  assert.deepEqual(await admin.release("alice"), { devices: 0 });
+  const { code } = await admin.invite("alice");
+  const owner = await register(client, "Alice", "", "", { invite: code });
+  assert.equal(owner.handle, "alice");
   admin.close();
   client.close();
   await server.shutdown();
@@ -220,12 +226,13 @@ Deno.test("accounts: a register flood from one address is refused with the wait;
   const accepted = outcomes.filter((o) => o === "ok").length;
   // The burst (30), and what refilled while the flood ran (60 a minute).
   assert.ok(accepted >= 30 && accepted <= 35, `accepted ${accepted}`);
+  // The names are handles: each registration is also a claim, within the claim limit's burst.
   assert.equal(outcomes.filter((o) => o === "limited").length, 3_000 - accepted);
   const stored = accepted;
   assert.equal(server.reader.devicesOf("flood0"), 1);
   assert.ok(logs.filter((l) => l.startsWith("register ")).length === stored);
   const refusedLines = logs.filter((l) => / RESOURCE_EXHAUSTED: /.test(l)).length;
-  assert.ok(refusedLines <= 5, `${refusedLines} refusal lines for ${3_000 - accepted} refusals`);
+  assert.ok(refusedLines <= 60, `${refusedLines} refusal lines for ${3_000 - accepted} refusals`);
   client.close();
   await server.shutdown();
 });

@@ -34,6 +34,7 @@ import {
   CLAIM_LIMIT,
   FAILED_PROOF_LIMIT,
   type Limit,
+  LINK_CODE_LIMIT,
   MAX_TRACKED_PEERS,
   NO_LIMIT,
   RateLimiter,
@@ -161,6 +162,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       registrations: peers(limits.registrations ?? REGISTRATION_LIMIT),
       claims: peers(limits.claims ?? CLAIM_LIMIT),
       failedProofs: peers(limits.failedProofs ?? FAILED_PROOF_LIMIT),
+      linkCodes: peers(LINK_CODE_LIMIT),
     },
     accounts: {
       mode: options.accounts?.mode ?? "first-use",

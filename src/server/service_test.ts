@@ -522,7 +522,7 @@ Deno.test("service: a bad name cannot forge a line in the server log", async () 
     // A client id is the caller's text too, and the NOT_FOUND refusal quotes it.
     const forged = "f\n2026-01-01T00:00:00.000Z register Admin#0000 (new)";
     assert.equal((await refusal(register(client, "Eve", forged, "key"))).code, "NOT_FOUND");
-    assert.ok(logs.some((l) => l.includes("\\u000a2026-01-01")), logs.join("\n"));
+    assert.ok(logs.some((l) => l.includes('"f\\n2026-01-01')), logs.join("\n"));
     assert.ok(logs.every((l) => !l.includes("\n")), logs.join("\n"));
     client.close();
   });

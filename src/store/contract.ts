@@ -383,7 +383,8 @@ export function storeContract(name: string, open: OpenBackend): void {
       ]);
       // The refused claim rolled back its code's use: the code still works for a free handle...
       // ...no: it names dee, which stays taken. Release dee, and the same code claims it.
-      await writer.releaseHandle("dee");
+      assert.equal(await writer.releaseHandle("dee"), 1);
+      assert.equal(await writer.releaseHandle("dee"), -1, "no such account now");
       assert.equal((await writer.addClient(invite("d3", "dee", "late"))).account, "dee");
     },
   );
@@ -397,6 +398,7 @@ export function storeContract(name: string, open: OpenBackend): void {
         hash: codeHash("L1"),
         kind: "link",
         handle: "alice",
+        creator: "a1",
         expiresAtMs: far,
       });
       await writer.addCode({
@@ -411,6 +413,20 @@ export function storeContract(name: string, open: OpenBackend): void {
       await assert.rejects(writer.addClient(link("a3", "L1")), /link code is not valid/);
       await assert.rejects(writer.addClient(link("a4", "I1")), /link code is not valid/);
       assert.equal(reader.devicesOf("alice"), 2);
+      // A code made by a device that is then revoked grants nothing.
+      await writer.addCode({
+        hash: codeHash("L2"),
+        kind: "link",
+        handle: "alice",
+        creator: "a2",
+        expiresAtMs: far,
+      });
+      await writer.revokeDevice("a2");
+      await assert.rejects(
+        writer.addClient(link("a5", "L2")),
+        new ProofRefusedError("the device that made this link code is no longer the account's"),
+      );
+      assert.equal(reader.client("a5"), undefined);
     },
   );
 

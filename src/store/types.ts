@@ -88,6 +88,8 @@ export interface NewCode {
   kind: "invite" | "link";
   /** The account it is for; null for an invite that claims the name the device gives. */
   handle: string | null;
+  /** For a link code: the device that made it, which must still be the account's when used. */
+  creator?: string;
   expiresAtMs: number;
 }
 
@@ -149,9 +151,12 @@ export interface StoreWriter {
    * @throws {ProofRefusedError} if the proof does not hold; nothing is stored.
    */
   addClient(client: NewClient): Promise<ClientRecord>;
-  /** Stores a one-time code (its hash). */
+  /** Stores a one-time code (its hash); used and expired codes are cleared meanwhile. */
   addCode(code: NewCode): Promise<void>;
-  /** Deletes the account `handle`: its devices become guests. Resolves with how many there were. */
+  /**
+   * Deletes the account `handle` and its link codes: its devices become guests. Resolves with
+   * how many devices it had, or -1 if there was no such account.
+   */
   releaseHandle(handle: string): Promise<number>;
   /** Forgets the device `clientId` (it must register again). Resolves with whether it existed. */
   revokeDevice(clientId: string): Promise<boolean>;

@@ -62,7 +62,7 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
       const handle = request.handle.trim().toLowerCase();
       refuseBadHandle(handle);
       const devices = await ctx.writer.releaseHandle(handle);
-      if (devices === 0) {
+      if (devices < 0) {
         throw statusError(grpc.status.NOT_FOUND, `there is no account ${handle}`);
       }
       ctx.auth.forgetAccount(handle);

@@ -55,7 +55,8 @@ export interface ProofPlan {
 
 /** SHA-256 of a one-time code: only the hash is stored, so a copy of the database grants nothing. */
 export function hashCode(code: string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(code.trim()).digest());
+  // Codes are made lower case; a person may type them in any case.
+  return new Uint8Array(createHash("sha256").update(code.trim().toLowerCase()).digest());
 }
 
 /** A fresh one-time code: 20 random characters from an alphabet easy to read aloud. */
@@ -68,12 +69,17 @@ export function newCode(): string {
 }
 
 /** A link code for a device of `handle`, and what to store of it. */
-export function linkCode(handle: string, now = Date.now()): { code: string; stored: NewCode } {
+export function linkCode(
+  handle: string,
+  creator: string,
+  now = Date.now(),
+): { code: string; stored: NewCode } {
   const code = newCode();
   const stored: NewCode = {
     hash: hashCode(code),
     kind: "link",
     handle,
+    creator,
     expiresAtMs: now + LINK_CODE_TTL_MS,
   };
   return { code, stored };
@@ -92,7 +98,9 @@ export async function planProof(
   tokens: TokenCheck | undefined,
 ): Promise<ProofPlan> {
   const { name } = request;
-  if (request.invite && mode !== "invite") {
+  // An operator's invite is a proof in every mode but token mode (where the identity provider
+  // alone says who is who): it is how a released handle is given back to its owner.
+  if (request.invite && mode === "token") {
     throw statusError(grpc.status.INVALID_ARGUMENT, "this server takes no invite codes");
   }
   if (request.token && mode !== "token") {
@@ -100,6 +108,12 @@ export async function planProof(
   }
   if (request.linkCode) {
     return { proof: { kind: "link", codeHash: hashCode(request.linkCode) }, name };
+  }
+  if (request.invite) {
+    return {
+      proof: { kind: "invite", handle: handleOf(name) ?? "", codeHash: hashCode(request.invite) },
+      name,
+    };
   }
   const handle = handleOf(name);
   switch (mode) {
@@ -109,16 +123,7 @@ export async function planProof(
         `the name "${name}" cannot be a handle (ASCII letters, digits, '.', '_', '-')`,
       );
     case "invite":
-      if (!request.invite) {
-        return guest(name, "accounts on this server are by invite (start with -invite CODE)");
-      }
-      if (!handle) {
-        throw statusError(
-          grpc.status.INVALID_ARGUMENT,
-          `the name "${name}" cannot be a handle: a handle has only ASCII letters, digits, '.', '_', '-'`,
-        );
-      }
-      return { proof: { kind: "invite", handle, codeHash: hashCode(request.invite) }, name };
+      return guest(name, "accounts on this server are by invite (start with -invite CODE)");
     case "token": {
       if (!request.token || !tokens) {
         return guest(

@@ -102,7 +102,10 @@ export class Authenticator {
       principal = this.remember(client);
     }
     if (!timingSafeEqual(hashKey(key), principal.client.keyHash)) {
-      throw statusError(grpc.status.UNAUTHENTICATED, `wrong key for client id ${clientId}`);
+      throw statusError(
+        grpc.status.UNAUTHENTICATED,
+        `wrong key for client id ${JSON.stringify(clientId.slice(0, 64))}`,
+      );
     }
     return principal;
   }
@@ -127,7 +130,9 @@ export class Authenticator {
       () =>
         statusError(
           grpc.status.UNAUTHENTICATED,
-          `client id ${id} is not registered on this server; register again`,
+          `client id ${
+            JSON.stringify(id.slice(0, 64))
+          } is not registered on this server; register again`,
         ),
     );
     const until = this.expiryOf(principal);
@@ -144,7 +149,8 @@ export class Authenticator {
   claimed(metadata: grpc.Metadata): string {
     const id = metadata.get(CLIENT_ID_HEADER)[0];
     const known = typeof id === "string" ? this.#clients.get(id) : undefined;
-    if (known) return known.label;
+    // Claimed, not proven: the call was refused.
+    if (known) return `someone claiming to be ${known.label}`;
     // The id is the caller's text: quoted, so it cannot forge a log line.
     return typeof id === "string" && id
       ? `client ${JSON.stringify(id.slice(0, 64))}`

@@ -44,8 +44,9 @@ export interface VerifiedToken {
   /** The display name: the token's `name`, else its `sub` as written. */
   name: string;
   /**
-   * When the token stops granting access (its `exp`), in ms since the epoch.
-   * Always set: tokens without `exp` are refused (see the module doc).
+   * When the token stops granting access: its `exp` plus the clock tolerance, in ms since the
+   * epoch, the moment from which it no longer verifies. Always set: tokens without `exp` are
+   * refused (see the module doc).
    */
   expiresAtMs: number;
 }
@@ -152,7 +153,9 @@ export async function loadTokenVerifier(options: TokenVerifierOptions): Promise<
       } catch (error) {
         throw refusalFor(error);
       }
-      return claimsOf(payload);
+      const claims = claimsOf(payload);
+      // The grant lasts as long as the token verifies, so the same skew is allowed on both.
+      return { ...claims, expiresAtMs: claims.expiresAtMs + tolerance * 1000 };
     },
   };
 }

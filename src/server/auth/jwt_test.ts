@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as jose from "jose";
 import { join } from "node:path";
 import {
+  DEFAULT_CLOCK_TOLERANCE_S,
   loadTokenVerifier,
   MIN_HS256_SECRET_BYTES,
   TokenKeyError,
@@ -98,7 +99,7 @@ Deno.test("jwt: an HS256 token verifies against the file's secret, one trailing 
       {
         handle: "alice",
         name: "Alice A.",
-        expiresAtMs: exp * 1000,
+        expiresAtMs: (exp + DEFAULT_CLOCK_TOLERANCE_S) * 1000,
       },
     );
     // The newline is not part of the secret: a token signed with it does not verify.
@@ -130,7 +131,7 @@ Deno.test("jwt: EdDSA tokens verify against an Ed25519 PEM key, under either nam
       assert.deepEqual(await verifier.verify(await sign(pair.privateKey, alg, { exp })), {
         handle: "alice",
         name: "alice",
-        expiresAtMs: exp * 1000,
+        expiresAtMs: (exp + DEFAULT_CLOCK_TOLERANCE_S) * 1000,
       });
     }
   });
@@ -409,7 +410,7 @@ Deno.test("jwt: sub is required and must be a handle; it comes back lower-cased"
     assert.deepEqual(await verifier.verify(mixed), {
       handle: "alice.smith_2-b",
       name: "Alice.Smith_2-b",
-      expiresAtMs: exp * 1000,
+      expiresAtMs: (exp + DEFAULT_CLOCK_TOLERANCE_S) * 1000,
     });
     assert.equal(
       (await verifier.verify(await sign(secret, "HS256", { sub: "a".repeat(64) }))).handle,

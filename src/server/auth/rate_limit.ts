@@ -49,8 +49,15 @@ export const REGISTRATION_LIMIT = { perMinute: 60, burst: 30 } as const;
  */
 export const FAILED_PROOF_LIMIT = { perMinute: 20, burst: 10 } as const;
 
-/** Handles claimed per minute from one address: a claim is a lasting row, so fewer. */
-export const CLAIM_LIMIT = { perMinute: 10, burst: 5 } as const;
+/** Link codes one account may make a minute: a person adding a device needs one or two. */
+export const LINK_CODE_LIMIT = { perMinute: 6, burst: 3 } as const;
+
+/**
+ * Handles claimed per minute from one address. Under claim on first use every new member's
+ * first registration is a claim, so a classroom of 30 behind one address must get through at
+ * once; the bound is on a loop squatting handles.
+ */
+export const CLAIM_LIMIT = { perMinute: 30, burst: 30 } as const;
 
 /** Most peer keys each limiter tracks: at about 100 bytes a key, about 1 MB. */
 export const MAX_TRACKED_PEERS = 10_000;

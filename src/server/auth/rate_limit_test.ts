@@ -129,7 +129,7 @@ Deno.test("rate limit: bad options are refused, naming the value", () => {
 Deno.test("rate limit: the defaults let a classroom behind one address register", () => {
   assert.deepEqual(REGISTRATION_LIMIT, { perMinute: 60, burst: 30 });
   assert.deepEqual(FAILED_PROOF_LIMIT, { perMinute: 20, burst: 10 });
-  assert.deepEqual(CLAIM_LIMIT, { perMinute: 10, burst: 5 });
+  assert.deepEqual(CLAIM_LIMIT, { perMinute: 30, burst: 30 });
   assert.equal(MAX_TRACKED_PEERS, 10_000);
   const { limiter: registrations, clock } = limiter({ ...REGISTRATION_LIMIT });
   let admitted = 0;

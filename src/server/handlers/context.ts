@@ -32,6 +32,8 @@ export interface PeerLimits {
   claims: Limit;
   /** Proofs that failed: a wrong key, a bad invite, link code or token. */
   failedProofs: Limit;
+  /** Link codes made, per account (not per address): they are rows in the database. */
+  linkCodes: Limit;
 }
 
 /** The server's parts as handlers use them. */

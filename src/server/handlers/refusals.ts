@@ -45,31 +45,34 @@ export class Refusals {
     const status = toStatus(error);
     const code = grpc.status[status.code];
     this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
-    // A flood is refused with RESOURCE_EXHAUSTED: one line a second says so, not one per call,
-    // so that no caller can fill the log's disk.
-    if (status.code === grpc.status.RESOURCE_EXHAUSTED) {
-      const now = Date.now();
-      if (now - this.#floodLoggedAt < 1_000) {
-        this.#floodQuiet++;
-        return status;
-      }
-      this.#floodLoggedAt = now;
+    // At most LOGGED_PER_SECOND refusal lines a second, then one line saying how many were not
+    // logged: a caller looping on bad calls cannot fill the log's disk.
+    const now = Date.now();
+    if (now - this.#windowStart >= 1_000) {
+      this.#windowStart = now;
+      this.#loggedInWindow = 0;
     }
-    const quiet = this.#floodQuiet && status.code === grpc.status.RESOURCE_EXHAUSTED
-      ? ` (and ${this.#floodQuiet} more like it not logged)`
-      : "";
-    if (quiet) this.#floodQuiet = 0;
+    if (++this.#loggedInWindow > LOGGED_PER_SECOND) {
+      this.#quiet++;
+      return status;
+    }
+    const quiet = this.#quiet ? ` (and ${this.#quiet} more refusals not logged)` : "";
+    this.#quiet = 0;
     const line = `refused ${what}${who ? ` from ${who}` : ""}: ${code}: ${status.details}${quiet}`;
     this.#log(oneLine(line));
     return status;
   }
 
-  #floodLoggedAt = 0;
-  #floodQuiet = 0;
+  #windowStart = 0;
+  #loggedInWindow = 0;
+  #quiet = 0;
 }
 
+/** Refusal lines logged a second at most; see {@link Refusals.refuse}. */
+export const LOGGED_PER_SECOND = 20;
+
 // deno-lint-ignore no-control-regex -- matching control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** `text` with control characters and line separators written as `\uXXXX`. */
 function oneLine(text: string): string {

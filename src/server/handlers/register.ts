@@ -40,12 +40,15 @@ export async function register(
   peer: string,
 ): Promise<RegisterReply> {
   refuseMalformed<RegisterRequest>(request, "RegisterRequest");
-  // An address that keeps failing proofs is slowed down before it can try again.
-  limit(ctx.limits.failedProofs.check(peer), "failed proofs");
+  // Who keeps failing proofs is slowed down before trying again: a wrong key counts against
+  // that address and client id only, so one machine behind a shared address (NAT) guessing
+  // keys cannot keep the others there from resuming; bad codes and tokens count per address.
+  const failures = `${peer}|${request.clientId.slice(0, 64)}`;
+  limit(ctx.limits.failedProofs.check(failures), "failed proofs");
   try {
     return await registerChecked(ctx, request, peer);
   } catch (error) {
-    if (failedProof(error)) ctx.limits.failedProofs.take(peer);
+    if (failedProof(error)) ctx.limits.failedProofs.take(failures);
     throw error;
   }
 }
@@ -86,7 +89,9 @@ async function registerChecked(
       () =>
         statusError(
           grpc.status.NOT_FOUND,
-          `client id ${request.clientId} is not registered on this server; register again without an id`,
+          `client id ${
+            JSON.stringify(request.clientId.slice(0, 64))
+          } is not registered on this server; register again without an id`,
         ),
     );
     if (!principal.client.account) guestReason = "this device proves no account";
@@ -96,14 +101,17 @@ async function registerChecked(
     if (!named && principal.client.name !== request.name) {
       throw statusError(
         grpc.status.INVALID_ARGUMENT,
-        `client ${request.clientId} is registered as "${principal.client.name}", not "${request.name}"`,
+        `client ${request.clientId} is registered as ${
+          JSON.stringify(principal.client.name)
+        }, not ${JSON.stringify(request.name.slice(0, 80))}`,
       );
     }
   } else {
-    limit(ctx.limits.registrations.take(peer), "registrations");
     const plan = await planProof(ctx.accounts.mode, request, ctx.accounts.tokens);
     const claiming = plan.proof.kind === "first-use" || plan.proof.kind === "invite";
+    // Checked before a registration is counted: a refused claim must not use one up.
     if (claiming) limit(ctx.limits.claims.check(peer), "claims");
+    limit(ctx.limits.registrations.take(peer), "registrations");
     if (plan.proof.kind === "guest" && ctx.accounts.guests() >= MAX_GUESTS) {
       throw statusError(
         grpc.status.RESOURCE_EXHAUSTED,

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS codes (
   hash BLOB PRIMARY KEY,
   kind TEXT NOT NULL,
   handle TEXT,
+  creator TEXT,
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   used_at INTEGER
@@ -126,6 +127,9 @@ export class SqliteStore implements StoreReader {
   #insertAccount: StatementSync;
   #useCode: StatementSync;
   #insertCode: StatementSync;
+  #pruneCodes: StatementSync;
+  #accountExists: StatementSync;
+  #dropLinkCodes: StatementSync;
   #countDevices: StatementSync;
   #countGuests: StatementSync;
   #releaseAccount: StatementSync;
@@ -209,11 +213,15 @@ export class SqliteStore implements StoreReader {
     // Used once: the row that matches is marked in the same statement that reads it.
     this.#useCode = db.prepare(
       `UPDATE codes SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
-       RETURNING handle`,
+       RETURNING handle, creator`,
     );
     this.#insertCode = db.prepare(
-      "INSERT INTO codes (hash, kind, handle, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO codes (hash, kind, handle, creator, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
     );
+    // Used and expired codes grant nothing: each new code clears them, so codes cannot pile up.
+    this.#pruneCodes = db.prepare("DELETE FROM codes WHERE used_at IS NOT NULL OR expires_at <= ?");
+    this.#accountExists = db.prepare("SELECT 1 AS yes FROM accounts WHERE handle = ?");
+    this.#dropLinkCodes = db.prepare("DELETE FROM codes WHERE kind = 'link' AND handle = ?");
     this.#countDevices = db.prepare("SELECT count(*) AS n FROM clients WHERE account = ?");
     this.#countGuests = db.prepare("SELECT count(*) AS n FROM clients WHERE account IS NULL");
     this.#releaseAccount = db.prepare("DELETE FROM accounts WHERE handle = ?");
@@ -365,15 +373,24 @@ export class SqliteStore implements StoreReader {
       case "invite": {
         const code = this.#takeCode(proof.codeHash, "invite", now);
         const handle = code.handle ?? proof.handle;
+        if (!handle) {
+          throw new ProofRefusedError(
+            "this invite names no handle, and your name cannot be one (ASCII letters, digits, '.', '_', '-')",
+          );
+        }
         if (this.#insertAccount.run(handle, now).changes !== 1) {
           throw new ProofRefusedError(`the handle ${handle} is already taken`);
         }
         return handle;
       }
       case "link": {
-        const { handle } = this.#takeCode(proof.codeHash, "link", now);
-        if (handle === null || this.devicesOf(handle) === 0) {
-          throw new ProofRefusedError("the account of this link code no longer exists");
+        const { handle, creator } = this.#takeCode(proof.codeHash, "link", now);
+        // The device that made the code must still be that account's: a code made before a
+        // revoke or a release grants nothing.
+        if (handle === null || creator === null || this.client(creator)?.account !== handle) {
+          throw new ProofRefusedError(
+            "the device that made this link code is no longer the account's",
+          );
         }
         this.#roomForDevice(handle);
         return handle;
@@ -381,8 +398,14 @@ export class SqliteStore implements StoreReader {
     }
   }
 
-  #takeCode(hash: Uint8Array, kind: NewCode["kind"], now: number): { handle: string | null } {
-    const row = this.#useCode.get(now, hash, kind, now) as { handle: string | null } | undefined;
+  #takeCode(
+    hash: Uint8Array,
+    kind: NewCode["kind"],
+    now: number,
+  ): { handle: string | null; creator: string | null } {
+    const row = this.#useCode.get(now, hash, kind, now) as
+      | { handle: string | null; creator: string | null }
+      | undefined;
     if (!row) {
       throw new ProofRefusedError(
         `the ${kind} code is not valid (unknown, already used or expired)`,
@@ -399,15 +422,31 @@ export class SqliteStore implements StoreReader {
     }
   }
 
-  /** Stores a one-time code's hash. */
+  /** Stores a one-time code's hash, clearing used and expired ones. */
   addCode(code: NewCode): void {
-    this.#insertCode.run(code.hash, code.kind, code.handle, Date.now(), code.expiresAtMs);
+    const now = Date.now();
+    this.#transaction(() => {
+      this.#pruneCodes.run(now);
+      this.#insertCode.run(
+        code.hash,
+        code.kind,
+        code.handle,
+        code.creator ?? null,
+        now,
+        code.expiresAtMs,
+      );
+    });
   }
 
-  /** Deletes the account `handle`; its devices become guests. Returns how many there were. */
+  /**
+   * Deletes the account `handle` and its link codes; its devices become guests. Returns how
+   * many devices it had, or -1 if there was no such account.
+   */
   releaseHandle(handle: string): number {
     return this.#transaction(() => {
+      if (!this.#accountExists.get(handle)) return -1;
       this.#releaseAccount.run(handle);
+      this.#dropLinkCodes.run(handle);
       return Number(this.#orphanDevices.run(handle).changes);
     });
   }
