@@ -40,7 +40,9 @@ const SYNOPSIS =
   "deno task admin invite|release|revoke [-handle HANDLE] [-client_id ID] [-server_ip HOST] [-port PORT] [-secret_file FILE] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]";
 
 async function main(): Promise<number> {
-  const [command, ...rest] = Deno.args;
+  // The command comes first; flags alone (`-help`) are read as flags.
+  const command = Deno.args[0]?.startsWith("-") ? undefined : Deno.args[0];
+  const rest = command === undefined ? Deno.args : Deno.args.slice(1);
   const cli = readCommandLine("admin", SYNOPSIS, FLAGS, rest, (values) => {
     if (!COMMANDS.includes(command as typeof COMMANDS[number])) {
       throw new FlagError(

@@ -220,3 +220,20 @@ Deno.test("cli: display names with spaces are printed whole and parsed whole", a
   await bob.proc.stop();
   await server.proc.stop();
 });
+
+Deno.test("cli: deno task admin says what is wrong with its command line, and helps", async () => {
+  const help = await runToEnd("admin", ["-help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^usage: deno task admin invite\|release\|revoke /);
+  const cases: [string[], string][] = [
+    [[], "admin: a command is required: invite, release, revoke"],
+    [["promote"], "admin: unknown command 'promote'; the commands are invite, release, revoke"],
+    [["release"], "admin: release needs -handle"],
+    [["revoke", "-handle", "x"], "admin: revoke needs -client_id"],
+  ];
+  for (const [args, first] of cases) {
+    const { code, stderr } = await runToEnd("admin", args);
+    assert.equal(code, 2, args.join(" "));
+    assert.equal(stderr.split("\n")[0], first);
+  }
+});
