@@ -52,6 +52,25 @@ async function session(
   };
 }
 
+/**
+ * Handlers of a fake server that registers everyone as one new client, opens every
+ * subscription and never answers a Send; a test overrides what it makes misbehave.
+ */
+function fakeHandlers(overrides: Partial<ChatHandlers>): ChatHandlers {
+  return {
+    CreateLinkCode: () => {},
+    Register: (_call, cb) =>
+      cb(null, { clientId: "ef".repeat(16), key: "k", resumed: false, groups: [] }),
+    Send: () => {},
+    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
+    Subscribe: (call) => {
+      call.once("data", () => call.sendMetadata(new grpc.Metadata()));
+      call.on("end", () => call.end());
+    },
+    ...overrides,
+  };
+}
+
 /** A gRPC server on 127.0.0.1 with handlers a test writes to misbehave on purpose. */
 async function startFake(handlers: ChatHandlers): Promise<{ fake: grpc.Server; port: number }> {
   const fake = new grpc.Server();
@@ -534,17 +553,7 @@ Deno.test("client: offline, queued and back online are each said once, in that o
 
 Deno.test("client: close during a send reports it as in doubt, not as unsent", async () => {
   // A server that never answers Send: the call is in flight when the client closes.
-  const handlers: ChatHandlers = {
-    CreateLinkCode: () => {},
-    Register: (_call, cb) =>
-      cb(null, { clientId: "ef".repeat(16), key: "k", resumed: false, groups: [] }),
-    Send: () => {},
-    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
-    Subscribe: (call) => {
-      call.once("data", () => call.sendMetadata(new grpc.Metadata()));
-      call.on("end", () => call.end());
-    },
-  };
+  const handlers = fakeHandlers({});
   const { fake, port } = await startFake(handlers);
   const c = await session(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Flo");
   const refused = Promise.all([
@@ -559,8 +568,7 @@ Deno.test("client: close during a send reports it as in doubt, not as unsent", a
 
 Deno.test("client: a rate-limited Register waits as long as the server asks, and says why", async () => {
   let calls = 0;
-  const handlers: ChatHandlers = {
-    CreateLinkCode: () => {},
+  const handlers = fakeHandlers({
     Register: (_call, cb) => {
       if (++calls === 1) {
         const metadata = new grpc.Metadata();
@@ -574,13 +582,7 @@ Deno.test("client: a rate-limited Register waits as long as the server asks, and
       }
       cb(null, { clientId: "12".repeat(16), key: "k", resumed: false, groups: [] });
     },
-    Send: () => {},
-    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
-    Subscribe: (call) => {
-      call.once("data", () => call.sendMetadata(new grpc.Metadata()));
-      call.on("end", () => call.end());
-    },
-  };
+  });
   const { fake, port } = await startFake(handlers);
   const started = Date.now();
   const c = await session(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Rae");
