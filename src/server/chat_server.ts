@@ -152,11 +152,11 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   const fanout = new Fanout((name) => groups.get(name)?.feed);
   const committer = new GroupCommitter(reader, writer, (appended) => fanout.publish(appended));
   const metrics = new ServerMetrics();
-  const streams = new OpenStreams();
-  let guests = reader.guestCount();
   const peers = (rate: RateLimit): Limit =>
     options.limits === "off" ? NO_LIMIT : new RateLimiter({ ...rate, maxKeys: MAX_TRACKED_PEERS });
   const limits = options.limits === "off" ? {} : options.limits ?? {};
+  const auth = new Authenticator(reader, options.accounts?.mode === "token");
+  const streams = new OpenStreams((principal) => auth.expiryOf(principal), log);
   const ctx: HandlerContext = {
     limits: {
       registrations: peers(limits.registrations ?? REGISTRATION_LIMIT),
@@ -167,14 +167,12 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     accounts: {
       mode: options.accounts?.mode ?? "first-use",
       tokens: options.accounts?.tokens,
-      guests: () => guests,
-      guestAdded: () => guests++,
     },
     reader,
     writer,
     committer,
     groups,
-    auth: new Authenticator(reader, options.accounts?.mode === "token"),
+    auth,
     refusals: new Refusals(log),
     streams,
     metrics,

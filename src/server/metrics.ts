@@ -68,8 +68,15 @@ export class ServerMetrics {
   #sendMs = new Float64Array(SEND_LATENCY_SAMPLES);
 
   constructor() {
-    const latency = () =>
-      percentiles(this.#sendMs, Math.min(this.#sends.value, this.#sendMs.length));
+    // Both percentiles come from one sort, redone only when sends were answered since.
+    let sorted = { sends: -1, p50: 0, p99: 0 };
+    const latency = () => {
+      if (sorted.sends !== this.#sends.value) {
+        const n = Math.min(this.#sends.value, this.#sendMs.length);
+        sorted = { sends: this.#sends.value, ...percentiles(this.#sendMs, n) };
+      }
+      return sorted;
+    };
     this.registry.gauge("chat_send_latency_p50_seconds", () => latency().p50 / 1000);
     this.registry.gauge("chat_send_latency_p99_seconds", () => latency().p99 / 1000);
     this.registry.gauge("process_resident_memory_bytes", () => Deno.memoryUsage().rss);

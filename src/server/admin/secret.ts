@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { hashKey } from "../auth/authenticator.ts";
 import { messageOf } from "../../shared/errors.ts";
 
 /** Raised when the secret file cannot be made or read, or is unsafe; the message says which. */
@@ -20,7 +21,7 @@ export class AdminSecret {
 
   private constructor(path: string, secret: string) {
     this.path = path;
-    this.#hash = sha256(secret);
+    this.#hash = hashKey(secret);
   }
 
   /**
@@ -60,10 +61,6 @@ export class AdminSecret {
 
   /** Whether `given` is the secret. */
   matches(given: string): boolean {
-    return timingSafeEqual(sha256(given.trim()), this.#hash);
+    return timingSafeEqual(hashKey(given.trim()), this.#hash);
   }
-}
-
-function sha256(text: string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(text).digest());
 }

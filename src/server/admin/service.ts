@@ -10,9 +10,8 @@ import * as grpc from "@grpc/grpc-js";
 import { ADMIN_SECRET_HEADER, type AdminHandlers } from "../../protocol/proto.ts";
 import { refuseMalformed, statusError } from "../../protocol/status.ts";
 import type { MalformedRequest } from "../../protocol/wire.ts";
-import { INVITE_CODE_TTL_MS } from "../../shared/limits.ts";
 import { checkHandle } from "../../shared/validate.ts";
-import { hashCode, newCode } from "../auth/accounts.ts";
+import { oneTimeCode } from "../auth/accounts.ts";
 import type { HandlerContext } from "../handlers/context.ts";
 import type { AdminSecret } from "./secret.ts";
 
@@ -47,16 +46,10 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
     CreateInvite: call("invite", async (request: { handle: string }) => {
       const handle = request.handle.trim().toLowerCase();
       if (handle !== "") refuseBadHandle(handle);
-      const code = newCode();
-      const expiresAtMs = Date.now() + INVITE_CODE_TTL_MS;
-      await ctx.writer.addCode({
-        hash: hashCode(code),
-        kind: "invite",
-        handle: handle || null,
-        expiresAtMs,
-      });
+      const { code, stored } = oneTimeCode("invite", handle || null);
+      await ctx.writer.addCode(stored);
       ctx.log(`admin: invite made${handle ? ` for ${handle}` : ""}`);
-      return { code, expiresAtMs };
+      return { code, expiresAtMs: stored.expiresAtMs };
     }),
     ReleaseHandle: call("release", async (request: { handle: string }) => {
       const handle = request.handle.trim().toLowerCase();

@@ -13,9 +13,11 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { statusError } from "../../protocol/status.ts";
-import { LINK_CODE_TTL_MS } from "../../shared/limits.ts";
+import { messageOf } from "../../shared/errors.ts";
+import { hashKey } from "./authenticator.ts";
+import { INVITE_CODE_TTL_MS, LINK_CODE_TTL_MS } from "../../shared/limits.ts";
 import { handleOf } from "../../shared/validate.ts";
 import type { NewCode, Proof } from "../../store/types.ts";
 
@@ -56,11 +58,11 @@ export interface ProofPlan {
 /** SHA-256 of a one-time code: only the hash is stored, so a copy of the database grants nothing. */
 export function hashCode(code: string): Uint8Array {
   // Codes are made lower case; a person may type them in any case.
-  return new Uint8Array(createHash("sha256").update(code.trim().toLowerCase()).digest());
+  return hashKey(code.trim().toLowerCase());
 }
 
 /** A fresh one-time code: 20 random characters from an alphabet easy to read aloud. */
-export function newCode(): string {
+function newCode(): string {
   const alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
   const bytes = randomBytes(20);
   let code = "";
@@ -68,19 +70,32 @@ export function newCode(): string {
   return `${code.slice(0, 5)}-${code.slice(5, 10)}-${code.slice(10, 15)}-${code.slice(15)}`;
 }
 
-/** A link code for a device of `handle`, and what to store of it. */
-export function linkCode(
+/**
+ * A new one-time code, and what to store of it (its hash only): a link code for a device of
+ * `handle` made by device `creator`, or an operator's invite (for `handle`, or null: any name).
+ */
+export function oneTimeCode(
+  kind: "link",
   handle: string,
   creator: string,
-  now = Date.now(),
+): { code: string; stored: NewCode };
+export function oneTimeCode(
+  kind: "invite",
+  handle: string | null,
+): { code: string; stored: NewCode };
+export function oneTimeCode(
+  kind: NewCode["kind"],
+  handle: string | null,
+  creator?: string,
 ): { code: string; stored: NewCode } {
   const code = newCode();
+  const ttl = kind === "link" ? LINK_CODE_TTL_MS : INVITE_CODE_TTL_MS;
   const stored: NewCode = {
     hash: hashCode(code),
-    kind: "link",
+    kind,
     handle,
     creator,
-    expiresAtMs: now + LINK_CODE_TTL_MS,
+    expiresAtMs: Date.now() + ttl,
   };
   return { code, stored };
 }
@@ -131,19 +146,26 @@ export async function planProof(
           "accounts on this server come from its identity provider (start with -token TOKEN)",
         );
       }
-      let verified: VerifiedToken;
-      try {
-        verified = await tokens.verify(request.token);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw statusError(grpc.status.UNAUTHENTICATED, `the token was refused: ${reason}`);
-      }
+      const verified = await verifyToken(tokens, request.token);
       return {
         proof: { kind: "token", handle: verified.handle },
         name: verified.name,
         expiresAtMs: verified.expiresAtMs,
       };
     }
+  }
+}
+
+/**
+ * What `token` says, verified.
+ *
+ * @throws {grpc.ServiceError} UNAUTHENTICATED with the reason it was refused (never the token).
+ */
+export async function verifyToken(tokens: TokenCheck, token: string): Promise<VerifiedToken> {
+  try {
+    return await tokens.verify(token);
+  } catch (error) {
+    throw statusError(grpc.status.UNAUTHENTICATED, `the token was refused: ${messageOf(error)}`);
   }
 }
 

@@ -21,7 +21,10 @@ export interface Principal {
   label: string;
 }
 
-/** Hash of a client key; only this is stored. Keys are 256 random bits, so one SHA-256 suffices. */
+/**
+ * SHA-256 of a secret: a client key, a one-time code, the operator secret. Only this is kept;
+ * they are random and long, so one unsalted SHA-256 suffices.
+ */
 export function hashKey(key: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(key).digest());
 }
@@ -47,11 +50,7 @@ export class Authenticator {
 
   /** Notes that `clientId`'s token grants its account until `expiresAtMs`. */
   grant(clientId: string, expiresAtMs: number): void {
-    this.#grants.delete(clientId);
-    this.#grants.set(clientId, expiresAtMs);
-    if (this.#grants.size > MAX_CACHED_CLIENTS) {
-      this.#grants.delete(this.#grants.keys().next().value!);
-    }
+    setNewest(this.#grants, clientId, expiresAtMs);
   }
 
   /**
@@ -79,11 +78,7 @@ export class Authenticator {
   /** Notes a client just registered (and already durable). */
   remember(client: ClientRecord): Principal {
     const principal = principalOf(client);
-    this.#clients.delete(client.id);
-    this.#clients.set(client.id, principal);
-    if (this.#clients.size > MAX_CACHED_CLIENTS) {
-      this.#clients.delete(this.#clients.keys().next().value!);
-    }
+    setNewest(this.#clients, client.id, principal);
     return principal;
   }
 
@@ -156,6 +151,13 @@ export class Authenticator {
       ? `client ${JSON.stringify(id.slice(0, 64))}`
       : "unknown client";
   }
+}
+
+/** Sets `key` as the newest entry of `map`, dropping the oldest past {@link MAX_CACHED_CLIENTS}. */
+function setNewest<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_CACHED_CLIENTS) map.delete(map.keys().next().value!);
 }
 
 function principalOf(client: ClientRecord): Principal {

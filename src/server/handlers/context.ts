@@ -13,15 +13,11 @@ import type { ServerMetrics } from "../metrics.ts";
 import type { OpenStreams } from "./streams.ts";
 import type { Refusals } from "./refusals.ts";
 
-/** How this server gives accounts, and the bound on guests. */
+/** How this server gives accounts. */
 export interface AccountsConfig {
   mode: AccountMode;
   /** The identity provider's token check, in `token` mode. */
   tokens?: TokenCheck;
-  /** Guest devices registered so far. */
-  guests(): number;
-  /** Notes one more guest. */
-  guestAdded(): void;
 }
 
 /** Per-address bounds on what an unauthenticated caller can cost (auth/rate_limit.ts). */

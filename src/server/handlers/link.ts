@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../../protocol/status.ts";
-import { linkCode } from "../auth/accounts.ts";
+import { oneTimeCode } from "../auth/accounts.ts";
 import { rateLimitedError } from "../auth/rate_limit.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import type { HandlerContext } from "./context.ts";
@@ -29,7 +29,7 @@ export async function createLinkCode(
   }
   const decision = ctx.limits.linkCodes.take(handle);
   if (!decision.ok) throw rateLimitedError("link codes for this account", decision.retryAfterMs);
-  const { code, stored } = linkCode(handle, principal.client.id);
+  const { code, stored } = oneTimeCode("link", handle, principal.client.id);
   await ctx.writer.addCode(stored);
   ctx.log(`link code for ${handle} made by ${principal.label}`);
   return { code, expiresAtMs: stored.expiresAtMs };

@@ -13,7 +13,6 @@ import { MAX_PUBLISH_IN_FLIGHT } from "../../shared/limits.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import type { HandlerContext } from "./context.ts";
 import { takeMessage } from "./intake.ts";
-import { MAX_TIMER_MS, tokenExpired } from "./subscribe.ts";
 
 /** The server side of one Publish call. */
 export type PublishCall = grpc.ServerDuplexStream<SendRequest | MalformedRequest, PublishReply>;
@@ -24,14 +23,8 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
   let closing = false;
   let inFlight = 0;
   let replies: Promise<void> = Promise.resolve();
-  const until = ctx.auth.expiryOf(principal);
-  const expiry = until === undefined ? undefined : setTimeout(
-    () => fail(ctx.refusals.refuse("publish", principal.label, tokenExpired())),
-    Math.min(Math.max(0, until - Date.now()), MAX_TIMER_MS),
-  );
   const stop = () => {
     ended = true;
-    clearTimeout(expiry);
     ctx.streams.delete(call);
   };
   const fail = (error: grpc.ServiceError) => {

@@ -12,7 +12,7 @@ import { MalformedRequest } from "../../protocol/wire.ts";
 import { checkName } from "../../shared/validate.ts";
 import { type ClientRecord, ProofRefusedError } from "../../store/types.ts";
 import { MAX_GUESTS } from "../../shared/limits.ts";
-import { planProof, takenReason } from "../auth/accounts.ts";
+import { planProof, takenReason, verifyToken } from "../auth/accounts.ts";
 import { type RateDecision, rateLimitedError } from "../auth/rate_limit.ts";
 import { hashKey, type Principal } from "../auth/authenticator.ts";
 import type { Group } from "../groups/directory.ts";
@@ -56,13 +56,19 @@ export async function register(
 /** A wrong key, a code that does not hold or a token refused: what guessing looks like. */
 function failedProof(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
-  return error instanceof ProofRefusedError || code === grpc.status.UNAUTHENTICATED ||
-    code === grpc.status.PERMISSION_DENIED;
+  return code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED;
 }
 
 /** Refuses with RESOURCE_EXHAUSTED (and the wait) when `decision` says no. */
 function limit(decision: RateDecision, what: string): void {
   if (!decision.ok) throw rateLimitedError(what, decision.retryAfterMs);
+}
+
+/** Who registered, with the key to answer (a new one, or the one given) and why it is a guest. */
+interface Registered {
+  principal: Principal;
+  key: string;
+  guestReason: string;
 }
 
 async function registerChecked(
@@ -72,81 +78,10 @@ async function registerChecked(
 ): Promise<RegisterReply> {
   const problem = checkName(request.name);
   if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `cannot register: ${problem}`);
-  let principal: Principal;
-  let key = request.key;
-  let guestReason = "";
   const resumed = request.clientId !== "" || request.key !== "";
-  if (resumed) {
-    if (request.clientId === "" || request.key === "") {
-      throw statusError(
-        grpc.status.INVALID_ARGUMENT,
-        "give both client_id and key to resume, or neither to register anew",
-      );
-    }
-    principal = ctx.auth.verify(
-      request.clientId,
-      request.key,
-      () =>
-        statusError(
-          grpc.status.NOT_FOUND,
-          `client id ${
-            JSON.stringify(request.clientId.slice(0, 64))
-          } is not registered on this server; register again without an id`,
-        ),
-    );
-    if (!principal.client.account) guestReason = "this device proves no account";
-    else if (ctx.accounts.mode === "token") await renewGrant(ctx, principal, request.token);
-    // In token mode the display name is the identity provider's, whatever -name says.
-    const named = ctx.accounts.mode === "token" && principal.client.account !== null;
-    if (!named && principal.client.name !== request.name) {
-      throw statusError(
-        grpc.status.INVALID_ARGUMENT,
-        `client ${request.clientId} is registered as ${
-          JSON.stringify(principal.client.name)
-        }, not ${JSON.stringify(request.name.slice(0, 80))}`,
-      );
-    }
-  } else {
-    const plan = await planProof(ctx.accounts.mode, request, ctx.accounts.tokens);
-    const claiming = plan.proof.kind === "first-use" || plan.proof.kind === "invite";
-    // Checked before a registration is counted: a refused claim must not use one up.
-    if (claiming) limit(ctx.limits.claims.check(peer), "claims");
-    limit(ctx.limits.registrations.take(peer), "registrations");
-    if (plan.proof.kind === "guest" && ctx.accounts.guests() >= MAX_GUESTS) {
-      throw statusError(
-        grpc.status.RESOURCE_EXHAUSTED,
-        `this server has ${MAX_GUESTS} guests, the most it keeps; register with an account`,
-      );
-    }
-    key = randomBytes(32).toString("base64url");
-    let client: ClientRecord;
-    try {
-      // Durable before the client hears its id: the server must never forget one it handed out.
-      client = await ctx.writer.addClient({
-        id: randomBytes(16).toString("hex"),
-        name: plan.name,
-        keyHash: hashKey(key),
-        proof: plan.proof,
-      });
-    } catch (error) {
-      if (error instanceof ProofRefusedError) {
-        throw statusError(grpc.status.PERMISSION_DENIED, error.message);
-      }
-      throw error;
-    }
-    principal = ctx.auth.remember(client);
-    if (plan.expiresAtMs !== undefined) ctx.auth.grant(client.id, plan.expiresAtMs);
-    if (claiming && client.account !== null) ctx.limits.claims.take(peer);
-    if (client.account === null) {
-      ctx.accounts.guestAdded();
-      guestReason = plan.guestReason ??
-        (plan.proof.kind === "first-use" ? takenReason(plan.proof.handle) : "");
-    } else if (plan.proof.kind !== "token") {
-      ctx.log(
-        `${plan.proof.kind === "link" ? "link" : "claim"} ${client.account} by ${principal.label}`,
-      );
-    }
-  }
+  const { principal, key, guestReason } = resumed
+    ? await resume(ctx, request)
+    : await registerNew(ctx, request, peer);
   const groups = [...ctx.groups.all()].map((g) => groupInfo(ctx, principal.client, g, resumed));
   const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
   ctx.log(`register ${principal.label} (${resumed ? "resumed" : "new"}; ${unread})`);
@@ -160,6 +95,94 @@ async function registerChecked(
     guestReason,
     name: principal.client.name,
   };
+}
+
+/** A known device checks in with its id and key (and, for a token account, a valid token). */
+async function resume(ctx: HandlerContext, request: RegisterRequest): Promise<Registered> {
+  if (request.clientId === "" || request.key === "") {
+    throw statusError(
+      grpc.status.INVALID_ARGUMENT,
+      "give both client_id and key to resume, or neither to register anew",
+    );
+  }
+  const principal = ctx.auth.verify(
+    request.clientId,
+    request.key,
+    () =>
+      statusError(
+        grpc.status.NOT_FOUND,
+        `client id ${
+          JSON.stringify(request.clientId.slice(0, 64))
+        } is not registered on this server; register again without an id`,
+      ),
+  );
+  const { account, name } = principal.client;
+  if (account !== null && ctx.accounts.mode === "token") {
+    await renewGrant(ctx, principal, request.token);
+  } else if (name !== request.name) {
+    // In token mode an account's display name is the identity provider's, whatever -name says.
+    throw statusError(
+      grpc.status.INVALID_ARGUMENT,
+      `client ${request.clientId} is registered as ${JSON.stringify(name)}, not ${
+        JSON.stringify(request.name.slice(0, 80))
+      }`,
+    );
+  }
+  return {
+    principal,
+    key: request.key,
+    guestReason: account ? "" : "this device proves no account",
+  };
+}
+
+/** A new device: its proof planned, bounded, and applied by the writer with the device. */
+async function registerNew(
+  ctx: HandlerContext,
+  request: RegisterRequest,
+  peer: string,
+): Promise<Registered> {
+  const plan = await planProof(ctx.accounts.mode, request, ctx.accounts.tokens);
+  const claiming = plan.proof.kind === "first-use" || plan.proof.kind === "invite";
+  // Checked before a registration is counted: a refused claim must not use one up.
+  if (claiming) limit(ctx.limits.claims.check(peer), "claims");
+  limit(ctx.limits.registrations.take(peer), "registrations");
+  // Counted in the database (an index range), so releases and revokes are counted too.
+  if (plan.proof.kind === "guest" && ctx.reader.guestCount() >= MAX_GUESTS) {
+    throw statusError(
+      grpc.status.RESOURCE_EXHAUSTED,
+      `this server has ${MAX_GUESTS} guests, the most it keeps; register with an account`,
+    );
+  }
+  const key = randomBytes(32).toString("base64url");
+  let client: ClientRecord;
+  try {
+    // Durable before the client hears its id: the server must never forget one it handed out.
+    client = await ctx.writer.addClient({
+      id: randomBytes(16).toString("hex"),
+      name: plan.name,
+      keyHash: hashKey(key),
+      proof: plan.proof,
+    });
+  } catch (error) {
+    if (error instanceof ProofRefusedError) {
+      throw statusError(grpc.status.PERMISSION_DENIED, error.message);
+    }
+    throw error;
+  }
+  const principal = ctx.auth.remember(client);
+  if (plan.expiresAtMs !== undefined) ctx.auth.grant(client.id, plan.expiresAtMs);
+  if (client.account === null) {
+    const reason = plan.guestReason ??
+      (plan.proof.kind === "first-use" ? takenReason(plan.proof.handle) : "");
+    return { principal, key, guestReason: reason };
+  }
+  if (claiming) ctx.limits.claims.take(peer);
+  if (plan.proof.kind !== "token") {
+    ctx.log(
+      `${plan.proof.kind === "link" ? "link" : "claim"} ${client.account} by ${principal.label}`,
+    );
+  }
+  return { principal, key, guestReason: "" };
 }
 
 /**
@@ -177,15 +200,11 @@ async function renewGrant(ctx: HandlerContext, principal: Principal, token: stri
       `this device is ${account}'s, which needs a token from the identity provider (-token)`,
     );
   }
-  const plan = await planProof(
-    "token",
-    { name: "", invite: "", token, linkCode: "" },
-    ctx.accounts.tokens,
-  );
-  if (plan.proof.kind !== "token" || plan.proof.handle !== account) {
+  const verified = await verifyToken(ctx.accounts.tokens, token);
+  if (verified.handle !== account) {
     throw statusError(grpc.status.UNAUTHENTICATED, `the token is not for ${account}`);
   }
-  ctx.auth.grant(principal.client.id, plan.expiresAtMs ?? 0);
+  ctx.auth.grant(principal.client.id, verified.expiresAtMs ?? 0);
 }
 
 function groupInfo(

@@ -1,31 +1,74 @@
 /**
  * The open Subscribe and Publish streams, each with what ends it with a
- * status: shutdown ends them all, so clients reconnect.
+ * status: shutdown ends them all so clients reconnect, the operator's account
+ * changes end a device's streams, and a stream whose caller's token expires
+ * ends then.
  *
  * @module
  */
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
+import { statusError } from "../../protocol/status.ts";
 import type { Principal } from "../auth/authenticator.ts";
 
 /** A stream's way to end itself with a status. */
 export type EndStream = (status: grpc.ServiceError) => void;
 
+/** The longest a timer may be set for; a longer token is checked again when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The status a stream ends with when its caller's token expires. */
+function tokenExpired(): grpc.ServiceError {
+  return statusError(
+    grpc.status.UNAUTHENTICATED,
+    "the token of this device has expired; register again with a valid token",
+  );
+}
+
+interface OpenStream {
+  end: EndStream;
+  principal: Principal;
+  expiry?: ReturnType<typeof setTimeout>;
+}
+
 /** The registry of open streams; see the module doc. */
 export class OpenStreams {
-  #streams = new Map<object, { end: EndStream; principal: Principal }>();
+  #streams = new Map<object, OpenStream>();
+  #expiryOf: (principal: Principal) => number | undefined;
+  #log: (line: string) => void;
+
+  /**
+   * @param expiryOf until when a caller may act as its account (token mode), or undefined.
+   * @param log where a stream ended by an expired token is told.
+   */
+  constructor(
+    expiryOf: (principal: Principal) => number | undefined,
+    log: (line: string) => void,
+  ) {
+    this.#expiryOf = expiryOf;
+    this.#log = log;
+  }
 
   /** How many are open. */
   get size(): number {
     return this.#streams.size;
   }
 
-  /** Registers `stream` of `principal` until {@link delete}. */
+  /** Registers `stream` of `principal` until {@link delete}; ends it when its grant expires. */
   add(stream: object, principal: Principal, end: EndStream): void {
-    this.#streams.set(stream, { end, principal });
+    const entry: OpenStream = { end, principal };
+    const until = this.#expiryOf(principal);
+    if (until !== undefined) {
+      entry.expiry = setTimeout(() => {
+        this.#log(`token expired: ending a stream of ${principal.label}`);
+        end(tokenExpired());
+      }, Math.min(Math.max(0, until - Date.now()), MAX_TIMER_MS));
+    }
+    this.#streams.set(stream, entry);
   }
 
   /** Forgets `stream` (it ended). */
   delete(stream: object): void {
+    clearTimeout(this.#streams.get(stream)?.expiry);
     this.#streams.delete(stream);
   }
 

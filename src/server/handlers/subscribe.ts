@@ -27,20 +27,11 @@ export class SubscribeSession {
   /** Per group; undefined until `open`. */
   #subscriptions: Map<string, Subscription> | undefined;
   #ended = false;
-  /** Ends the stream when the caller's token stops granting its account (token mode). */
-  #expiry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: HandlerContext, principal: Principal, call: SubscribeCall) {
     this.#ctx = ctx;
     this.#principal = principal;
     this.#call = call;
-    const until = ctx.auth.expiryOf(principal);
-    if (until !== undefined) {
-      this.#expiry = setTimeout(
-        () => this.#fail(tokenExpired()),
-        Math.min(Math.max(0, until - Date.now()), MAX_TIMER_MS),
-      );
-    }
     ctx.streams.add(call, principal, (status) => {
       this.#stop();
       call.emit("error", status);
@@ -142,7 +133,6 @@ export class SubscribeSession {
   #stop(): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#expiry);
     this.#ctx.streams.delete(this.#call);
     for (const s of this.#subscriptions?.values() ?? []) s.stop();
   }
@@ -163,15 +153,4 @@ export class SubscribeSession {
     this.#ctx.log(`disconnect ${this.#principal.label} (${status.details})`);
     this.#call.emit("error", status);
   }
-}
-
-/** The longest a timer may be set for; a longer token is checked again when it fires. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** The status a stream ends with when its caller's token expires. */
-export function tokenExpired(): grpc.ServiceError {
-  return statusError(
-    grpc.status.UNAUTHENTICATED,
-    "the token of this device has expired; register again with a valid token",
-  );
 }
