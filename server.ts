@@ -7,7 +7,13 @@
 import { AdminSecretError, BindError, type GroupSpec, startChatServer } from "./src/server/mod.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { denoVersionWarning } from "./src/shared/deno_version.ts";
-import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
+import {
+  FlagError,
+  type FlagSpec,
+  parseChoice,
+  parsePort,
+  readCommandLine,
+} from "./src/shared/flags.ts";
 import { DEFAULT_GROUP, MAX_GROUPS } from "./src/shared/limits.ts";
 import { StoreOpenError } from "./src/store/mod.ts";
 import { checkGroupName, checkHandle } from "./src/shared/validate.ts";
@@ -107,13 +113,6 @@ function parseMembers(text: string | undefined, flag = "-members"): string[] | n
   return names.map((n) => n.toLowerCase());
 }
 
-function parseOnOff(value: string, flag: string): boolean {
-  if (value !== "on" && value !== "off") {
-    throw new FlagError(`flag -${flag} must be on or off, got '${value}'`);
-  }
-  return value === "on";
-}
-
 /** One account mode per server: a name's claim, an invite, or a token. */
 function parseMode(values: {
   claim: string | undefined;
@@ -130,11 +129,7 @@ function parseMode(values: {
   if (values.jwt_issuer !== undefined || values.jwt_audience !== undefined) {
     throw new FlagError("flags -jwt_issuer and -jwt_audience need -jwt_key");
   }
-  const claim = values.claim ?? "first-use";
-  if (claim !== "first-use" && claim !== "invite") {
-    throw new FlagError(`flag -claim must be first-use or invite, got '${claim}'`);
-  }
-  return claim;
+  return parseChoice(values.claim ?? "first-use", "claim", ["first-use", "invite"]);
 }
 
 /** `-group ops` (open) or `-group ops=alice,bob` (closed), each name once. */
@@ -167,9 +162,8 @@ function parseGroups(texts: string[]): GroupSpec[] {
 
 async function main(): Promise<number> {
   const cli = readCommandLine("server", SYNOPSIS, FLAGS, Deno.args, (values) => {
-    if (values.synchronous !== "full" && values.synchronous !== "off") {
-      throw new FlagError(`flag -synchronous must be full or off, got '${values.synchronous}'`);
-    }
+    const synchronous = parseChoice(values.synchronous, "synchronous", ["full", "off"]);
+    const rateLimits = parseChoice(values.rate_limits, "rate_limits", ["on", "off"]);
     return {
       host: values.host,
       port: parsePort(values.port, "port", 0),
@@ -177,12 +171,12 @@ async function main(): Promise<number> {
       members: parseMembers(values.members),
       groups: parseGroups(values.group),
       quiet: values.quiet,
-      synchronous: values.synchronous === "off" ? "OFF" as const : "FULL" as const,
+      synchronous: synchronous === "off" ? "OFF" as const : "FULL" as const,
       tls: serverTlsFromFlags(values),
       mode: parseMode(values),
       jwt: { keyFile: values.jwt_key, issuer: values.jwt_issuer, audience: values.jwt_audience },
       adminSecret: values.admin_secret,
-      limits: parseOnOff(values.rate_limits, "rate_limits") ? undefined : "off" as const,
+      limits: rateLimits === "on" ? undefined : "off" as const,
     };
   });
   if ("exit" in cli) return cli.exit;

@@ -189,10 +189,11 @@ export function startScript(label: string, script: string, args: string[] = []):
   ]);
 }
 
+/** The environment variables that point the tests at compiled binaries (admin has none). */
+const BINARIES: Record<string, string> = { server: "CHAT_SERVER_BIN", client: "CHAT_CLIENT_BIN" };
+
 function scriptCommand(task: "server" | "client" | "admin", args: string[]): [string, string[]] {
-  const bin = task === "admin"
-    ? undefined
-    : Deno.env.get(task === "server" ? "CHAT_SERVER_BIN" : "CHAT_CLIENT_BIN");
+  const bin = BINARIES[task] && Deno.env.get(BINARIES[task]);
   if (bin) return [bin, args];
   return [Deno.execPath(), ["run", ...taskPermissions(task), `${task}.ts`, ...args]];
 }
@@ -210,9 +211,14 @@ export interface ServerStats {
 
 /** Asks a running server (ours, or the benchmark's bare one) for its human stats line (SIGUSR2). */
 export async function statsLine(proc: ChatProcess): Promise<string> {
+  return await signalForLine(proc, /(^| )stats: /);
+}
+
+/** Sends SIGUSR2 to a server and waits for the first line matching `pattern` it prints after. */
+async function signalForLine(proc: ChatProcess, pattern: RegExp): Promise<string> {
   const from = proc.stdout.length;
   proc.kill("SIGUSR2");
-  return await proc.waitForLine(/(^| )stats: /, { from });
+  return await proc.waitForLine(pattern, { from });
 }
 
 /**
@@ -220,9 +226,7 @@ export async function statsLine(proc: ChatProcess): Promise<string> {
  * `metrics {...}` JSON line it prints on SIGUSR2 after the human line.
  */
 export async function serverMetrics(proc: ChatProcess): Promise<Record<string, number>> {
-  const from = proc.stdout.length;
-  proc.kill("SIGUSR2");
-  const line = await proc.waitForLine(/(^| )metrics \{/, { from });
+  const line = await signalForLine(proc, /(^| )metrics \{/);
   return JSON.parse(line.slice(line.indexOf("metrics {") + "metrics ".length));
 }
 

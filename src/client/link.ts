@@ -6,7 +6,7 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import type { BackoffOptions } from "../shared/backoff.ts";
+import type { Backoff, BackoffOptions } from "../shared/backoff.ts";
 import type { ChatClient } from "../protocol/proto.ts";
 import type { ClientEvent, OfflineEvent } from "./events.ts";
 import type { IdentityState } from "./identity.ts";
@@ -40,8 +40,17 @@ export interface SessionLink {
   save(state: IdentityState): void;
   /** Is the server answering (as far as the last call knows)? */
   online(): boolean;
-  /** A call failed transiently; said once per outage. */
-  wentOffline(call: OfflineEvent["call"], details: string, retryMs: number): void;
+  /**
+   * A call failed transiently: says so (once per outage) and waits before the next try, as
+   * `backoff` says or as long as the server asked (`failure`'s `retry-after-ms`), if longer.
+   * @throws {Error} (as a rejection) if the session closes meanwhile.
+   */
+  waitToRetry(
+    call: OfflineEvent["call"],
+    details: string,
+    backoff: Backoff,
+    failure?: unknown,
+  ): Promise<void>;
   /** A call succeeded; ends an outage. */
   cameOnline(): void;
   /** Reports `event` to the session's front end. */

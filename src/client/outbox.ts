@@ -10,7 +10,6 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Backoff } from "../shared/backoff.ts";
 import type { SendReply } from "../protocol/proto.ts";
 import { checkText } from "../shared/validate.ts";
@@ -50,6 +49,12 @@ export class Outbox {
     return this.#inFlight !== undefined;
   }
 
+  /** Reports a refused message (the server's refusal, or the client's own) and gives its error. */
+  #refused(group: string, text: string, code: grpc.status, details: string): RefusedError {
+    this.#link.emit({ type: "refused", group, text, code, details });
+    return new RefusedError(code, details);
+  }
+
   /**
    * Queues `text` for `group`; see `ChatSession.send`. Text the server
    * would refuse (`checkText`) is refused here, before the network.
@@ -57,9 +62,7 @@ export class Outbox {
   send(text: string, group: string): Promise<SendReply> {
     const problem = checkText(text);
     if (problem) {
-      const code = grpc.status.INVALID_ARGUMENT;
-      this.#link.emit({ type: "refused", group, text, code, details: problem });
-      return Promise.reject(new RefusedError(code, problem));
+      return Promise.reject(this.#refused(group, text, grpc.status.INVALID_ARGUMENT, problem));
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ group, text, clientMsgId: crypto.randomUUID(), resolve, reject });
@@ -135,13 +138,10 @@ export class Outbox {
           await link.replace(state, details).catch(() => {});
         } else if (TRANSIENT.has(code)) {
           // Same clientMsgId on the retry: if the first try was stored, the server says so.
-          const wait = backoff.next();
-          link.wentOffline("send", details, wait);
-          await sleep(wait, undefined, { signal: link.signal }).catch(() => {});
+          await link.waitToRetry("send", details, backoff, error).catch(() => {});
         } else {
           this.#queue.shift();
-          link.emit({ type: "refused", group: item.group, text: item.text, code, details });
-          item.reject(new RefusedError(code, details));
+          item.reject(this.#refused(item.group, item.text, code, details));
           this.#settled();
         }
       }

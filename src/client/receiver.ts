@@ -8,8 +8,8 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { setTimeout as sleep } from "node:timers/promises";
 import { AckBatcher } from "./acks.ts";
+import { errorOf } from "../shared/errors.ts";
 import { Backoff } from "../shared/backoff.ts";
 import type { ChatClient, Delivery } from "../protocol/proto.ts";
 import { briefDetails, metadataOf } from "./calls.ts";
@@ -60,9 +60,7 @@ export class Receiver {
         await link.checkIn(state).catch(() => {});
       }
       if (state !== link.current()) continue; // Replaced meanwhile: subscribe as the new identity.
-      const wait = backoff.next();
-      link.wentOffline("subscribe", why, wait);
-      await sleep(wait, undefined, { signal: link.signal }).catch(() => {});
+      await link.waitToRetry("subscribe", why, backoff, status).catch(() => {});
     }
   }
 
@@ -137,7 +135,7 @@ export class Receiver {
     } catch (error) {
       link.emit({
         type: "state-save-failed",
-        error: error instanceof Error ? error : new Error(String(error)),
+        error: errorOf(error),
       });
     }
     acks.received(group, delivery.throughSeq);

@@ -21,6 +21,7 @@ import {
   type ChatClient,
   chatProto,
   type RegisterReply,
+  RETRY_AFTER_MS_HEADER,
   type SendReply,
 } from "../protocol/proto.ts";
 import { detailsOf, metadataOf, RefusedError, statusOf, TRANSIENT } from "./calls.ts";
@@ -77,7 +78,7 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 /** The wait a rate-limited server asks for (`retry-after-ms` metadata), or 0. */
 function retryAfterMs(error: unknown): number {
-  const value = (error as grpc.ServiceError)?.metadata?.get?.("retry-after-ms")[0];
+  const value = (error as grpc.ServiceError)?.metadata?.get?.(RETRY_AFTER_MS_HEADER)[0];
   const ms = Number(value);
   return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 600_000) : 0;
 }
@@ -126,9 +127,10 @@ export class ChatSession {
       checkIn: (state) => this.#register(state),
       save: (state) => options.identity.save(state),
       online: () => this.#online,
-      wentOffline: (call, details, retryMs) => this.#wentOffline(call, details, retryMs),
+      waitToRetry: (call, details, backoff, failure) =>
+        this.#waitToRetry(call, details, backoff, failure),
       cameOnline: () => this.#cameOnline(),
-      emit: (event) => options.onEvent(event),
+      emit: (event) => this.#emit(event),
       callOptions: () => this.#callOptions(),
     };
     this.#receiver = new Receiver(link);
@@ -234,6 +236,19 @@ export class ChatSession {
 
   #emit(event: ClientEvent): void {
     this.#options.onEvent(event);
+  }
+
+  /** See {@link SessionLink.waitToRetry}. */
+  async #waitToRetry(
+    call: OfflineEvent["call"],
+    details: string,
+    backoff: Backoff,
+    failure?: unknown,
+  ): Promise<void> {
+    // A server that limits this client says how long to wait: hammering it gains nothing.
+    const wait = Math.max(backoff.next(), retryAfterMs(failure));
+    this.#wentOffline(call, details, wait);
+    await sleep(wait, undefined, { signal: this.#closing.signal });
   }
 
   #wentOffline(call: OfflineEvent["call"], details: string, retryMs: number): void {
@@ -345,10 +360,7 @@ export class ChatSession {
           continue;
         }
         if (!TRANSIENT.has(code)) throw new RefusedError(code, detailsOf(error));
-        // A server that limits this address says how long to wait: hammering it gains nothing.
-        const wait = Math.max(backoff.next(), retryAfterMs(error));
-        this.#wentOffline("register", detailsOf(error), wait);
-        await sleep(wait, undefined, { signal });
+        await this.#waitToRetry("register", detailsOf(error), backoff, error);
         continue;
       }
       const fresh = !(stored && reply.resumed);

@@ -25,6 +25,11 @@ export type { SubscribeFrame__Output as SubscribeFrame } from "./gen/chat/Subscr
 export const CLIENT_ID_HEADER = "x-client-id";
 /** See {@link CLIENT_ID_HEADER}. */
 export const CLIENT_KEY_HEADER = "x-client-key";
+/**
+ * Trailing metadata of a RESOURCE_EXHAUSTED refusal: milliseconds to wait before trying again,
+ * as decimal digits.
+ */
+export const RETRY_AFTER_MS_HEADER = "retry-after-ms";
 /** Metadata key of the operator secret on every Admin call. */
 export const ADMIN_SECRET_HEADER = "x-admin-secret";
 

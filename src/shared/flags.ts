@@ -142,6 +142,30 @@ export function parsePort(text: string, flag = "port", min = 1): number {
   return port;
 }
 
+/**
+ * `value` if it is one of `choices`.
+ *
+ * @throws {FlagError} naming the flag, the choices and the value given.
+ * @example
+ * ```ts
+ * parseChoice("off", "synchronous", ["full", "off"]); // "off"
+ * ```
+ */
+export function parseChoice<C extends string>(
+  value: string,
+  flag: string,
+  choices: readonly C[],
+): C {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new FlagError(
+      `flag -${flag} must be ${choices.slice(0, -1).join(", ")} or ${
+        choices.at(-1)
+      }, got '${value}'`,
+    );
+  }
+  return value as C;
+}
+
 /** The usage text: a synopsis line, then one line per flag. */
 export function usage(synopsis: string, specs: Record<string, FlagSpec>): string {
   const rows = Object.entries(specs).map(([name, spec]) => {

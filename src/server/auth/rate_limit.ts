@@ -34,6 +34,7 @@
  *
  * @module
  */
+import { RETRY_AFTER_MS_HEADER } from "../../protocol/proto.ts";
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../../protocol/status.ts";
 
@@ -61,9 +62,6 @@ export const CLAIM_LIMIT = { perMinute: 30, burst: 30 } as const;
 
 /** Most peer keys each limiter tracks: at about 100 bytes a key, about 1 MB. */
 export const MAX_TRACKED_PEERS = 10_000;
-
-/** Trailing metadata of a RESOURCE_EXHAUSTED refusal: milliseconds to wait, as decimal digits. */
-export const RETRY_AFTER_MS_HEADER = "retry-after-ms";
 
 /** What {@link RateLimiter.take} decided. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number };

@@ -9,8 +9,8 @@ import {
   rateLimitedError,
   RateLimiter,
   REGISTRATION_LIMIT,
-  RETRY_AFTER_MS_HEADER,
 } from "./rate_limit.ts";
+import { RETRY_AFTER_MS_HEADER } from "../../protocol/proto.ts";
 
 /** A limiter on a clock the test moves. */
 function limiter(options: { perMinute: number; burst: number; maxKeys?: number }) {

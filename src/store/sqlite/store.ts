@@ -259,49 +259,49 @@ export class SqliteStore implements StoreReader {
    * nothing of the call is stored.
    */
   commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[] = []): Appended[] {
-    const results: Appended[] = [];
     const before = new Map<string, number>();
-    this.#db.exec("BEGIN IMMEDIATE");
     try {
-      for (const m of messages) {
-        const last = this.#committedSeq(m.group);
-        if (!before.has(m.group)) before.set(m.group, last);
-        const seq = last + 1;
-        const { changes } = this.#insertMessage.run(
-          m.group,
-          seq,
-          m.senderId,
-          m.senderName,
-          m.clientMsgId,
-          m.text,
-          m.sentAtMs,
-          m.body,
-        );
-        if (changes === 1) {
-          this.#lastSeq.set(m.group, seq);
-          results.push({
-            group: m.group,
-            duplicate: false,
-            message: storedMessage(m, seq, m.sentAtMs),
-          });
-        } else {
-          // The unique index refused it: a retry. Answer with the original.
-          const original = this.#messageByRetryKey.get(
-            m.senderId,
+      return this.#transaction(() => {
+        const results: Appended[] = [];
+        for (const m of messages) {
+          const last = this.#committedSeq(m.group);
+          if (!before.has(m.group)) before.set(m.group, last);
+          const seq = last + 1;
+          const { changes } = this.#insertMessage.run(
             m.group,
+            seq,
+            m.senderId,
+            m.senderName,
             m.clientMsgId,
-          ) as unknown as StoredMessage;
-          results.push({ group: m.group, message: original, duplicate: true });
+            m.text,
+            m.sentAtMs,
+            m.body,
+          );
+          if (changes === 1) {
+            this.#lastSeq.set(m.group, seq);
+            results.push({
+              group: m.group,
+              duplicate: false,
+              message: storedMessage(m, seq, m.sentAtMs),
+            });
+          } else {
+            // The unique index refused it: a retry. Answer with the original.
+            const original = this.#messageByRetryKey.get(
+              m.senderId,
+              m.group,
+              m.clientMsgId,
+            ) as unknown as StoredMessage;
+            results.push({ group: m.group, message: original, duplicate: true });
+          }
         }
-      }
-      for (const c of cursors) this.#upsertCursor.run(c.clientId, c.group, c.seq);
-      this.#db.exec("COMMIT");
+        for (const c of cursors) this.#upsertCursor.run(c.clientId, c.group, c.seq);
+        return results;
+      });
     } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      // Rolled back: the sequences this call took are free again.
       for (const [group, seq] of before) this.#lastSeq.set(group, seq);
       throw error;
     }
-    return results;
   }
 
   /** Messages of `group` with `after < seq <= through`, in order. */

@@ -8,6 +8,7 @@
 /// <reference lib="deno.worker" />
 import { flattenAppended, unflattenCommit } from "./commit_wire.ts";
 import { SqliteStore } from "./store.ts";
+import { errorOf } from "../../shared/errors.ts";
 
 let store: SqliteStore | undefined;
 
@@ -50,7 +51,7 @@ self.onmessage = ({ data }) => {
     }
     self.postMessage({ id, result });
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
+    const e = errorOf(error);
     self.postMessage({ id, error: e.message, errorName: e.name });
   }
 };

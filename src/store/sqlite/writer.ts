@@ -39,12 +39,7 @@ export class InlineWriter implements StoreWriter {
 
   /** See {@link StoreWriter.commit}. Rejects with what the store threw. */
   commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[]): Promise<Appended[]> {
-    try {
-      this.#checkOpen();
-      return Promise.resolve(this.#store.commit(messages, cursors));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#run(() => this.#store.commit(messages, cursors));
   }
 
   /** See {@link StoreWriter.addClient}. Rejects with what the store threw. */
