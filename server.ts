@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { AdminSecretError, BindError, type GroupSpec, startChatServer } from "./src/server/mod.ts";
+import {
+  AdminSecretError,
+  BindError,
+  GroupConflictError,
+  type GroupSpec,
+  startChatServer,
+} from "./src/server/mod.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { denoVersionWarning } from "./src/shared/deno_version.ts";
 import {
@@ -230,7 +236,7 @@ async function main(): Promise<number> {
   } catch (error) {
     if (
       error instanceof StoreOpenError || error instanceof AdminSecretError ||
-      error instanceof BindError
+      error instanceof BindError || error instanceof GroupConflictError
     ) {
       console.error(`server: ${error.message}`);
       return 1;

@@ -121,6 +121,42 @@ export function rawAdmin(port: number, secret: string) {
   };
 }
 
+/** The room calls of the Chat service (chat.proto), by method name. */
+export type RoomMethod =
+  | "CreateRoom"
+  | "JoinRoom"
+  | "LeaveRoom"
+  | "InviteToRoom"
+  | "RemoveMember"
+  | "SetRole"
+  | "History"
+  | "ListRooms"
+  | "ListMembers";
+
+/**
+ * A room call (e.g. `roomCall(client, alice, "JoinRoom", { room: "dev" })`) as `who`, as a
+ * promise of its decoded reply (proto3 defaults filled in, enums as numbers).
+ */
+export function roomCall<T = Record<string, unknown>>(
+  client: ChatClient,
+  who: { clientId: string; key: string },
+  method: RoomMethod,
+  request: Record<string, unknown> = {},
+): Promise<T> {
+  const call = (client as unknown as Record<
+    RoomMethod,
+    (
+      request: unknown,
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      done: (e: grpc.ServiceError | null, r?: T) => void,
+    ) => void
+  >)[method].bind(client);
+  return new Promise((resolve, reject) =>
+    call(request, auth(who.clientId, who.key), deadline(), (e, r) => e ? reject(e) : resolve(r!))
+  );
+}
+
 /** Send, as a promise. */
 export function send(
   client: ChatClient,

@@ -98,3 +98,31 @@ export function encodeFrame(
   }
   return out;
 }
+
+/**
+ * A chat.HistoryReply: each message as `seq` + its stored body (as in {@link encodeFrame}),
+ * then `more`.
+ */
+export function encodeHistoryReply(
+  messages: readonly { seq: number; body: Uint8Array }[],
+  more: boolean,
+): Uint8Array {
+  const inner = messages.map((m) => 1 + varintLength(m.seq) + m.body.length);
+  let size = more ? 2 : 0;
+  for (const n of inner) size += 1 + varintLength(n) + n;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const [i, m] of messages.entries()) {
+    out[at++] = 0x0a; // HistoryReply.messages, length-delimited
+    at = writeVarint(out, at, inner[i]);
+    out[at++] = 0x08; // ChatMessage.seq
+    at = writeVarint(out, at, m.seq);
+    out.set(m.body, at);
+    at += m.body.length;
+  }
+  if (more) {
+    out[at++] = 0x10; // HistoryReply.more
+    out[at++] = 1;
+  }
+  return out;
+}

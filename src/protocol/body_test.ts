@@ -38,7 +38,7 @@ Deno.test("body: frames built from stored bodies decode as standard chat.Deliver
     messages.map((m) => ({ seq: m.seq, body: encodeBody(m) })),
   );
   const decoded = decodeDelivery(Buffer.from(frame));
-  assert.deepEqual(decoded, { group: "general", throughSeq: 2 ** 40 + 5, messages });
+  assert.deepEqual(decoded, { group: "general", throughSeq: 2 ** 40 + 5, messages, events: [] });
 });
 
 Deno.test("body: an empty frame (only the client's own messages) decodes too", () => {
@@ -46,5 +46,6 @@ Deno.test("body: an empty frame (only the client's own messages) decodes too", (
     group: "general",
     throughSeq: 7,
     messages: [],
+    events: [],
   });
 });

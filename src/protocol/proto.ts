@@ -20,6 +20,16 @@ export type { RegisterReply__Output as RegisterReply } from "./gen/chat/Register
 export type { SendReply__Output as SendReply } from "./gen/chat/SendReply.ts";
 export type { SendRequest__Output as SendRequest } from "./gen/chat/SendRequest.ts";
 export type { SubscribeFrame__Output as SubscribeFrame } from "./gen/chat/SubscribeFrame.ts";
+export type { RoomInfo__Output as RoomInfo } from "./gen/chat/RoomInfo.ts";
+export type { Member__Output as Member } from "./gen/chat/Member.ts";
+export type { RoomEvent__Output as RoomEvent } from "./gen/chat/RoomEvent.ts";
+export type { ChatMessage__Output as ChatMessage } from "./gen/chat/ChatMessage.ts";
+export type { HistoryReply__Output as HistoryReply } from "./gen/chat/HistoryReply.ts";
+export type { InviteReply__Output as InviteReply } from "./gen/chat/InviteReply.ts";
+export { Role } from "./gen/chat/Role.ts";
+export { Visibility } from "./gen/chat/Visibility.ts";
+export { HistoryVisibility } from "./gen/chat/HistoryVisibility.ts";
+export { _chat_RoomEvent_Kind as RoomEventKind } from "./gen/chat/RoomEvent.ts";
 
 /** Metadata keys of the caller's identity on every call after Register (see chat.proto). */
 export const CLIENT_ID_HEADER = "x-client-id";

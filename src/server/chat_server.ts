@@ -39,10 +39,13 @@ import {
   NO_LIMIT,
   RateLimiter,
   REGISTRATION_LIMIT,
+  ROOM_CHANGE_LIMIT,
 } from "./auth/rate_limit.ts";
 import { GroupCommitter } from "./commit/group_commit.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { GroupDirectory, type GroupSpec } from "./groups/directory.ts";
+import { RoomService } from "./groups/rooms.ts";
+import { Sessions } from "./delivery/sessions.ts";
 import type { HandlerContext } from "./handlers/context.ts";
 import { Refusals } from "./handlers/refusals.ts";
 import { chatHandlers } from "./handlers/service.ts";
@@ -145,10 +148,17 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     synchronous: options.synchronous,
   });
   const { reader, writer } = store;
-  const groups = new GroupDirectory(
-    [{ name: DEFAULT_GROUP, members: options.members }, ...options.groups ?? []],
-    reader,
-  );
+  let groups: GroupDirectory;
+  try {
+    groups = new GroupDirectory(
+      [{ name: DEFAULT_GROUP, members: options.members }, ...options.groups ?? []],
+      reader,
+      reader.rooms(),
+    );
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const fanout = new Fanout((name) => groups.get(name)?.feed);
   const committer = new GroupCommitter(reader, writer, (appended) => fanout.publish(appended));
   const metrics = new ServerMetrics();
@@ -157,6 +167,18 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   const limits = options.limits === "off" ? {} : options.limits ?? {};
   const auth = new Authenticator(reader, options.accounts?.mode === "token");
   const streams = new OpenStreams((principal) => auth.expiryOf(principal), log);
+  const sessions = new Sessions();
+  const rooms = new RoomService({
+    groups,
+    reader,
+    writer,
+    sessions,
+    cursorOf: (clientId, group) => committer.cursorOf(clientId, group),
+    limit: options.limits === "off"
+      ? NO_LIMIT
+      : new RateLimiter({ ...ROOM_CHANGE_LIMIT, maxKeys: MAX_TRACKED_PEERS }),
+    log,
+  });
   const ctx: HandlerContext = {
     limits: {
       registrations: peers(limits.registrations ?? REGISTRATION_LIMIT),
@@ -172,6 +194,8 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     writer,
     committer,
     groups,
+    rooms,
+    sessions,
     auth,
     refusals: new Refusals(log),
     streams,

@@ -13,4 +13,5 @@ export {
   startChatServer,
 } from "./chat_server.ts";
 export { AdminSecretError } from "./admin/secret.ts";
+export { GroupConflictError } from "./groups/directory.ts";
 export type { AccountMode } from "./auth/accounts.ts";

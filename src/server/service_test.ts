@@ -58,6 +58,7 @@ Deno.test("service: register gives a new id and key; resuming with them keeps th
       lastSeq: 0,
       cursor: 0,
       unread: 0,
+      role: 0,
     }]);
     const again = await register(client, "Luis", first.clientId, first.key);
     assert.equal(again.resumed, true);
@@ -402,6 +403,7 @@ Deno.test("service: acks move the cursor; a resumed stream starts after it", asy
       lastSeq: 5,
       cursor: 3,
       unread: 2,
+      role: 0,
     });
     const second = new RawSubscription(client, auth(b.clientId, b.key));
     second.call.write({ open: { seen: [] } });

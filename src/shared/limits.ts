@@ -82,3 +82,34 @@ export const CURSOR_FLUSH_MS = 100;
  * They are smaller than the messages they answer, which are stored anyway.
  */
 export const MAX_PUBLISH_IN_FLIGHT = 1024;
+
+/** Most rooms (groups made at run time) a server has; the operator's groups are apart. */
+export const MAX_ROOMS = 10_000;
+
+/** Most rooms one account (or guest device) is a member of, those it made included. */
+export const MAX_ROOMS_PER_MEMBER = 100;
+
+/** Most members of one room, accounts and guests together. */
+export const MAX_MEMBERS_PER_ROOM = 1_000;
+
+/** Most invites of one room outstanding at once: invited accounts and unused codes together. */
+export const MAX_INVITES_PER_ROOM = 100;
+
+/** How long a room's one-time invite code stays valid. */
+export const ROOM_CODE_TTL_MS = 7 * 24 * 3_600_000;
+
+/** Messages in one History page: at most this many; {@link DEFAULT_HISTORY_PAGE} when not said. */
+export const MAX_HISTORY_PAGE = 100;
+
+/** See {@link MAX_HISTORY_PAGE}. */
+export const DEFAULT_HISTORY_PAGE = 20;
+
+/**
+ * Room events (joins, leaves, roles, invites) written to one Subscribe stream and not yet taken
+ * by the transport: past it, further events to that stream are dropped. Events are told at most
+ * once; messages never are, and have their own window ({@link DELIVERY_WINDOW}).
+ */
+export const MAX_PENDING_EVENTS = 256;
+
+/** Most rooms to join that one ListRooms answer lists (by name), after the caller's own. */
+export const MAX_ROOMS_LISTED = 500;

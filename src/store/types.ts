@@ -81,16 +81,92 @@ export interface NewClient {
   proof: Proof;
 }
 
-/** A one-time code: to claim an account (invite) or to add a device to one (link). */
+/**
+ * A one-time code: to claim an account (invite), to add a device to one (link), or to join
+ * an invite-only room (room).
+ */
 export interface NewCode {
   /** SHA-256 of the code: only the hash is kept. */
   hash: Uint8Array;
-  kind: "invite" | "link";
-  /** The account it is for; null for an invite that claims the name the device gives. */
+  kind: "invite" | "link" | "room";
+  /**
+   * The account it is for (null for an invite that claims the name the device gives); for a
+   * room code, the room.
+   */
   handle: string | null;
-  /** For a link code: the device that made it, which must still be the account's when used. */
+  /**
+   * For a link code: the device that made it, which must still be the account's when used.
+   * For a room code: the account that made it.
+   */
   creator?: string;
   expiresAtMs: number;
+}
+
+/** A member's role in a room. */
+export type RoomRole = "owner" | "admin" | "member";
+
+/**
+ * Who a member is: an account's handle, or for a guest device `~` and its client id (a
+ * handle has no `~`, so the two cannot meet). See {@link memberKey}.
+ */
+export type MemberKey = string;
+
+/** The member key of a device: its account, or the device itself for a guest. */
+export function memberKey(client: { id: string; account: string | null }): MemberKey {
+  return client.account ?? `~${client.id}`;
+}
+
+/** The client id of a guest's member key; undefined for an account's. */
+export function guestOf(member: MemberKey): string | undefined {
+  return member.startsWith("~") ? member.slice(1) : undefined;
+}
+
+/** A room's settings, as made. */
+export interface RoomSettings {
+  /** Lower case; see src/shared/validate.ts checkGroupName. */
+  name: string;
+  /** `open`: every device may join; `invite`: invited accounts only. */
+  visibility: "open" | "invite";
+  /** `all`: a new member reads the whole history; `since-join`: from joining on. */
+  history: "all" | "since-join";
+  /** The account that made it. */
+  createdBy: string;
+  createdAtMs: number;
+}
+
+/** A room member as stored. */
+export interface RoomMemberRecord {
+  member: MemberKey;
+  role: RoomRole;
+  /** The room's last sequence when the member joined: the floor of what it reads, in a `since-join` room. */
+  joinedSeq: number;
+  joinedAtMs: number;
+}
+
+/** A room with its members and the accounts invited to it (outstanding invites by handle). */
+export interface RoomRecord extends RoomSettings {
+  members: RoomMemberRecord[];
+  invited: string[];
+}
+
+/**
+ * A change to rooms, committed in one transaction. The server checks who may make it
+ * beforehand; the store keeps what the server decided, and applies what only it can check
+ * at commit (a one-time code's use).
+ */
+export type RoomChange =
+  | { op: "create"; room: RoomSettings; owner: RoomMemberRecord }
+  /** Adds a member (and drops its invite); with `codeHash`, uses that room code first. */
+  | { op: "join"; room: string; member: RoomMemberRecord; codeHash?: Uint8Array }
+  /** Removes a member; the room is deleted with its history if it was the last. */
+  | { op: "leave"; room: string; member: MemberKey }
+  | { op: "invite"; room: string; handle: string; by: string }
+  | { op: "role"; room: string; member: MemberKey; role: RoomRole };
+
+/** What a {@link RoomChange} did beyond what was asked. */
+export interface RoomChanged {
+  /** A `leave` removed the last member: the room, its messages and cursors are gone. */
+  deleted: boolean;
 }
 
 /** Raised when a proof does not hold (an unknown, used or expired code, a handle taken); nothing is stored. */
@@ -131,6 +207,10 @@ export interface StoreReader {
   devicesOf(handle: string): number;
   /** How many guest devices are registered. */
   guestCount(): number;
+  /** Every room with its members and invites, by name. */
+  rooms(): RoomRecord[];
+  /** How many unused, unexpired one-time codes of `room` are outstanding. */
+  roomCodes(room: string): number;
 }
 
 /** The durable writes: messages with cursors (group commit), and clients. */
@@ -154,12 +234,24 @@ export interface StoreWriter {
   /** Stores a one-time code (its hash); used and expired codes are cleared meanwhile. */
   addCode(code: NewCode): Promise<void>;
   /**
-   * Deletes the account `handle` and its link codes: its devices become guests. Resolves with
-   * how many devices it had, or -1 if there was no such account.
+   * Deletes the account `handle` and its link codes: its devices become guests. Its room
+   * memberships and invites go too (the handle may be claimed by someone else): a room left
+   * without an owner gets its longest-standing member as owner, and a room left empty is
+   * deleted. Resolves with how many devices it had, or -1 if there was no such account.
    */
   releaseHandle(handle: string): Promise<number>;
-  /** Forgets the device `clientId` (it must register again). Resolves with whether it existed. */
+  /**
+   * Forgets the device `clientId` (it must register again) and, for a guest, its room
+   * memberships. Resolves with whether it existed.
+   */
   revokeDevice(clientId: string): Promise<boolean>;
+  /**
+   * Makes a change to rooms in one transaction; see {@link RoomChange}.
+   *
+   * @throws {ProofRefusedError} if a join's room code is unknown, used, expired or of another
+   *   room; nothing is stored.
+   */
+  changeRoom(change: RoomChange): Promise<RoomChanged>;
   /**
    * Resolves with a {@link WriterFailedError} if the writer stops for good; never rejects.
    * Every call after that rejects with the same error.

@@ -1,5 +1,5 @@
 import type * as grpc from "@grpc/grpc-js";
-import type { MessageTypeDefinition } from "@grpc/proto-loader";
+import type { EnumTypeDefinition, MessageTypeDefinition } from "@grpc/proto-loader";
 
 import type { Ack as _chat_Ack, Ack__Output as _chat_Ack__Output } from "./chat/Ack.ts";
 import type {
@@ -31,6 +31,10 @@ import type {
   CreateLinkCodeRequest__Output as _chat_CreateLinkCodeRequest__Output,
 } from "./chat/CreateLinkCodeRequest.ts";
 import type {
+  CreateRoomRequest as _chat_CreateRoomRequest,
+  CreateRoomRequest__Output as _chat_CreateRoomRequest__Output,
+} from "./chat/CreateRoomRequest.ts";
+import type {
   Delivery as _chat_Delivery,
   Delivery__Output as _chat_Delivery__Output,
 } from "./chat/Delivery.ts";
@@ -38,6 +42,62 @@ import type {
   GroupInfo as _chat_GroupInfo,
   GroupInfo__Output as _chat_GroupInfo__Output,
 } from "./chat/GroupInfo.ts";
+import type {
+  HistoryReply as _chat_HistoryReply,
+  HistoryReply__Output as _chat_HistoryReply__Output,
+} from "./chat/HistoryReply.ts";
+import type {
+  HistoryRequest as _chat_HistoryRequest,
+  HistoryRequest__Output as _chat_HistoryRequest__Output,
+} from "./chat/HistoryRequest.ts";
+import type {
+  InviteReply as _chat_InviteReply,
+  InviteReply__Output as _chat_InviteReply__Output,
+} from "./chat/InviteReply.ts";
+import type {
+  InviteRequest as _chat_InviteRequest,
+  InviteRequest__Output as _chat_InviteRequest__Output,
+} from "./chat/InviteRequest.ts";
+import type {
+  JoinRoomRequest as _chat_JoinRoomRequest,
+  JoinRoomRequest__Output as _chat_JoinRoomRequest__Output,
+} from "./chat/JoinRoomRequest.ts";
+import type {
+  LeaveRoomReply as _chat_LeaveRoomReply,
+  LeaveRoomReply__Output as _chat_LeaveRoomReply__Output,
+} from "./chat/LeaveRoomReply.ts";
+import type {
+  LeaveRoomRequest as _chat_LeaveRoomRequest,
+  LeaveRoomRequest__Output as _chat_LeaveRoomRequest__Output,
+} from "./chat/LeaveRoomRequest.ts";
+import type {
+  ListMembersReply as _chat_ListMembersReply,
+  ListMembersReply__Output as _chat_ListMembersReply__Output,
+} from "./chat/ListMembersReply.ts";
+import type {
+  ListMembersRequest as _chat_ListMembersRequest,
+  ListMembersRequest__Output as _chat_ListMembersRequest__Output,
+} from "./chat/ListMembersRequest.ts";
+import type {
+  ListRoomsReply as _chat_ListRoomsReply,
+  ListRoomsReply__Output as _chat_ListRoomsReply__Output,
+} from "./chat/ListRoomsReply.ts";
+import type {
+  ListRoomsRequest as _chat_ListRoomsRequest,
+  ListRoomsRequest__Output as _chat_ListRoomsRequest__Output,
+} from "./chat/ListRoomsRequest.ts";
+import type {
+  Member as _chat_Member,
+  Member__Output as _chat_Member__Output,
+} from "./chat/Member.ts";
+import type {
+  MemberReply as _chat_MemberReply,
+  MemberReply__Output as _chat_MemberReply__Output,
+} from "./chat/MemberReply.ts";
+import type {
+  MemberRequest as _chat_MemberRequest,
+  MemberRequest__Output as _chat_MemberRequest__Output,
+} from "./chat/MemberRequest.ts";
 import type { Open as _chat_Open, Open__Output as _chat_Open__Output } from "./chat/Open.ts";
 import type {
   PublishReply as _chat_PublishReply,
@@ -68,6 +128,18 @@ import type {
   RevokeDeviceRequest__Output as _chat_RevokeDeviceRequest__Output,
 } from "./chat/RevokeDeviceRequest.ts";
 import type {
+  RoomEvent as _chat_RoomEvent,
+  RoomEvent__Output as _chat_RoomEvent__Output,
+} from "./chat/RoomEvent.ts";
+import type {
+  RoomInfo as _chat_RoomInfo,
+  RoomInfo__Output as _chat_RoomInfo__Output,
+} from "./chat/RoomInfo.ts";
+import type {
+  RoomReply as _chat_RoomReply,
+  RoomReply__Output as _chat_RoomReply__Output,
+} from "./chat/RoomReply.ts";
+import type {
   SendReply as _chat_SendReply,
   SendReply__Output as _chat_SendReply__Output,
 } from "./chat/SendReply.ts";
@@ -75,6 +147,10 @@ import type {
   SendRequest as _chat_SendRequest,
   SendRequest__Output as _chat_SendRequest__Output,
 } from "./chat/SendRequest.ts";
+import type {
+  SetRoleRequest as _chat_SetRoleRequest,
+  SetRoleRequest__Output as _chat_SetRoleRequest__Output,
+} from "./chat/SetRoleRequest.ts";
 import type {
   SubscribeFrame as _chat_SubscribeFrame,
   SubscribeFrame__Output as _chat_SubscribeFrame__Output,
@@ -120,8 +196,30 @@ export interface ProtoGrpcType {
       _chat_CreateLinkCodeRequest,
       _chat_CreateLinkCodeRequest__Output
     >;
+    CreateRoomRequest: MessageTypeDefinition<
+      _chat_CreateRoomRequest,
+      _chat_CreateRoomRequest__Output
+    >;
     Delivery: MessageTypeDefinition<_chat_Delivery, _chat_Delivery__Output>;
     GroupInfo: MessageTypeDefinition<_chat_GroupInfo, _chat_GroupInfo__Output>;
+    HistoryReply: MessageTypeDefinition<_chat_HistoryReply, _chat_HistoryReply__Output>;
+    HistoryRequest: MessageTypeDefinition<_chat_HistoryRequest, _chat_HistoryRequest__Output>;
+    HistoryVisibility: EnumTypeDefinition;
+    InviteReply: MessageTypeDefinition<_chat_InviteReply, _chat_InviteReply__Output>;
+    InviteRequest: MessageTypeDefinition<_chat_InviteRequest, _chat_InviteRequest__Output>;
+    JoinRoomRequest: MessageTypeDefinition<_chat_JoinRoomRequest, _chat_JoinRoomRequest__Output>;
+    LeaveRoomReply: MessageTypeDefinition<_chat_LeaveRoomReply, _chat_LeaveRoomReply__Output>;
+    LeaveRoomRequest: MessageTypeDefinition<_chat_LeaveRoomRequest, _chat_LeaveRoomRequest__Output>;
+    ListMembersReply: MessageTypeDefinition<_chat_ListMembersReply, _chat_ListMembersReply__Output>;
+    ListMembersRequest: MessageTypeDefinition<
+      _chat_ListMembersRequest,
+      _chat_ListMembersRequest__Output
+    >;
+    ListRoomsReply: MessageTypeDefinition<_chat_ListRoomsReply, _chat_ListRoomsReply__Output>;
+    ListRoomsRequest: MessageTypeDefinition<_chat_ListRoomsRequest, _chat_ListRoomsRequest__Output>;
+    Member: MessageTypeDefinition<_chat_Member, _chat_Member__Output>;
+    MemberReply: MessageTypeDefinition<_chat_MemberReply, _chat_MemberReply__Output>;
+    MemberRequest: MessageTypeDefinition<_chat_MemberRequest, _chat_MemberRequest__Output>;
     Open: MessageTypeDefinition<_chat_Open, _chat_Open__Output>;
     PublishReply: MessageTypeDefinition<_chat_PublishReply, _chat_PublishReply__Output>;
     RegisterReply: MessageTypeDefinition<_chat_RegisterReply, _chat_RegisterReply__Output>;
@@ -142,8 +240,14 @@ export interface ProtoGrpcType {
       _chat_RevokeDeviceRequest,
       _chat_RevokeDeviceRequest__Output
     >;
+    Role: EnumTypeDefinition;
+    RoomEvent: MessageTypeDefinition<_chat_RoomEvent, _chat_RoomEvent__Output>;
+    RoomInfo: MessageTypeDefinition<_chat_RoomInfo, _chat_RoomInfo__Output>;
+    RoomReply: MessageTypeDefinition<_chat_RoomReply, _chat_RoomReply__Output>;
     SendReply: MessageTypeDefinition<_chat_SendReply, _chat_SendReply__Output>;
     SendRequest: MessageTypeDefinition<_chat_SendRequest, _chat_SendRequest__Output>;
+    SetRoleRequest: MessageTypeDefinition<_chat_SetRoleRequest, _chat_SetRoleRequest__Output>;
     SubscribeFrame: MessageTypeDefinition<_chat_SubscribeFrame, _chat_SubscribeFrame__Output>;
+    Visibility: EnumTypeDefinition;
   };
 }

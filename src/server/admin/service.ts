@@ -59,6 +59,8 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
         throw statusError(grpc.status.NOT_FOUND, `there is no account ${handle}`);
       }
       ctx.auth.forgetAccount(handle);
+      // The store took the account out of its rooms (and gave ownerless rooms an owner).
+      ctx.groups.syncRooms(ctx.reader.rooms());
       // They are guests now: their streams end, and they come back as what they are.
       ctx.streams.endWhere(
         (p) => p.client.account === handle,
@@ -76,6 +78,7 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
         );
       }
       ctx.auth.forget(id);
+      ctx.groups.syncRooms(ctx.reader.rooms());
       ctx.streams.endWhere(
         (p) => p.client.id === id,
         statusError(grpc.status.UNAUTHENTICATED, "this device was revoked by the operator"),

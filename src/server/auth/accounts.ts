@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import { statusError } from "../../protocol/status.ts";
 import { messageOf } from "../../shared/errors.ts";
 import { hashKey } from "./authenticator.ts";
-import { INVITE_CODE_TTL_MS, LINK_CODE_TTL_MS } from "../../shared/limits.ts";
+import { INVITE_CODE_TTL_MS, LINK_CODE_TTL_MS, ROOM_CODE_TTL_MS } from "../../shared/limits.ts";
 import { handleOf } from "../../shared/validate.ts";
 import type { NewCode, Proof } from "../../store/types.ts";
 
@@ -72,10 +72,11 @@ function newCode(): string {
 
 /**
  * A new one-time code, and what to store of it (its hash only): a link code for a device of
- * `handle` made by device `creator`, or an operator's invite (for `handle`, or null: any name).
+ * `handle` made by device `creator`, an operator's invite (for `handle`, or null: any name),
+ * or a room's invite (`handle` is the room, `creator` the account that made it).
  */
 export function oneTimeCode(
-  kind: "link",
+  kind: "link" | "room",
   handle: string,
   creator: string,
 ): { code: string; stored: NewCode };
@@ -89,7 +90,11 @@ export function oneTimeCode(
   creator?: string,
 ): { code: string; stored: NewCode } {
   const code = newCode();
-  const ttl = kind === "link" ? LINK_CODE_TTL_MS : INVITE_CODE_TTL_MS;
+  const ttl = kind === "link"
+    ? LINK_CODE_TTL_MS
+    : kind === "room"
+    ? ROOM_CODE_TTL_MS
+    : INVITE_CODE_TTL_MS;
   const stored: NewCode = {
     hash: hashCode(code),
     kind,

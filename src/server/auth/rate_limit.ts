@@ -60,6 +60,12 @@ export const LINK_CODE_LIMIT = { perMinute: 6, burst: 3 } as const;
  */
 export const CLAIM_LIMIT = { perMinute: 30, burst: 30 } as const;
 
+/**
+ * Room changes (create, join, leave, invite, remove, roles) per member: each is a commit
+ * and may tell every member of a room; a person never makes this many.
+ */
+export const ROOM_CHANGE_LIMIT = { perMinute: 120, burst: 60 } as const;
+
 /** Most peer keys each limiter tracks: at about 100 bytes a key, about 1 MB. */
 export const MAX_TRACKED_PEERS = 10_000;
 

@@ -107,6 +107,7 @@ Deno.test("commit: acks whose flush time comes during a commit are written right
     addCode: (code) => inline.addCode(code),
     releaseHandle: (handle) => inline.releaseHandle(handle),
     revokeDevice: (id) => inline.revokeDevice(id),
+    changeRoom: (change) => inline.changeRoom(change),
     failed: inline.failed,
     close: () => inline.close(),
   };

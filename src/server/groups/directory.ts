@@ -1,18 +1,28 @@
 /**
- * The groups a server serves: for each, its access rule and its feed, in one
- * record, so a group cannot have one without the other. Groups are given at
- * start today; the directory is where groups made at run time will be added.
+ * The groups a server serves, each with its access rule and its feed in one
+ * record, so a group cannot have one without the other. Two kinds: the
+ * operator's groups, given on the command line (open, or closed to a list of
+ * accounts), and rooms, made at run time and run by their members
+ * (`room.ts`). The directory keeps an index of each member's rooms, so a
+ * client's groups are found without walking every room.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../../protocol/status.ts";
-import type { StoreReader } from "../../store/types.ts";
+import {
+  type ClientRecord,
+  type MemberKey,
+  memberKey,
+  type RoomRecord,
+  type StoreReader,
+} from "../../store/types.ts";
 import { GroupFeed } from "../delivery/feed.ts";
+import { Room } from "./room.ts";
 
 /**
- * A group's access rule: open to every device (guests too), or closed to a list of accounts.
- * Membership belongs to proven handles, never to display names.
+ * An operator's group's access rule: open to every device (guests too), or closed to a list
+ * of accounts. Membership belongs to proven handles, never to display names.
  */
 export class GroupPolicy {
   /** Lower-cased member handles, or null for an open group. */
@@ -28,57 +38,194 @@ export class GroupPolicy {
   }
 }
 
-/** A group a server has: its name, and the handles it is closed to (null: open to every device). */
+/** An operator's group: its name, and the handles it is closed to (null: open to every device). */
 export interface GroupSpec {
   name: string;
   members: readonly string[] | null;
 }
 
-/** One served group: its rule and its feed. */
-export interface Group {
-  readonly name: string;
-  readonly policy: GroupPolicy;
-  readonly feed: GroupFeed;
+/** Raised at start when a group given on the command line has the name of a stored room. */
+export class GroupConflictError extends Error {
+  override name = "GroupConflictError";
 }
 
-/** The groups of a server, in the order given; see the module doc. */
-export class GroupDirectory {
-  #groups = new Map<string, Group>();
+/** Who is asking: a device, and the account it proves (null for a guest). */
+export type Caller = Pick<ClientRecord, "id" | "account">;
 
-  /** One group per spec, each fed from `reader`'s committed messages. */
-  constructor(specs: readonly GroupSpec[], reader: StoreReader) {
-    for (const spec of specs) {
-      this.#groups.set(spec.name, {
-        name: spec.name,
-        policy: new GroupPolicy(spec.members),
-        feed: new GroupFeed(spec.name, reader),
-      });
-    }
+/** One served group: its feed, and either the operator's rule or a room's members. */
+export class Group {
+  readonly name: string;
+  readonly feed: GroupFeed;
+  /** The operator's rule; null for a room. */
+  readonly policy: GroupPolicy | null;
+  /** The room's state; null for an operator's group. */
+  readonly room: Room | null;
+
+  constructor(feed: GroupFeed, rule: GroupPolicy | Room) {
+    this.name = feed.name;
+    this.feed = feed;
+    this.policy = rule instanceof GroupPolicy ? rule : null;
+    this.room = rule instanceof Room ? rule : null;
   }
 
-  /** The group called `name`, if served. */
-  get(name: string): Group | undefined {
-    return this.#groups.get(name);
+  /** Whether `caller` may read and write here. */
+  admits(caller: Caller): boolean {
+    return this.room
+      ? this.room.members.has(memberKey(caller))
+      : this.policy!.admits(caller.account);
   }
 
   /**
-   * The group called `name`.
+   * The sequence after which `caller` may read: 0, or in a room whose new members read from
+   * joining on, the room's last sequence when it joined.
+   */
+  floorOf(caller: Caller): number {
+    if (this.room?.history !== "since-join") return 0;
+    return this.room.members.get(memberKey(caller))?.joinedSeq ?? this.feed.lastSeq;
+  }
+}
+
+/** The groups of a server; see the module doc. */
+export class GroupDirectory {
+  #groups = new Map<string, Group>();
+  /** The operator's groups, in the order given. */
+  #operators: Group[] = [];
+  /** Each member's rooms. */
+  #roomsOf = new Map<MemberKey, Set<Group>>();
+  #reader: StoreReader;
+
+  /**
+   * One group per spec, then one per stored room, each fed from `reader`'s committed messages.
    *
-   * @throws {grpc.ServiceError} NOT_FOUND naming the group (cut to 80 characters) and the groups there are.
+   * @throws {GroupConflictError} if a stored room has the name of an operator's group: the operator should
+   *   pick another name for the group, as the room's members own theirs.
+   */
+  constructor(specs: readonly GroupSpec[], reader: StoreReader, rooms: readonly RoomRecord[] = []) {
+    this.#reader = reader;
+    for (const spec of specs) {
+      const group = new Group(new GroupFeed(spec.name, reader), new GroupPolicy(spec.members));
+      this.#groups.set(spec.name, group);
+      this.#operators.push(group);
+    }
+    for (const record of rooms) {
+      if (this.#groups.has(record.name)) {
+        throw new GroupConflictError(
+          `the group ${record.name} given on the command line is the name of a room its members made; give the group another name`,
+        );
+      }
+      this.addRoom(record);
+    }
+  }
+
+  /** The group called `name`, as given or lower-cased (room names are lower case). */
+  get(name: string): Group | undefined {
+    return this.#groups.get(name) ?? this.#groups.get(name.toLowerCase());
+  }
+
+  /**
+   * The group called `name` (see {@link get}).
+   *
+   * @throws {grpc.ServiceError} NOT_FOUND naming the group (cut to 80 characters).
    */
   require(name: string): Group {
-    const group = this.#groups.get(name);
+    const group = this.get(name);
     if (group) return group;
     throw statusError(
       grpc.status.NOT_FOUND,
       `there is no group ${JSON.stringify(name.slice(0, 80))}; this server has: ${
-        [...this.#groups.keys()].join(", ")
-      }`,
+        this.#operators.map((g) => g.name).join(", ")
+      }, and the rooms /rooms lists`,
     );
   }
 
-  /** Every group, in the order given. */
+  /** The operator's groups, in the order given. */
+  operatorGroups(): readonly Group[] {
+    return this.#operators;
+  }
+
+  /** Every group: the operator's, then the rooms. */
   all(): IterableIterator<Group> {
     return this.#groups.values();
+  }
+
+  /** How many rooms there are. */
+  get roomCount(): number {
+    return this.#groups.size - this.#operators.length;
+  }
+
+  /** The rooms `member` is in. */
+  roomsOf(member: MemberKey): ReadonlySet<Group> {
+    return this.#roomsOf.get(member) ?? new Set();
+  }
+
+  /** The groups `caller` may read: the operator's that admit it, then its rooms. */
+  readable(caller: Caller): Group[] {
+    return [
+      ...this.#operators.filter((g) => g.admits(caller)),
+      ...this.roomsOf(memberKey(caller)),
+    ];
+  }
+
+  /** Adds a room (made now, or loaded at start). */
+  addRoom(record: RoomRecord): Group {
+    const group = new Group(new GroupFeed(record.name, this.#reader), new Room(record));
+    this.#groups.set(record.name, group);
+    for (const member of record.members) this.#index(member.member, group);
+    return group;
+  }
+
+  /** Removes a room and its members from the index (it was deleted). */
+  deleteRoom(group: Group): void {
+    for (const member of group.room?.members.keys() ?? []) this.#unindex(member, group);
+    this.#groups.delete(group.name);
+  }
+
+  /** Notes that `member` joined `group`'s room (the room's own members map is changed by the caller). */
+  #index(member: MemberKey, group: Group): void {
+    let rooms = this.#roomsOf.get(member);
+    if (!rooms) this.#roomsOf.set(member, rooms = new Set());
+    rooms.add(group);
+  }
+
+  #unindex(member: MemberKey, group: Group): void {
+    const rooms = this.#roomsOf.get(member);
+    rooms?.delete(group);
+    if (rooms?.size === 0) this.#roomsOf.delete(member);
+  }
+
+  /** Adds `member` to `group`'s room with `role`, as stored. */
+  addMember(group: Group, record: RoomRecord["members"][number]): void {
+    group.room!.members.set(record.member, record);
+    group.room!.invited.delete(record.member);
+    this.#index(record.member, group);
+  }
+
+  /** Removes `member` from `group`'s room. */
+  removeMember(group: Group, member: MemberKey): void {
+    group.room!.members.delete(member);
+    this.#unindex(member, group);
+  }
+
+  /**
+   * Makes the rooms as `records` say, after a change the store made on its own (an account
+   * released, a guest device revoked): rooms that are gone are removed, the others get their
+   * members, roles and invites as stored. Feeds are kept, so open subscriptions go on.
+   */
+  syncRooms(records: readonly RoomRecord[]): void {
+    const kept = new Set(records.map((r) => r.name));
+    for (const group of [...this.#groups.values()]) {
+      if (group.room && !kept.has(group.name)) this.deleteRoom(group);
+    }
+    for (const record of records) {
+      const group = this.#groups.get(record.name);
+      if (!group?.room) {
+        this.addRoom(record);
+        continue;
+      }
+      for (const member of [...group.room.members.keys()]) this.removeMember(group, member);
+      group.room.invited.clear();
+      for (const member of record.members) this.addMember(group, member);
+      for (const handle of record.invited) group.room.invited.add(handle);
+    }
   }
 }

@@ -9,6 +9,8 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import type { Limit } from "../auth/rate_limit.ts";
 import type { GroupCommitter } from "../commit/group_commit.ts";
 import type { GroupDirectory } from "../groups/directory.ts";
+import type { RoomService } from "../groups/rooms.ts";
+import type { Sessions } from "../delivery/sessions.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { OpenStreams } from "./streams.ts";
 import type { Refusals } from "./refusals.ts";
@@ -40,6 +42,10 @@ export interface HandlerContext {
   writer: StoreWriter;
   committer: GroupCommitter;
   groups: GroupDirectory;
+  /** The rules of rooms (groups made at run time). */
+  rooms: RoomService;
+  /** Open Subscribe streams by member: where membership changes and room events go. */
+  sessions: Sessions;
   auth: Authenticator;
   refusals: Refusals;
   streams: OpenStreams;

@@ -29,7 +29,7 @@ export async function takeMessage(
   const { group: groupName, text, clientMsgId } = request;
   const group = ctx.groups.require(groupName);
   const { client } = principal;
-  if (!group.policy.admits(client.account)) {
+  if (!group.admits(client)) {
     // Who the members are is not the caller's business.
     throw statusError(
       grpc.status.PERMISSION_DENIED,

@@ -6,11 +6,12 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
-import type { GroupInfo, RegisterReply } from "../../protocol/proto.ts";
+import { type GroupInfo, type RegisterReply, Role } from "../../protocol/proto.ts";
 import { refuseMalformed, statusError } from "../../protocol/status.ts";
 import { MalformedRequest } from "../../protocol/wire.ts";
 import { checkName } from "../../shared/validate.ts";
-import { type ClientRecord, ProofRefusedError } from "../../store/types.ts";
+import { type ClientRecord, memberKey, ProofRefusedError } from "../../store/types.ts";
+import { ROLE_NUMBER } from "../groups/rooms.ts";
 import { MAX_GUESTS } from "../../shared/limits.ts";
 import { planProof, takenReason, verifyToken } from "../auth/accounts.ts";
 import { type RateDecision, rateLimitedError } from "../auth/rate_limit.ts";
@@ -82,7 +83,13 @@ async function registerChecked(
   const { principal, key, guestReason } = resumed
     ? await resume(ctx, request)
     : await registerNew(ctx, request, peer);
-  const groups = [...ctx.groups.all()].map((g) => groupInfo(ctx, principal.client, g, resumed));
+  // The operator's groups (members or not: a non-member is told it is not one), then the
+  // caller's rooms.
+  const listed = [
+    ...ctx.groups.operatorGroups(),
+    ...ctx.groups.readable(principal.client).filter((g) => g.room),
+  ];
+  const groups = listed.map((g) => groupInfo(ctx, principal.client, g, resumed));
   const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
   ctx.log(`register ${principal.label} (${resumed ? "resumed" : "new"}; ${unread})`);
   return {
@@ -213,9 +220,9 @@ function groupInfo(
   group: Group,
   resumed: boolean,
 ): GroupInfo {
-  const member = group.policy.admits(client.account);
+  const member = group.admits(client);
   const { lastSeq } = group.feed;
-  const cursor = ctx.committer.cursorOf(client.id, group.name);
+  const cursor = Math.max(ctx.committer.cursorOf(client.id, group.name), group.floorOf(client));
   // Sequences are gap-free, so a new client (which has sent nothing) has lastSeq - cursor
   // unread; only a resumed one needs its own messages counted out, over what it missed.
   const unread = !member
@@ -223,7 +230,15 @@ function groupInfo(
     : resumed
     ? ctx.reader.countUnread(group.name, cursor, client.id)
     : lastSeq - cursor;
-  return { name: group.name, member, lastSeq, cursor, unread };
+  const role = group.room?.roleOf(memberKey(client));
+  return {
+    name: group.name,
+    member,
+    lastSeq,
+    cursor,
+    unread,
+    role: role ? ROLE_NUMBER[role] : Role.ROLE_UNSPECIFIED,
+  };
 }
 
 /** The requested name for a log line: quoted and escaped, so a bad name cannot forge log lines. */

@@ -24,6 +24,7 @@ import { createLinkCode } from "./link.ts";
 import { peerKey } from "../auth/rate_limit.ts";
 import { type PublishCall, servePublish } from "./publish.ts";
 import { quotedName, register, type RegisterRequest } from "./register.ts";
+import { roomCalls } from "./rooms.ts";
 import { type SubscribeCall, SubscribeSession } from "./subscribe.ts";
 
 /** The handlers to give `server.addService` with the definition of `chatServiceDefinition()`. */
@@ -73,6 +74,7 @@ export function chatHandlers(ctx: HandlerContext): ChatHandlers {
     };
   }
 
+  const rooms = roomCalls(ctx);
   const handlers: ChatHandlers = {
     Register: (call, callback) => {
       const request: RegisterRequest | MalformedRequest = call.request;
@@ -98,6 +100,16 @@ export function chatHandlers(ctx: HandlerContext): ChatHandlers {
       "subscribe",
       (principal, call: SubscribeCall) => new SubscribeSession(ctx, principal, call),
     ),
+    CreateRoom: unary("create room", rooms.CreateRoom),
+    JoinRoom: unary("join room", rooms.JoinRoom),
+    LeaveRoom: unary("leave room", rooms.LeaveRoom),
+    InviteToRoom: unary("invite", rooms.InviteToRoom),
+    RemoveMember: unary("remove member", rooms.RemoveMember),
+    SetRole: unary("set role", rooms.SetRole),
+    ListRooms: unary("list rooms", rooms.ListRooms),
+    ListMembers: unary("list members", rooms.ListMembers),
+    // The reply is written as bytes already encoded (protocol/body.ts), hence the cast.
+    History: unary("history", rooms.History) as unknown as ChatHandlers["History"],
   };
   return handlers;
 }

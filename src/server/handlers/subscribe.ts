@@ -2,35 +2,48 @@
  * A Subscribe stream as a session: `open` (the first frame) checks every group's
  * claimed position, then starts one {@link Subscription} per group the caller
  * may read; `ack` frames move cursors; the session ends on the client's goodbye,
- * its cancel, a bad frame, or shutdown, and logs which.
+ * its cancel, a bad frame, or shutdown, and logs which. While open, it is one of
+ * its member's streams ({@link Sessions}): a room joined is added to it, a room
+ * left is stopped on it at once, and room events are written to it.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Ack__Output as Ack } from "../../protocol/gen/chat/Ack.ts";
-import type { SubscribeFrame } from "../../protocol/proto.ts";
+import type { RoomEvent, SubscribeFrame } from "../../protocol/proto.ts";
 import { refuseMalformed, statusError } from "../../protocol/status.ts";
 import { encodeDelivery, type MalformedRequest } from "../../protocol/wire.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import { Subscription } from "../delivery/subscription.ts";
+import type { MemberStream } from "../delivery/sessions.ts";
 import type { Group } from "../groups/directory.ts";
+import { MAX_PENDING_EVENTS } from "../../shared/limits.ts";
+import { type MemberKey, memberKey } from "../../store/types.ts";
 import type { HandlerContext } from "./context.ts";
 
 /** The server side of one Subscribe call (deliveries are written pre-encoded). */
 export type SubscribeCall = grpc.ServerDuplexStream<SubscribeFrame | MalformedRequest, unknown>;
 
 /** One Subscribe stream of one client; see the module doc. */
-export class SubscribeSession {
+export class SubscribeSession implements MemberStream {
+  readonly clientId: string;
   #ctx: HandlerContext;
   #principal: Principal;
+  #member: MemberKey;
   #call: SubscribeCall;
   /** Per group; undefined until `open`. */
   #subscriptions: Map<string, Subscription> | undefined;
+  /** Groups this stream delivered and no longer does: acks that were on their way are let be. */
+  #left = new Set<string>();
+  /** Event frames with the transport. */
+  #pendingEvents = 0;
   #ended = false;
 
   constructor(ctx: HandlerContext, principal: Principal, call: SubscribeCall) {
     this.#ctx = ctx;
     this.#principal = principal;
+    this.clientId = principal.client.id;
+    this.#member = memberKey(principal.client);
     this.#call = call;
     ctx.streams.add(call, principal, (status) => {
       this.#stop();
@@ -73,8 +86,8 @@ export class SubscribeSession {
     const claims = new Map<string, number>();
     for (const ack of seen) claims.set(ack.group ?? "", Number(ack.seq ?? 0));
     const plan: { group: Group; stored: number; cursor: number }[] = [];
-    for (const group of groups.all()) {
-      if (!group.policy.admits(client.account)) continue;
+    // Claims of groups the caller may not read (a room it left) are let be.
+    for (const group of groups.readable(client)) {
       const claimed = claims.get(group.name) ?? 0;
       const last = group.feed.lastSeq;
       if (!Number.isSafeInteger(claimed) || claimed < 0 || claimed > last) {
@@ -84,7 +97,7 @@ export class SubscribeSession {
         );
       }
       const stored = committer.cursorOf(client.id, group.name);
-      plan.push({ group, stored, cursor: Math.max(stored, claimed) });
+      plan.push({ group, stored, cursor: Math.max(stored, claimed, group.floorOf(client)) });
     }
     const subscriptions = new Map<string, Subscription>();
     for (const { group, stored, cursor } of plan) {
@@ -94,6 +107,7 @@ export class SubscribeSession {
       subscriptions.set(group.name, this.#subscription(group, cursor));
     }
     this.#subscriptions = subscriptions;
+    this.#ctx.sessions.add(this.#member, this);
     // Headers now tell the client the subscription is live even when nothing is waiting.
     this.#call.sendMetadata(new grpc.Metadata());
     const from = [...subscriptions].map(([g, s]) => `${g} after #${s.acked}`).join(", ");
@@ -116,8 +130,41 @@ export class SubscribeSession {
     });
   }
 
+  /** See {@link MemberStream.addGroup}. */
+  addGroup(group: Group): void {
+    const subscriptions = this.#subscriptions;
+    if (this.#ended || !subscriptions || subscriptions.has(group.name)) return;
+    const { client } = this.#principal;
+    const cursor = Math.max(
+      this.#ctx.committer.cursorOf(client.id, group.name),
+      group.floorOf(client),
+    );
+    const subscription = this.#subscription(group, cursor);
+    subscriptions.set(group.name, subscription);
+    this.#left.delete(group.name);
+    subscription.start();
+  }
+
+  /** See {@link MemberStream.dropGroup}. */
+  dropGroup(name: string): void {
+    const subscription = this.#subscriptions?.get(name);
+    if (!subscription) return;
+    subscription.stop();
+    this.#subscriptions!.delete(name);
+    this.#left.add(name);
+  }
+
+  /** See {@link MemberStream.tell}. */
+  tell(group: string, events: RoomEvent[]): void {
+    if (this.#ended || !this.#subscriptions || this.#pendingEvents >= MAX_PENDING_EVENTS) return;
+    this.#pendingEvents++;
+    this.#call.write({ group, throughSeq: 0, messages: [], events }, () => this.#pendingEvents--);
+  }
+
   #ack(subscriptions: ReadonlyMap<string, Subscription>, ack: Ack): void {
     const subscription = subscriptions.get(ack.group);
+    // An ack of 0 acknowledges nothing (a client that knows no events acks their frames so).
+    if (!subscription && (this.#left.has(ack.group) || Number(ack.seq) === 0)) return;
     if (!subscription) {
       throw statusError(
         grpc.status.INVALID_ARGUMENT,
@@ -134,6 +181,7 @@ export class SubscribeSession {
     if (this.#ended) return;
     this.#ended = true;
     this.#ctx.streams.delete(this.#call);
+    if (this.#subscriptions) this.#ctx.sessions.delete(this.#member, this);
     for (const s of this.#subscriptions?.values() ?? []) s.stop();
   }
 

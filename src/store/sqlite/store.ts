@@ -16,11 +16,16 @@ import {
   type ClientRecord,
   type CursorUpdate,
   type FrameMessage,
+  memberKey,
   type NewClient,
   type NewCode,
   type NewMessage,
   type Proof,
   ProofRefusedError,
+  type RoomChange,
+  type RoomChanged,
+  type RoomMemberRecord,
+  type RoomRecord,
   type StoredMessage,
   storedMessage,
   StoreOpenError,
@@ -32,9 +37,10 @@ import { handleOf } from "../../shared/validate.ts";
 /**
  * 2 added messages.body; 3 made the retry key (sender, group, client message id), it was
  * (sender, client message id), and added the meta table; 4 added accounts (a device's
- * `account`, the accounts table, one-time codes). Older files are upgraded when opened.
+ * `account`, the accounts table, one-time codes); 5 added rooms (their members and
+ * invites), whose tables {@link SCHEMA} makes. Older files are upgraded when opened.
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 /** Accounts and one-time codes (version 4); a version 3 file gets them in its upgrade. */
 const ACCOUNTS_SCHEMA = `
@@ -81,6 +87,30 @@ CREATE TABLE IF NOT EXISTS cursors (
   seq INTEGER NOT NULL,
   PRIMARY KEY (client_id, grp)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rooms (
+  name TEXT PRIMARY KEY,
+  visibility TEXT NOT NULL,
+  history TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS room_members (
+  room TEXT NOT NULL,
+  member TEXT NOT NULL,
+  role TEXT NOT NULL,
+  joined_seq INTEGER NOT NULL,
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (room, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS room_members_by_member ON room_members (member);
+CREATE TABLE IF NOT EXISTS room_invites (
+  room TEXT NOT NULL,
+  handle TEXT NOT NULL,
+  invited_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (room, handle)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS room_invites_by_handle ON room_invites (handle);
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -136,6 +166,18 @@ export class SqliteStore implements StoreReader {
   #orphanDevices: StatementSync;
   #deleteClient: StatementSync;
   #maxSeq: StatementSync;
+  #rooms: StatementSync;
+  #roomMembers: StatementSync;
+  #roomInvites: StatementSync;
+  #roomCodes: StatementSync;
+  #insertRoom: StatementSync;
+  #insertMember: StatementSync;
+  #deleteMember: StatementSync;
+  #countMembers: StatementSync;
+  #setRole: StatementSync;
+  #insertInvite: StatementSync;
+  #deleteInvite: StatementSync;
+  #deleteRoomRows: StatementSync[];
 
   /**
    * Opens `path` (creating it if need be) and brings its schema up to date.
@@ -228,6 +270,43 @@ export class SqliteStore implements StoreReader {
     this.#orphanDevices = db.prepare("UPDATE clients SET account = NULL WHERE account = ?");
     this.#deleteClient = db.prepare("DELETE FROM clients WHERE id = ?");
     this.#maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM messages WHERE grp = ?");
+    this.#rooms = db.prepare(
+      `SELECT name, visibility, history, created_by AS createdBy, created_at AS createdAtMs
+       FROM rooms ORDER BY name`,
+    );
+    this.#roomMembers = db.prepare(
+      `SELECT room, member, role, joined_seq AS joinedSeq, joined_at AS joinedAtMs
+       FROM room_members ORDER BY room, joined_at, member`,
+    );
+    this.#roomInvites = db.prepare(
+      "SELECT room, handle FROM room_invites ORDER BY room, created_at",
+    );
+    this.#roomCodes = db.prepare(
+      `SELECT count(*) AS n FROM codes
+       WHERE kind = 'room' AND handle = ? AND used_at IS NULL AND expires_at > ?`,
+    );
+    this.#insertRoom = db.prepare(
+      "INSERT INTO rooms (name, visibility, history, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#insertMember = db.prepare(
+      `INSERT INTO room_members (room, member, role, joined_seq, joined_at) VALUES (?, ?, ?, ?, ?)`,
+    );
+    this.#deleteMember = db.prepare("DELETE FROM room_members WHERE room = ? AND member = ?");
+    this.#countMembers = db.prepare("SELECT count(*) AS n FROM room_members WHERE room = ?");
+    this.#setRole = db.prepare("UPDATE room_members SET role = ? WHERE room = ? AND member = ?");
+    this.#insertInvite = db.prepare(
+      `INSERT INTO room_invites (room, handle, invited_by, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (room, handle) DO NOTHING`,
+    );
+    this.#deleteInvite = db.prepare("DELETE FROM room_invites WHERE room = ? AND handle = ?");
+    this.#deleteRoomRows = [
+      "DELETE FROM rooms WHERE name = ?",
+      "DELETE FROM room_members WHERE room = ?",
+      "DELETE FROM room_invites WHERE room = ?",
+      "DELETE FROM codes WHERE kind = 'room' AND handle = ?",
+      "DELETE FROM messages WHERE grp = ?",
+      "DELETE FROM cursors WHERE grp = ?",
+    ].map((sql) => db.prepare(sql));
   }
 
   /** This database's lasting id (32 hex digits), made when the file was created. */
@@ -414,6 +493,108 @@ export class SqliteStore implements StoreReader {
     return row;
   }
 
+  /** Every room with its members (longest-standing first) and invites, by name. */
+  rooms(): RoomRecord[] {
+    const rooms = new Map<string, RoomRecord>();
+    for (const row of this.#rooms.all() as unknown as RoomRecord[]) {
+      rooms.set(row.name, { ...row, members: [], invited: [] });
+    }
+    for (
+      const row of this.#roomMembers.all() as unknown as (RoomMemberRecord & { room: string })[]
+    ) {
+      const { room, ...member } = row;
+      rooms.get(room)?.members.push(member);
+    }
+    for (const { room, handle } of this.#roomInvites.all() as { room: string; handle: string }[]) {
+      rooms.get(room)?.invited.push(handle);
+    }
+    return [...rooms.values()];
+  }
+
+  /** How many unused, unexpired one-time codes of `room` are outstanding. */
+  roomCodes(room: string): number {
+    return (this.#roomCodes.get(room, Date.now()) as { n: number }).n;
+  }
+
+  /**
+   * Makes a change to rooms in one transaction; see {@link StoreWriter.changeRoom}.
+   *
+   * @throws {ProofRefusedError} if a join's room code does not hold; nothing is stored.
+   * @throws {Error} what SQLite refused (a room that exists, a member already in); nothing is
+   *   stored.
+   */
+  changeRoom(change: RoomChange): RoomChanged {
+    return this.#transaction(() => {
+      const now = Date.now();
+      switch (change.op) {
+        case "create": {
+          const { name, visibility, history, createdBy, createdAtMs } = change.room;
+          this.#insertRoom.run(name, visibility, history, createdBy, createdAtMs);
+          this.#addMember(name, change.owner);
+          break;
+        }
+        case "join":
+          if (change.codeHash) {
+            const code = this.#takeCode(change.codeHash, "room", now);
+            if (code.handle !== change.room) {
+              throw new ProofRefusedError(
+                "the room code is not valid (unknown, already used or expired)",
+              );
+            }
+          }
+          this.#addMember(change.room, change.member);
+          break;
+        case "leave":
+          this.#deleteMember.run(change.room, change.member);
+          if ((this.#countMembers.get(change.room) as { n: number }).n === 0) {
+            this.#deleteRoom(change.room);
+            return { deleted: true };
+          }
+          break;
+        case "invite":
+          this.#insertInvite.run(change.room, change.handle, change.by, now);
+          break;
+        case "role":
+          this.#setRole.run(change.role, change.room, change.member);
+          break;
+      }
+      return { deleted: false };
+    });
+  }
+
+  #addMember(room: string, m: RoomMemberRecord): void {
+    this.#insertMember.run(room, m.member, m.role, m.joinedSeq, m.joinedAtMs);
+    this.#deleteInvite.run(room, m.member);
+  }
+
+  /** Deletes `room` with its members, invites, codes, messages and cursors. */
+  #deleteRoom(room: string): void {
+    for (const statement of this.#deleteRoomRows) statement.run(room);
+    // A room made later under the same name starts at sequence 1 again.
+    this.#lastSeq.delete(room);
+  }
+
+  /**
+   * Takes `member` out of every room it is in (and its invites): a room left without an
+   * owner gets its longest-standing member as owner, a room left empty is deleted.
+   */
+  #dropMember(member: string): void {
+    const rooms = this.#db.prepare("SELECT room FROM room_members WHERE member = ?").all(
+      member,
+    ) as { room: string }[];
+    this.#db.prepare("DELETE FROM room_invites WHERE handle = ?").run(member);
+    for (const { room } of rooms) {
+      this.#deleteMember.run(room, member);
+      const left = this.#db.prepare(
+        `SELECT member, role FROM room_members WHERE room = ? ORDER BY joined_at, member`,
+      ).all(room) as { member: string; role: string }[];
+      if (left.length === 0) this.#deleteRoom(room);
+      else if (!left.some((m) => m.role === "owner")) {
+        this.#setRole.run("owner", room, left[0].member);
+      }
+    }
+  }
+
   #roomForDevice(handle: string): void {
     if (this.devicesOf(handle) >= MAX_DEVICES_PER_ACCOUNT) {
       throw new ProofRefusedError(
@@ -447,13 +628,20 @@ export class SqliteStore implements StoreReader {
       if (!this.#accountExists.get(handle)) return -1;
       this.#releaseAccount.run(handle);
       this.#dropLinkCodes.run(handle);
+      this.#dropMember(handle);
       return Number(this.#orphanDevices.run(handle).changes);
     });
   }
 
-  /** Forgets the device `clientId`; returns whether it existed. */
+  /** Forgets the device `clientId` and a guest's rooms; returns whether it existed. */
   revokeDevice(clientId: string): boolean {
-    return this.#deleteClient.run(clientId).changes === 1;
+    return this.#transaction(() => {
+      const client = this.client(clientId);
+      if (!client) return false;
+      this.#deleteClient.run(clientId);
+      if (client.account === null) this.#dropMember(memberKey(client));
+      return true;
+    });
   }
 
   /** Runs `work` in one transaction: all of it, or (on a throw) none of it. */

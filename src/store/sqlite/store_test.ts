@@ -65,12 +65,12 @@ Deno.test("sqlite: a file that is not a database is refused with a clear error",
 Deno.test("sqlite: a file from a newer grpc-chat is refused and left as it was", () => {
   using db = tempDatabase();
   const newer = new DatabaseSync(db.path);
-  newer.exec("PRAGMA user_version = 5");
+  newer.exec("PRAGMA user_version = 6");
   newer.close();
   assert.throws(
     () => new SqliteStore(db.path),
     new StoreOpenError(
-      `cannot use database ${db.path}: it was written by a newer grpc-chat (schema 5, this one knows 4)`,
+      `cannot use database ${db.path}: it was written by a newer grpc-chat (schema 6, this one knows 5)`,
     ),
   );
   const raw = new DatabaseSync(db.path);
@@ -78,7 +78,7 @@ Deno.test("sqlite: a file from a newer grpc-chat is refused and left as it was",
     assert.equal(
       (raw.prepare("PRAGMA user_version").get() as { user_version: number })
         .user_version,
-      5,
+      6,
     );
     assert.deepEqual(raw.prepare("SELECT name FROM sqlite_master").all(), []);
   } finally {
@@ -139,7 +139,7 @@ Deno.test("sqlite: a version 2 file is upgraded: messages kept, the retry key ta
     store.close();
   }
   const schema = schemaOf(db.path);
-  assert.equal(schema.version, 4);
+  assert.equal(schema.version, 5);
   assert.deepEqual(schema.indexes, ["messages_by_retry_key"]);
   assert.deepEqual(Object.keys(schema.meta), ["server_id"]);
 });
@@ -167,7 +167,7 @@ Deno.test("sqlite: a version 3 file is upgraded: each handle goes to the first d
   } finally {
     store.close();
   }
-  assert.equal(schemaOf(db.path).version, 4);
+  assert.equal(schemaOf(db.path).version, 5);
 });
 
 Deno.test("sqlite: a version 1 file (no message bodies) is upgraded through 2 to 3", () => {
@@ -203,7 +203,7 @@ Deno.test("sqlite: a version 1 file (no message bodies) is upgraded through 2 to
     store.close();
   }
   const schema = schemaOf(db.path);
-  assert.equal(schema.version, 4);
+  assert.equal(schema.version, 5);
   assert.deepEqual(schema.indexes, ["messages_by_retry_key"]);
 });
 

@@ -42,6 +42,9 @@ self.onmessage = ({ data }) => {
       case "revokeDevice":
         result = opened().revokeDevice(data.clientId);
         break;
+      case "changeRoom":
+        result = opened().changeRoom(data.change);
+        break;
       case "close":
         store?.close();
         store = undefined;

@@ -15,6 +15,8 @@ import {
   type NewCode,
   type NewMessage,
   ProofRefusedError,
+  type RoomChange,
+  type RoomChanged,
   StoreOpenError,
   type StoreWriter,
   WriterFailedError,
@@ -60,6 +62,11 @@ export class InlineWriter implements StoreWriter {
   /** See {@link StoreWriter.revokeDevice}. */
   revokeDevice(clientId: string): Promise<boolean> {
     return this.#run(() => this.#store.revokeDevice(clientId));
+  }
+
+  /** See {@link StoreWriter.changeRoom}. */
+  changeRoom(change: RoomChange): Promise<RoomChanged> {
+    return this.#run(() => this.#store.changeRoom(change));
   }
 
   /** `write`'s result, or its throw as a rejection; refused once closed. */
@@ -195,6 +202,11 @@ export class WorkerWriter implements StoreWriter {
   /** See {@link StoreWriter.revokeDevice}. */
   async revokeDevice(clientId: string): Promise<boolean> {
     return await this.#call({ op: "revokeDevice", clientId }) as boolean;
+  }
+
+  /** See {@link StoreWriter.changeRoom}. */
+  async changeRoom(change: RoomChange): Promise<RoomChanged> {
+    return await this.#call({ op: "changeRoom", change }) as RoomChanged;
   }
 
   /**

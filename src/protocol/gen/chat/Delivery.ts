@@ -4,6 +4,10 @@ import type {
   ChatMessage as _chat_ChatMessage,
   ChatMessage__Output as _chat_ChatMessage__Output,
 } from "../chat/ChatMessage.ts";
+import type {
+  RoomEvent as _chat_RoomEvent,
+  RoomEvent__Output as _chat_RoomEvent__Output,
+} from "../chat/RoomEvent.ts";
 import type { Long } from "@grpc/proto-loader";
 
 /**
@@ -11,11 +15,16 @@ import type { Long } from "@grpc/proto-loader";
  * sequence this frame accounts for, including the client's own messages that
  * were left out, so `messages` may be empty; the client acks `through_seq`
  * once it has printed the rest.
+ *
+ * A frame may instead carry `events` of the group (a member joined, left, was removed
+ * or given a role; the caller was invited): then `through_seq` is 0 and there is nothing
+ * to ack. Events are told at most once (a slow stream may miss some); messages never are.
  */
 export interface Delivery {
   "group"?: string;
   "throughSeq"?: number | string | Long;
   "messages"?: (_chat_ChatMessage)[];
+  "events"?: (_chat_RoomEvent)[];
 }
 
 /**
@@ -23,9 +32,14 @@ export interface Delivery {
  * sequence this frame accounts for, including the client's own messages that
  * were left out, so `messages` may be empty; the client acks `through_seq`
  * once it has printed the rest.
+ *
+ * A frame may instead carry `events` of the group (a member joined, left, was removed
+ * or given a role; the caller was invited): then `through_seq` is 0 and there is nothing
+ * to ack. Events are told at most once (a slow stream may miss some); messages never are.
  */
 export interface Delivery__Output {
   "group": string;
   "throughSeq": number;
   "messages": (_chat_ChatMessage__Output)[];
+  "events": (_chat_RoomEvent__Output)[];
 }

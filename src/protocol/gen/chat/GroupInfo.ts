@@ -1,5 +1,6 @@
 // Original file: chat.proto
 
+import type { Role as _chat_Role, Role__Output as _chat_Role__Output } from "../chat/Role.ts";
 import type { Long } from "@grpc/proto-loader";
 
 export interface GroupInfo {
@@ -20,6 +21,10 @@ export interface GroupInfo {
    * Messages after the cursor that were sent by others.
    */
   "unread"?: number | string | Long;
+  /**
+   * The caller's role in a room made at run time; ROLE_UNSPECIFIED in the operator's groups.
+   */
+  "role"?: _chat_Role;
 }
 
 export interface GroupInfo__Output {
@@ -40,4 +45,8 @@ export interface GroupInfo__Output {
    * Messages after the cursor that were sent by others.
    */
   "unread": number;
+  /**
+   * The caller's role in a room made at run time; ROLE_UNSPECIFIED in the operator's groups.
+   */
+  "role": _chat_Role__Output;
 }

@@ -1,0 +1,9 @@
+// Original file: chat.proto
+
+export interface LeaveRoomRequest {
+  "room"?: string;
+}
+
+export interface LeaveRoomRequest__Output {
+  "room": string;
+}

@@ -1,0 +1,9 @@
+// Original file: chat.proto
+
+export interface ListMembersRequest {
+  "room"?: string;
+}
+
+export interface ListMembersRequest__Output {
+  "room": string;
+}

@@ -1,0 +1,7 @@
+// Original file: chat.proto
+
+export interface ListRoomsRequest {
+}
+
+export interface ListRoomsRequest__Output {
+}

@@ -1,0 +1,532 @@
+/**
+ * Rooms' rules: who may create, join, leave, invite, remove and give roles, and
+ * what each change does at once. A change is checked against the rooms as
+ * committed, committed through the store's writer, and only then applied: to
+ * the rooms in memory, to the streams of the members it concerns (a room
+ * joined starts there, a room left or lost stops there before the next
+ * frame), and told to the other members as events. Changes run one at a time,
+ * so each is checked against the one before it: two owners cannot each demote
+ * the other and leave the room without one.
+ *
+ * Roles (README, "Rooms"): owners do everything; admins invite and remove
+ * members; members read, write and leave. A room keeps at least one owner.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  type Member,
+  Role,
+  type RoomEvent,
+  RoomEventKind,
+  type RoomInfo,
+} from "../../protocol/proto.ts";
+import { statusError } from "../../protocol/status.ts";
+import {
+  MAX_INVITES_PER_ROOM,
+  MAX_MEMBERS_PER_ROOM,
+  MAX_ROOMS,
+  MAX_ROOMS_LISTED,
+  MAX_ROOMS_PER_MEMBER,
+} from "../../shared/limits.ts";
+import { checkGroupName, checkHandle } from "../../shared/validate.ts";
+import {
+  guestOf,
+  type MemberKey,
+  memberKey,
+  ProofRefusedError,
+  type RoomRole,
+  type RoomSettings,
+  type StoreReader,
+  type StoreWriter,
+} from "../../store/types.ts";
+import { hashCode, oneTimeCode } from "../auth/accounts.ts";
+import type { Principal } from "../auth/authenticator.ts";
+import { type Limit, rateLimitedError } from "../auth/rate_limit.ts";
+import type { Sessions } from "../delivery/sessions.ts";
+import type { Caller, Group, GroupDirectory } from "./directory.ts";
+import { RANK } from "./room.ts";
+
+/** A room's role as chat.proto numbers it. */
+export const ROLE_NUMBER: Readonly<Record<RoomRole, (typeof Role)[keyof typeof Role]>> = {
+  member: Role.MEMBER,
+  admin: Role.ADMIN,
+  owner: Role.OWNER,
+};
+
+/** What the room rules need of the server. */
+export interface RoomServiceOptions {
+  groups: GroupDirectory;
+  reader: StoreReader;
+  writer: StoreWriter;
+  sessions: Sessions;
+  /** The highest sequence a device has acknowledged in a group, pending writes included. */
+  cursorOf(clientId: string, group: string): number;
+  /** Room changes per member (auth/rate_limit.ts ROOM_CHANGE_LIMIT). */
+  limit: Limit;
+  log: (line: string) => void;
+}
+
+/** Settings of a room to make. */
+export interface NewRoom {
+  name: string;
+  visibility: RoomSettings["visibility"];
+  history: RoomSettings["history"];
+}
+
+function refuse(code: grpc.status, details: string): never {
+  throw statusError(code, details);
+}
+
+/** A handle as typed: `@` allowed in front, any case. @throws INVALID_ARGUMENT for a bad one. */
+function handleArg(typed: string): string {
+  const handle = typed.trim().replace(/^@/, "").toLowerCase();
+  const problem = checkHandle(handle);
+  if (problem) refuse(grpc.status.INVALID_ARGUMENT, problem);
+  return handle;
+}
+
+/** The rules of rooms; see the module doc. */
+export class RoomService {
+  #o: RoomServiceOptions;
+  /** The change in progress: the next waits for it. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RoomServiceOptions) {
+    this.#o = options;
+  }
+
+  /** Runs `change` after the changes before it, once the caller's rate allows it. */
+  #serial<T>(principal: Principal, change: () => Promise<T>): Promise<T> {
+    const decision = this.#o.limit.take(memberKey(principal.client));
+    if (!decision.ok) throw rateLimitedError("room changes", decision.retryAfterMs);
+    const run = this.#queue.then(change, change);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Makes a room owned by the caller, who must be an account.
+   *
+   * @throws {grpc.ServiceError} PERMISSION_DENIED for a guest; INVALID_ARGUMENT for a bad
+   *   name; ALREADY_EXISTS for a name taken; RESOURCE_EXHAUSTED past a bound.
+   */
+  create(principal: Principal, room: NewRoom): Promise<RoomInfo> {
+    const { client } = principal;
+    const owner = client.account;
+    if (owner === null) {
+      refuse(
+        grpc.status.PERMISSION_DENIED,
+        "guests cannot make rooms: this device proves no account",
+      );
+    }
+    const problem = checkGroupName(room.name);
+    if (problem) refuse(grpc.status.INVALID_ARGUMENT, problem.replace("group", "room"));
+    const name = room.name.toLowerCase();
+    return this.#serial(principal, async () => {
+      const { groups } = this.#o;
+      if (groups.get(name)) {
+        refuse(grpc.status.ALREADY_EXISTS, `the name ${name} is taken; pick another`);
+      }
+      if (groups.roomCount >= MAX_ROOMS) {
+        refuse(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `this server has ${MAX_ROOMS} rooms, the most it keeps`,
+        );
+      }
+      this.#roomForMember(owner);
+      const settings = { ...room, name, createdBy: owner, createdAtMs: Date.now() };
+      const member = {
+        member: owner,
+        role: "owner" as const,
+        joinedSeq: 0,
+        joinedAtMs: Date.now(),
+      };
+      await this.#o.writer.changeRoom({ op: "create", room: settings, owner: member });
+      const group = groups.addRoom({ ...settings, members: [member], invited: [] });
+      for (const stream of this.#o.sessions.of(owner)) stream.addGroup(group);
+      this.#o.log(
+        `room ${name} made by ${principal.label} (${room.visibility}, history ${room.history})`,
+      );
+      return this.info(client, group);
+    });
+  }
+
+  /**
+   * Joins a room: an open one, or an invite-only one the caller's account was invited to or
+   * has a one-time code of.
+   *
+   * @throws {grpc.ServiceError} NOT_FOUND for no such room; FAILED_PRECONDITION for an
+   *   operator's group; ALREADY_EXISTS for a member; PERMISSION_DENIED without an invite (or
+   *   with a bad code), and for a guest at an invite-only room; RESOURCE_EXHAUSTED past a bound.
+   */
+  join(principal: Principal, name: string, code: string): Promise<RoomInfo> {
+    const { client } = principal;
+    const key = memberKey(client);
+    return this.#serial(principal, async () => {
+      const group = this.#room(name);
+      const room = group.room!;
+      if (room.members.has(key)) {
+        refuse(grpc.status.ALREADY_EXISTS, `you are already in ${group.name}`);
+      }
+      let codeHash: Uint8Array | undefined;
+      if (room.visibility === "invite") {
+        if (client.account === null) {
+          refuse(
+            grpc.status.PERMISSION_DENIED,
+            `${group.name} is invite-only, and this device is a guest (it proves no account)`,
+          );
+        }
+        if (!room.invited.has(client.account)) {
+          if (code.trim() === "") {
+            refuse(
+              grpc.status.PERMISSION_DENIED,
+              `${group.name} is invite-only: you need an invite from an owner or admin`,
+            );
+          }
+          codeHash = hashCode(code);
+        }
+      }
+      if (room.members.size >= MAX_MEMBERS_PER_ROOM) {
+        refuse(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `${group.name} has ${MAX_MEMBERS_PER_ROOM} members, the most a room may have`,
+        );
+      }
+      this.#roomForMember(key);
+      const member = {
+        member: key,
+        role: "member" as const,
+        joinedSeq: group.feed.lastSeq,
+        joinedAtMs: Date.now(),
+      };
+      try {
+        await this.#o.writer.changeRoom({ op: "join", room: group.name, member, codeHash });
+      } catch (error) {
+        if (!(error instanceof ProofRefusedError)) throw error;
+        refuse(grpc.status.PERMISSION_DENIED, error.message);
+      }
+      this.#o.groups.addMember(group, member);
+      for (const stream of this.#o.sessions.of(key)) stream.addGroup(group);
+      this.#tell(group, this.#event(RoomEventKind.JOINED, group, key, ""), client.id);
+      this.#o.log(`room ${group.name}: ${principal.label} joined${codeHash ? " with a code" : ""}`);
+      return this.info(client, group);
+    });
+  }
+
+  /**
+   * Leaves a room. The last owner may leave only as its last member, which deletes it.
+   *
+   * @throws {grpc.ServiceError} NOT_FOUND for no such room; FAILED_PRECONDITION for an
+   *   operator's group, a non-member, or the last owner while others remain.
+   */
+  leave(principal: Principal, name: string): Promise<{ deleted: boolean }> {
+    const { client } = principal;
+    const key = memberKey(client);
+    return this.#serial(principal, async () => {
+      const group = this.#room(name);
+      const room = group.room!;
+      const role = room.roleOf(key);
+      if (!role) refuse(grpc.status.FAILED_PRECONDITION, `you are not in ${group.name}`);
+      if (role === "owner" && room.owners === 1 && room.members.size > 1) {
+        refuse(
+          grpc.status.FAILED_PRECONDITION,
+          `you are the last owner of ${group.name}: make another member owner first (/op ${group.name} HANDLE owner)`,
+        );
+      }
+      const event = this.#event(RoomEventKind.LEFT, group, key, "");
+      const { deleted } = await this.#o.writer.changeRoom({
+        op: "leave",
+        room: group.name,
+        member: key,
+      });
+      this.#drop(group, key, event, client.id);
+      if (deleted) this.#o.groups.deleteRoom(group);
+      this.#o.log(
+        `room ${group.name}: ${principal.label} left${deleted ? "; the room is deleted" : ""}`,
+      );
+      return { deleted };
+    });
+  }
+
+  /**
+   * Invites an account (`handle`), or makes a one-time code (`handle` empty). Owners and
+   * admins only.
+   *
+   * @throws {grpc.ServiceError} NOT_FOUND for no such room or account; FAILED_PRECONDITION
+   *   for an operator's group; PERMISSION_DENIED for a member or non-member; ALREADY_EXISTS
+   *   for an account in the room or invited; RESOURCE_EXHAUSTED past a bound.
+   */
+  invite(
+    principal: Principal,
+    name: string,
+    typedHandle: string,
+  ): Promise<{ code: string; expiresAtMs: number }> {
+    const { client } = principal;
+    const handle = typedHandle.trim() === "" ? "" : handleArg(typedHandle);
+    return this.#serial(principal, async () => {
+      const group = this.#room(name);
+      const room = group.room!;
+      this.#needRole(group, client, "admin", "invite");
+      if (room.invited.size + this.#o.reader.roomCodes(group.name) >= MAX_INVITES_PER_ROOM) {
+        refuse(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `${group.name} has ${MAX_INVITES_PER_ROOM} invites outstanding, the most a room may have`,
+        );
+      }
+      const by = client.account!;
+      if (handle === "") {
+        const { code, stored } = oneTimeCode("room", group.name, by);
+        await this.#o.writer.addCode(stored);
+        this.#o.log(`room ${group.name}: invite code made by ${principal.label}`);
+        return { code, expiresAtMs: stored.expiresAtMs };
+      }
+      if (room.members.has(handle)) {
+        refuse(grpc.status.ALREADY_EXISTS, `@${handle} is already in ${group.name}`);
+      }
+      if (room.invited.has(handle)) {
+        refuse(grpc.status.ALREADY_EXISTS, `@${handle} is already invited to ${group.name}`);
+      }
+      if (this.#o.reader.devicesOf(handle) === 0) {
+        refuse(grpc.status.NOT_FOUND, `there is no account @${handle}`);
+      }
+      await this.#o.writer.changeRoom({ op: "invite", room: group.name, handle, by });
+      room.invited.add(handle);
+      const event = this.#event(RoomEventKind.INVITED, group, handle, by);
+      for (const stream of this.#o.sessions.of(handle)) stream.tell(group.name, [event]);
+      this.#o.log(`room ${group.name}: @${handle} invited by ${principal.label}`);
+      return { code: "", expiresAtMs: 0 };
+    });
+  }
+
+  /**
+   * Removes a member: owners remove admins and members, admins remove members.
+   *
+   * @throws {grpc.ServiceError} NOT_FOUND for no such room or member; FAILED_PRECONDITION
+   *   for an operator's group; INVALID_ARGUMENT for oneself (leave instead);
+   *   PERMISSION_DENIED for a role too low.
+   */
+  remove(principal: Principal, name: string, typedHandle: string): Promise<Member> {
+    const { client } = principal;
+    const handle = handleArg(typedHandle);
+    return this.#serial(principal, async () => {
+      const group = this.#room(name);
+      const room = group.room!;
+      const mine = this.#needRole(group, client, "admin", "remove members");
+      if (handle === client.account) {
+        refuse(
+          grpc.status.INVALID_ARGUMENT,
+          `to leave ${group.name}, leave it (/leave ${group.name})`,
+        );
+      }
+      const theirs = room.roleOf(handle);
+      if (!theirs) refuse(grpc.status.NOT_FOUND, `@${handle} is not in ${group.name}`);
+      if (RANK[theirs] >= RANK[mine]) {
+        refuse(
+          grpc.status.PERMISSION_DENIED,
+          `@${handle} is ${article(theirs)} of ${group.name}; ${
+            mine === "owner" ? "make them a member first (/deop)" : "only an owner can remove them"
+          }`,
+        );
+      }
+      const by = client.account!;
+      const event = this.#event(RoomEventKind.REMOVED, group, handle, by);
+      await this.#o.writer.changeRoom({ op: "leave", room: group.name, member: handle });
+      this.#drop(group, handle, event, client.id);
+      this.#o.log(`room ${group.name}: @${handle} removed by ${principal.label}`);
+      return event.member!;
+    });
+  }
+
+  /**
+   * Gives a member a role. Owners only; the room keeps at least one owner.
+   *
+   * @throws {grpc.ServiceError} NOT_FOUND for no such room or member; FAILED_PRECONDITION
+   *   for an operator's group or the last owner's demotion; INVALID_ARGUMENT for no role;
+   *   PERMISSION_DENIED for a non-owner.
+   */
+  setRole(principal: Principal, name: string, typedHandle: string, role: number): Promise<Member> {
+    const { client } = principal;
+    const handle = handleArg(typedHandle);
+    const wanted = (Object.keys(ROLE_NUMBER) as RoomRole[]).find((r) => ROLE_NUMBER[r] === role);
+    if (!wanted) {
+      refuse(grpc.status.INVALID_ARGUMENT, `role ${role} is none of MEMBER, ADMIN and OWNER`);
+    }
+    return this.#serial(principal, async () => {
+      const group = this.#room(name);
+      const room = group.room!;
+      this.#needRole(group, client, "owner", "change roles");
+      const theirs = room.roleOf(handle);
+      if (!theirs) refuse(grpc.status.NOT_FOUND, `@${handle} is not in ${group.name}`);
+      if (theirs === "owner" && wanted !== "owner" && room.owners === 1) {
+        refuse(
+          grpc.status.FAILED_PRECONDITION,
+          `@${handle} is the last owner of ${group.name}: make another member owner first`,
+        );
+      }
+      if (theirs !== wanted) {
+        await this.#o.writer.changeRoom({
+          op: "role",
+          room: group.name,
+          member: handle,
+          role: wanted,
+        });
+        room.members.get(handle)!.role = wanted;
+        this.#tell(
+          group,
+          this.#event(RoomEventKind.ROLE_CHANGED, group, handle, client.account!),
+          client.id,
+        );
+        this.#o.log(`room ${group.name}: @${handle} made ${wanted} by ${principal.label}`);
+      }
+      return this.#member(group, handle);
+    });
+  }
+
+  /** The rooms `caller` is in (the operator's groups first), then the rooms it can join. */
+  list(caller: Caller): RoomInfo[] {
+    const { groups } = this.#o;
+    const mine = groups.readable(caller);
+    const joinable: Group[] = [];
+    for (const group of groups.all()) {
+      const room = group.room;
+      if (!room || room.members.has(memberKey(caller))) continue;
+      if (
+        room.visibility === "open" || (caller.account !== null && room.invited.has(caller.account))
+      ) {
+        joinable.push(group);
+      }
+    }
+    const rooms = mine.filter((g) => !g.room);
+    const byName = (a: Group, b: Group) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    rooms.push(...mine.filter((g) => g.room).sort(byName));
+    rooms.push(...joinable.sort(byName).slice(0, MAX_ROOMS_LISTED));
+    return rooms.map((g) => this.info(caller, g));
+  }
+
+  /**
+   * Who is in `name` and how many of their devices are online: every member of a room (owners
+   * first), the accounts of an operator's closed group, the devices online in an open one.
+   *
+   * @throws {grpc.ServiceError} NOT_FOUND for no such group; PERMISSION_DENIED for a
+   *   non-member of an invite-only room or a closed group.
+   */
+  members(caller: Caller, name: string): Member[] {
+    const group = this.#o.groups.require(name);
+    const { sessions } = this.#o;
+    if (!group.admits(caller) && (group.room?.visibility !== "open")) {
+      refuse(grpc.status.PERMISSION_DENIED, `you are not in ${group.name}`);
+    }
+    let keys: MemberKey[];
+    if (group.room) {
+      keys = [...group.room.members.values()]
+        .sort((a, b) => RANK[b.role] - RANK[a.role])
+        .map((m) => m.member);
+    } else if (group.policy!.members) {
+      keys = [...group.policy!.members];
+    } else {
+      keys = [...sessions.online()].slice(0, MAX_MEMBERS_PER_ROOM);
+    }
+    return keys.map((key) => this.#member(group, key));
+  }
+
+  /** What `caller` sees of `group`. */
+  info(caller: Caller, group: Group): RoomInfo {
+    const room = group.room;
+    const member = group.admits(caller);
+    const lastSeq = group.feed.lastSeq;
+    const from = Math.max(this.#o.cursorOf(caller.id, group.name), group.floorOf(caller));
+    return {
+      name: group.name,
+      visibility: room?.visibility === "invite" ? 1 : 0,
+      history: room?.history === "since-join" ? 1 : 0,
+      role: room && member ? ROLE_NUMBER[room.roleOf(memberKey(caller))!] : Role.ROLE_UNSPECIFIED,
+      member,
+      invited: !!room && caller.account !== null && room.invited.has(caller.account),
+      members: room ? room.members.size : group.policy!.members?.size ?? 0,
+      lastSeq,
+      unread: member && from < lastSeq
+        ? this.#o.reader.countUnread(group.name, from, caller.id)
+        : 0,
+      operatorGroup: !room,
+    };
+  }
+
+  /** The room called `name`. @throws NOT_FOUND, or FAILED_PRECONDITION for an operator's group. */
+  #room(name: string): Group {
+    const group = this.#o.groups.require(name);
+    if (!group.room) {
+      refuse(
+        grpc.status.FAILED_PRECONDITION,
+        `${group.name} is run by the operator: who is in it is set on the server's command line`,
+      );
+    }
+    return group;
+  }
+
+  /** The caller's role, if at least `least`. @throws PERMISSION_DENIED otherwise. */
+  #needRole(group: Group, caller: Caller, least: RoomRole, what: string): RoomRole {
+    const role = group.room!.roleOf(memberKey(caller));
+    if (!role) refuse(grpc.status.PERMISSION_DENIED, `you are not in ${group.name}`);
+    if (RANK[role] < RANK[least]) {
+      refuse(
+        grpc.status.PERMISSION_DENIED,
+        `only ${least === "owner" ? "owners" : "owners and admins"} of ${group.name} ${what}`,
+      );
+    }
+    return role;
+  }
+
+  /** @throws RESOURCE_EXHAUSTED if `member` is in as many rooms as one may be. */
+  #roomForMember(member: MemberKey): void {
+    if (this.#o.groups.roomsOf(member).size >= MAX_ROOMS_PER_MEMBER) {
+      refuse(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `you are in ${MAX_ROOMS_PER_MEMBER} rooms, the most one may be in; leave one first`,
+      );
+    }
+  }
+
+  /**
+   * `member` is out of `group` (committed): its streams stop carrying the room at once and
+   * hear `event`, as do the members left (but the device that did it, which has its answer).
+   */
+  #drop(group: Group, member: MemberKey, event: RoomEvent, actor: string): void {
+    this.#o.groups.removeMember(group, member);
+    for (const stream of this.#o.sessions.of(member)) {
+      stream.dropGroup(group.name);
+      if (stream.clientId !== actor) stream.tell(group.name, [event]);
+    }
+    this.#tell(group, event, actor);
+  }
+
+  /** Tells `event` to every member's streams but the device `actor`'s. */
+  #tell(group: Group, event: RoomEvent, actor: string): void {
+    for (const member of group.room!.members.keys()) {
+      for (const stream of this.#o.sessions.of(member)) {
+        if (stream.clientId !== actor) stream.tell(group.name, [event]);
+      }
+    }
+  }
+
+  #event(kind: number, group: Group, member: MemberKey, by: string): RoomEvent {
+    return { kind: kind as RoomEvent["kind"], member: this.#member(group, member), by };
+  }
+
+  /** `key` as a Member of `group`: its role there, and how many devices it has online. */
+  #member(group: Group, key: MemberKey): Member {
+    const guest = guestOf(key);
+    const role = group.room?.roleOf(key);
+    return {
+      handle: guest === undefined ? key : "",
+      role: role ? ROLE_NUMBER[role] : Role.ROLE_UNSPECIFIED,
+      devicesOnline: this.#o.sessions.devicesOnline(key),
+      name: guest === undefined ? "" : this.#o.reader.client(guest)?.name ?? "",
+      clientId: guest ?? "",
+    };
+  }
+}
+
+function article(role: RoomRole): string {
+  return role === "owner" ? "an owner" : role === "admin" ? "an admin" : "a member";
+}
