@@ -174,6 +174,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     writer,
     sessions,
     cursorOf: (clientId, group) => committer.cursorOf(clientId, group),
+    forgetCursors: (group) => committer.forgetCursors(group),
     limit: options.limits === "off"
       ? NO_LIMIT
       : new RateLimiter({ ...ROOM_CHANGE_LIMIT, maxKeys: MAX_TRACKED_PEERS }),

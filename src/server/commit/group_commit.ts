@@ -101,6 +101,17 @@ export class GroupCommitter {
     }, CURSOR_FLUSH_MS);
   }
 
+  /**
+   * Drops the cursors of `group` not yet handed to the writer: the room was deleted (with its
+   * cursors), and a room made again under its name must not start from them. Those in the
+   * commit in flight reach the writer before the deletion, which removes them.
+   */
+  forgetCursors(group: string): void {
+    for (const [key, cursor] of this.#cursors) {
+      if (cursor.group === group) this.#cursors.delete(key);
+    }
+  }
+
   /** The highest acknowledged sequence, counting one not yet written. */
   cursorOf(clientId: string, group: string): number {
     const key = cursorKey(clientId, group);

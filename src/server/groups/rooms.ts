@@ -62,6 +62,8 @@ export interface RoomServiceOptions {
   sessions: Sessions;
   /** The highest sequence a device has acknowledged in a group, pending writes included. */
   cursorOf(clientId: string, group: string): number;
+  /** Drops the cursors of a deleted room that wait to be written. */
+  forgetCursors(group: string): void;
   /** Room changes per member (auth/rate_limit.ts ROOM_CHANGE_LIMIT). */
   limit: Limit;
   log: (line: string) => void;
@@ -235,12 +237,27 @@ export class RoomService {
         );
       }
       const event = this.#event(RoomEventKind.LEFT, group, key, "");
-      const { deleted } = await this.#o.writer.changeRoom({
-        op: "leave",
-        room: group.name,
-        member: key,
-      });
-      this.#drop(group, key, event, client.id);
+      // The last member's leave deletes the room with its cursors: its streams stop taking
+      // acks for it first, and its cursors waiting to be written go, so that none is written
+      // after the deletion (a room made again by that name would start from it).
+      const deleting = room.members.size === 1;
+      const streams = [...this.#o.sessions.of(key)];
+      if (deleting) {
+        for (const stream of streams) stream.dropGroup(group.name, true);
+        this.#o.forgetCursors(group.name);
+      }
+      let deleted: boolean;
+      try {
+        ({ deleted } = await this.#o.writer.changeRoom({
+          op: "leave",
+          room: group.name,
+          member: key,
+        }));
+      } catch (error) {
+        if (deleting) { for (const stream of streams) stream.addGroup(group); }
+        throw error;
+      }
+      this.#drop(group, key, event, client.id, deleted);
       if (deleted) this.#o.groups.deleteRoom(group);
       this.#o.log(
         `room ${group.name}: ${principal.label} left${deleted ? "; the room is deleted" : ""}`,
@@ -332,7 +349,7 @@ export class RoomService {
       const by = client.account!;
       const event = this.#event(RoomEventKind.REMOVED, group, handle, by);
       await this.#o.writer.changeRoom({ op: "leave", room: group.name, member: handle });
-      this.#drop(group, handle, event, client.id);
+      this.#drop(group, handle, event, client.id, false);
       this.#o.log(`room ${group.name}: @${handle} removed by ${principal.label}`);
       return event.member!;
     });
@@ -491,10 +508,10 @@ export class RoomService {
    * `member` is out of `group` (committed): its streams stop carrying the room at once and
    * hear `event`, as do the members left (but the device that did it, which has its answer).
    */
-  #drop(group: Group, member: MemberKey, event: RoomEvent, actor: string): void {
+  #drop(group: Group, member: MemberKey, event: RoomEvent, actor: string, deleted: boolean): void {
     this.#o.groups.removeMember(group, member);
     for (const stream of this.#o.sessions.of(member)) {
-      stream.dropGroup(group.name);
+      stream.dropGroup(group.name, deleted);
       if (stream.clientId !== actor) stream.tell(group.name, [event]);
     }
     this.#tell(group, event, actor);

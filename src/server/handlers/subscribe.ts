@@ -33,8 +33,12 @@ export class SubscribeSession implements MemberStream {
   #call: SubscribeCall;
   /** Per group; undefined until `open`. */
   #subscriptions: Map<string, Subscription> | undefined;
-  /** Groups this stream delivered and no longer does: acks that were on their way are let be. */
-  #left = new Set<string>();
+  /**
+   * Groups this stream delivered and no longer does. Acks that were on their way still move
+   * the cursor (through the stopped subscription: a member who joins again is not sent what he
+   * had printed), or, for a room that was deleted (null), are let be.
+   */
+  #left = new Map<string, Subscription | null>();
   /** Event frames with the transport. */
   #pendingEvents = 0;
   #ended = false;
@@ -146,12 +150,12 @@ export class SubscribeSession implements MemberStream {
   }
 
   /** See {@link MemberStream.dropGroup}. */
-  dropGroup(name: string): void {
+  dropGroup(name: string, deleted: boolean): void {
     const subscription = this.#subscriptions?.get(name);
     if (!subscription) return;
     subscription.stop();
     this.#subscriptions!.delete(name);
-    this.#left.add(name);
+    this.#left.set(name, deleted ? null : subscription);
   }
 
   /** See {@link MemberStream.tell}. */
@@ -162,8 +166,9 @@ export class SubscribeSession implements MemberStream {
   }
 
   #ack(subscriptions: ReadonlyMap<string, Subscription>, ack: Ack): void {
-    const subscription = subscriptions.get(ack.group);
-    // An ack of 0 acknowledges nothing (a client that knows no events acks their frames so).
+    const subscription = subscriptions.get(ack.group) ?? this.#left.get(ack.group);
+    // An ack of 0 acknowledges nothing (a client that knows no events acks their frames so);
+    // one of a deleted room is let be.
     if (!subscription && (this.#left.has(ack.group) || Number(ack.seq) === 0)) return;
     if (!subscription) {
       throw statusError(
