@@ -1,7 +1,9 @@
 /**
  * The grpc-chat client: `deno task client -name Luis [-server_ip 127.0.0.1] [-port 50051]`.
- * Lines typed are sent to the group (`general`, or `-group NAME`); messages received are printed on stdout
- * as `[general] Bob#1a2b: hello`; status goes to stderr, prefixed with `*`.
+ * Lines typed are sent to the current room (`general`, or `-group ROOM`, until `/to`, `/join`
+ * or `/create` changes it); a line starting with `/` is a command (`/help` lists them,
+ * src/client/commands.ts runs them). Messages received are printed on stdout as
+ * `[general] Bob#1a2b: hello`; status goes to stderr, prefixed with `*`.
  *
  * @module
  */
@@ -9,13 +11,14 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import {
   ChatSession,
+  CommandRunner,
   defaultStateDir,
   IdentityStore,
+  parseLine,
   printLine,
   renderCloseReport,
   renderEvent,
-  renderLinkCode,
-  renderLinkCodeFailure,
+  renderResult,
   renderStartFailure,
   renderStateDirFailure,
 } from "./src/client/mod.ts";
@@ -41,9 +44,10 @@ const FLAGS = {
   port: { type: "string", value: "PORT", default: "50051", description: "server port" },
   group: {
     type: "string",
-    value: "NAME",
+    value: "ROOM",
     default: DEFAULT_GROUP,
-    description: "the group your lines go to (you receive every group you are a member of)",
+    description:
+      "the room your lines go to at start; /to changes it (you receive every room you are in)",
   },
   state_dir: {
     type: "string",
@@ -69,7 +73,19 @@ const FLAGS = {
   ...CLIENT_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group NAME] [-state_dir DIR] [-invite CODE | -link CODE | -token TOKEN] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]";
+  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group ROOM] [-state_dir DIR] [-invite CODE | -link CODE | -token TOKEN] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]\n" +
+  "  then type lines to send them to the current room, or commands: /help lists them";
+
+/** `promise`'s value, or undefined as soon as `signal` aborts (a command under way is left). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    // Removed once settled: one listener per typed line would pile up over a long session.
+    const abort = () => resolve(undefined);
+    signal.addEventListener("abort", abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
 
 async function main(): Promise<number> {
   const cli = readCommandLine("client", SYNOPSIS, FLAGS, Deno.args, (values) => {
@@ -136,19 +152,17 @@ async function main(): Promise<number> {
   let ended = false;
   session.ended.then(() => {
     ended = true;
-    lines.close();
+    stop.abort();
   });
+  const runner = new CommandRunner(session, group);
   for await (const line of lines) {
-    if (line.trim() === "") continue;
-    if (line.trim() === "/link") {
-      session.createLinkCode().then(
-        (link) => printLine(renderLinkCode(link)),
-        (error) => printLine(renderLinkCodeFailure(error)),
-      );
-      continue;
-    }
-    // A refusal is reported as an event; the rejection needs no more handling here.
-    session.send(line, group).catch(() => {});
+    const parsed = parseLine(line);
+    if (!parsed) continue;
+    // One line at a time, so that a line typed after /join goes to the room joined.
+    const result = await unlessAborted(runner.run(parsed), stop.signal);
+    if (!result) break;
+    renderResult(result).forEach(printLine);
+    if (result.kind === "quit") break;
   }
   const report = await session.close(stop.signal.aborted || ended ? 1_000 : 10_000);
   renderCloseReport(report).forEach(printLine);

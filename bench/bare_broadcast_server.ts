@@ -76,7 +76,7 @@ const handlers: Partial<ChatHandlers> = {
 };
 
 const server = new grpc.Server();
-server.addService(chatProto.chat.Chat.service, handlers);
+server.addService(chatProto.chat.Chat.service, handlers as grpc.UntypedServiceImplementation);
 const port = await new Promise<number>((resolve, reject) =>
   server.bindAsync(
     `127.0.0.1:${Deno.args[0] ?? 0}`,

@@ -1,12 +1,13 @@
 /**
  * Runs the driver programs as a user would (`deno run run_test_N.ts`), so
- * `deno task test` covers both assignment test cases, over plain TCP and over
+ * `deno task test` covers every driver program (the two assignment test cases and a room's
+ * life), over plain TCP and over
  * mutual TLS (`CHAT_TLS=mtls`: the server's certificate checked by IP address,
  * and every client showing one).
  */
 import assert from "node:assert/strict";
 
-for (const driver of ["run_test_1.ts", "run_test_2.ts"]) {
+for (const driver of ["run_test_1.ts", "run_test_2.ts", "run_test_3.ts"]) {
   for (const tls of ["0", "mtls"]) {
     const transport = tls === "0" ? "plain TCP" : "mutual TLS";
     Deno.test(`driver: ${driver} passes over ${transport}`, async () => {

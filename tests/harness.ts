@@ -373,8 +373,11 @@ export async function connected(proc: ChatProcess): Promise<{ proc: ChatProcess;
 /** A client's "connected" line; the display name may hold spaces, the id after `#` does not. */
 const CONNECTED = /^\* connected to .* as (.+#[0-9a-f]{4}) \(/;
 
-/** A received-message line: `[group] Name#id: text`; the name may hold spaces and colons. */
-const RECEIVED = /^\[([^\]]+)\] (.+?#[0-9a-f]{4}): (.*)$/;
+/**
+ * A received-message line: `[group] Name#id: text`; the name may hold spaces and colons. A
+ * group name holds no space, so a page of `/history` (`[dev history] ...`) is not one.
+ */
+const RECEIVED = /^\[([^\]\s]+)\] (.+?#[0-9a-f]{4}): (.*)$/;
 
 /** One received-message line parsed, or undefined for any other line. */
 export function parseReceived(

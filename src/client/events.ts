@@ -7,7 +7,22 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import type { GroupInfo } from "../protocol/proto.ts";
+import type {
+  GroupInfo,
+  HistoryVisibility,
+  Role,
+  RoomEventKind,
+  Visibility,
+} from "../protocol/proto.ts";
+
+/** A member's role in a room (chat.proto's Role), as the wire carries it: `Role.ADMIN` is 2. */
+export type MemberRole = typeof Role[keyof typeof Role];
+/** Who may join a room (chat.proto's Visibility): `Visibility.INVITE_ONLY` is 1. */
+export type RoomVisibility = typeof Visibility[keyof typeof Visibility];
+/** What a new member may read (chat.proto's HistoryVisibility). */
+export type RoomHistory = typeof HistoryVisibility[keyof typeof HistoryVisibility];
+/** What happened in a room (chat.proto's RoomEvent.Kind): `RoomEventKind.REMOVED` is 3. */
+export type RoomEventKindValue = typeof RoomEventKind[keyof typeof RoomEventKind];
 
 /** A received message, as carried by a {@link MessageEvent}. */
 export interface ReceivedMessage {
@@ -133,6 +148,48 @@ export interface StateSaveFailedEvent {
   error: Error;
 }
 
+/** Whom a {@link RoomEvent} is about: an account, or a guest device. */
+export interface RoomMember {
+  /** The account; empty for a guest (then `name` and `clientId` say which device). */
+  handle: string;
+  /** Its role after the event; ROLE_UNSPECIFIED when it is no longer a member. */
+  role: MemberRole;
+  /** The display name (of the guest device; an account's may be empty). */
+  name: string;
+  /** The guest device's id; may be empty for an account. */
+  clientId: string;
+}
+
+/** One change in a room, as the server told it (chat.proto's RoomEvent). */
+export interface RoomEvent {
+  /**
+   * JOINED, LEFT, REMOVED, ROLE_CHANGED, INVITED (this account was invited; `member` is
+   * this account) or DELETED (the room and its history are gone). A kind this client
+   * does not know (a newer server) is passed on as its number.
+   */
+  kind: RoomEventKindValue;
+  member: RoomMember;
+  /** The account that did it; empty when the member did it himself. */
+  by: string;
+}
+
+/**
+ * Something happened in a room this client is in or was invited to: a member joined, left,
+ * was removed or given a role; the room was deleted. Told at most once; a stream that falls
+ * behind may miss some (messages are never missed).
+ */
+export interface RoomEventEvent {
+  type: "room-event";
+  /** The room. */
+  group: string;
+  event: RoomEvent;
+  /**
+   * The event is about this client: its member is this device's account, or this very
+   * device when it is a guest. Then REMOVED and LEFT mean this client is out of the room.
+   */
+  self: boolean;
+}
+
 /** Everything the client core reports; see the module doc. */
 export type ClientEvent =
   | ConnectedEvent
@@ -146,4 +203,5 @@ export type ClientEvent =
   | SubscriptionRefusedEvent
   | HistoryRewoundEvent
   | StateSaveFailedEvent
+  | RoomEventEvent
   | EndedEvent;

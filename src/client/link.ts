@@ -19,6 +19,8 @@ export interface SessionLink {
   readonly signal: AbortSignal;
   /** Retry delays of both loops. */
   readonly backoff: BackoffOptions | undefined;
+  /** The account this device proves, as the last Register said; empty for a guest. */
+  handle(): string;
   /** The identity calls are made with now; undefined before the first registration. */
   current(): IdentityState | undefined;
   /**

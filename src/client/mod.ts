@@ -1,7 +1,8 @@
 /**
  * The chat client's public face: a {@link ChatSession} that reports typed
  * {@link ClientEvent}s, the {@link IdentityStore} it keeps its identity in,
- * and the line-mode front end that `client.ts` prints with.
+ * the typed commands ({@link parseLine}, {@link CommandRunner}) any front end
+ * may use, and the line-mode front end that `client.ts` prints with.
  *
  * @example
  * ```ts ignore
@@ -33,7 +34,24 @@ export {
   type ChatSessionOptions,
   CLIENT_CHANNEL_OPTIONS,
   type CloseReport,
+  type RoomOptions,
 } from "./session.ts";
+export {
+  type Command,
+  COMMAND_HELP,
+  type CommandHelp,
+  type CommandName,
+  type CommandOutcome,
+  type CommandResult,
+  CommandRunner,
+  type CommandSession,
+  DEFAULT_HISTORY_PAGE,
+  MAX_HISTORY_PAGE,
+  type ParsedLine,
+  parseLine,
+  type UnknownCommand,
+  type UsageError,
+} from "./commands.ts";
 export { RefusedError } from "./calls.ts";
 export type * from "./events.ts";
 export { defaultStateDir, type IdentityState, MAX_SLOTS } from "./identity.ts";
@@ -44,7 +62,7 @@ export {
   renderCloseReport,
   renderEvent,
   renderLinkCode,
-  renderLinkCodeFailure,
+  renderResult,
   renderStartFailure,
   renderStateDirFailure,
 } from "./line.ts";

@@ -13,7 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Backoff } from "../shared/backoff.ts";
 import type { SendReply } from "../protocol/proto.ts";
 import { checkText } from "../shared/validate.ts";
-import { detailsOf, metadataOf, RefusedError, statusOf, TRANSIENT } from "./calls.ts";
+import { detailsOf, metadataOf, RefusedError, statusOf, TRANSIENT, unary } from "./calls.ts";
 import type { IdentityState } from "./identity.ts";
 import type { SessionLink } from "./link.ts";
 
@@ -29,7 +29,8 @@ interface Outgoing {
 export class Outbox {
   #link: SessionLink;
   #queue: Outgoing[] = [];
-  #inFlight: grpc.ClientUnaryCall | undefined;
+  /** Cancels the Send under way; undefined when none is. */
+  #inFlight: AbortController | undefined;
   #wake: (() => void) | undefined;
   /** Called once the queue is empty (see {@link whenEmpty}). */
   #emptied = new Set<() => void>();
@@ -90,7 +91,7 @@ export class Outbox {
    * way and rejects every queued message.
    */
   abandon(): void {
-    this.#inFlight?.cancel();
+    this.#inFlight?.abort();
     this.#wake?.();
     for (const item of this.#queue.splice(0)) {
       item.reject(new Error("the client closed before the server acknowledged this message"));
@@ -116,14 +117,17 @@ export class Outbox {
         continue; // The registration was aborted: the loop condition ends it.
       }
       try {
-        const reply = await new Promise<SendReply>((resolve, reject) => {
-          this.#inFlight = link.client.Send(
-            { group: item.group, text: item.text, clientMsgId: item.clientMsgId },
-            metadataOf(state),
-            link.callOptions(),
-            (error, value) => error ? reject(error) : resolve(value!),
-          );
-        });
+        this.#inFlight = new AbortController();
+        const reply = await unary(
+          link.client,
+          "Send",
+          { group: item.group, text: item.text, clientMsgId: item.clientMsgId },
+          {
+            metadata: metadataOf(state),
+            options: link.callOptions(),
+            signal: this.#inFlight.signal,
+          },
+        );
         this.#inFlight = undefined;
         this.#queue.shift();
         backoff.reset();

@@ -3,7 +3,9 @@
  * with backoff when it ends. Each message is reported once (a sequence at or
  * below what was already printed is dropped), then remembered in the state
  * file, then acknowledged through an {@link AckBatcher}: a client killed at
- * any point reprints at most the frame it was taking.
+ * any point reprints at most the frame it was taking. A frame may instead
+ * carry room events, which are reported and neither remembered nor acked:
+ * the server tells them at most once.
  *
  * @module
  */
@@ -11,8 +13,14 @@ import * as grpc from "@grpc/grpc-js";
 import { AckBatcher } from "./acks.ts";
 import { errorOf } from "../shared/errors.ts";
 import { Backoff } from "../shared/backoff.ts";
-import type { ChatClient, Delivery } from "../protocol/proto.ts";
+import {
+  type ChatClient,
+  type Delivery,
+  type RoomEvent as WireRoomEvent,
+  RoomEventKind,
+} from "../protocol/proto.ts";
 import { briefDetails, metadataOf } from "./calls.ts";
+import type { RoomEvent } from "./events.ts";
 import type { IdentityState } from "./identity.ts";
 import type { SessionLink } from "./link.ts";
 
@@ -117,6 +125,14 @@ export class Receiver {
   }
 
   #take(acks: AckBatcher, state: IdentityState, delivery: Delivery): void {
+    // An events-only frame has through_seq 0 and nothing to print, remember or ack.
+    if (delivery.messages.length > 0 || delivery.throughSeq > 0) {
+      this.#takeMessages(acks, state, delivery);
+    }
+    for (const wire of delivery.events) this.#takeEvent(state, delivery.group, wire);
+  }
+
+  #takeMessages(acks: AckBatcher, state: IdentityState, delivery: Delivery): void {
     const link = this.#link;
     const group = delivery.group;
     let seen = state.seen[group] ?? 0;
@@ -130,14 +146,48 @@ export class Receiver {
     }
     state.seen[group] = Math.max(seen, delivery.throughSeq);
     // Printed, then remembered, then acknowledged: a kill at any point reprints at most this frame.
-    try {
-      link.save(state);
-    } catch (error) {
-      link.emit({
-        type: "state-save-failed",
-        error: errorOf(error),
-      });
-    }
+    this.#save(state);
     acks.received(group, delivery.throughSeq);
   }
+
+  #takeEvent(state: IdentityState, group: string, wire: WireRoomEvent): void {
+    const link = this.#link;
+    const event = roomEventOf(wire);
+    const { handle, clientId } = event.member;
+    const self = handle
+      ? handle.toLowerCase() === link.handle().toLowerCase()
+      : clientId !== "" && clientId === state.clientId;
+    link.emit({ type: "room-event", group, event, self });
+    const out = event.kind === RoomEventKind.DELETED ||
+      (self && (event.kind === RoomEventKind.REMOVED || event.kind === RoomEventKind.LEFT));
+    // A room of the same name made later starts at sequence 1: what was printed here must not
+    // make its first messages look like duplicates.
+    if (out && group in state.seen) {
+      delete state.seen[group];
+      this.#save(state);
+    }
+  }
+
+  #save(state: IdentityState): void {
+    try {
+      this.#link.save(state);
+    } catch (error) {
+      this.#link.emit({ type: "state-save-failed", error: errorOf(error) });
+    }
+  }
+}
+
+/** A wire event with its member filled in (a well-formed server always sends one). */
+function roomEventOf(wire: WireRoomEvent): RoomEvent {
+  const member = wire.member;
+  return {
+    kind: wire.kind,
+    member: {
+      handle: member?.handle ?? "",
+      role: member?.role ?? 0,
+      name: member?.name ?? "",
+      clientId: member?.clientId ?? "",
+    },
+    by: wire.by,
+  };
 }

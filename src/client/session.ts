@@ -15,17 +15,41 @@
 import * as grpc from "@grpc/grpc-js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Backoff, type BackoffOptions } from "../shared/backoff.ts";
+import { errorOf } from "../shared/errors.ts";
 import { displayName } from "../shared/format.ts";
 import { DEFAULT_GROUP, MAX_SEND_MESSAGE_BYTES } from "../shared/limits.ts";
 import {
   type ChatClient,
   chatProto,
+  type HistoryReply,
+  HistoryVisibility,
+  type InviteReply,
+  type Member,
   type RegisterReply,
   RETRY_AFTER_MS_HEADER,
+  type RoomInfo,
   type SendReply,
+  Visibility,
 } from "../protocol/proto.ts";
-import { detailsOf, metadataOf, RefusedError, statusOf, TRANSIENT } from "./calls.ts";
-import type { ClientEvent, OfflineEvent } from "./events.ts";
+import {
+  detailsOf,
+  metadataOf,
+  refusalOf,
+  RefusedError,
+  type ReplyOf,
+  type RequestOf,
+  statusOf,
+  TRANSIENT,
+  unary,
+  type UnaryMethod,
+} from "./calls.ts";
+import type {
+  ClientEvent,
+  MemberRole,
+  OfflineEvent,
+  RoomHistory,
+  RoomVisibility,
+} from "./events.ts";
 import type { IdentityState } from "./identity.ts";
 import type { IdentityStore } from "./identity_store.ts";
 import type { SessionLink } from "./link.ts";
@@ -76,6 +100,14 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_permit_without_calls": 1,
 };
 
+/** How a room is made: who may join it, and what a new member may read. */
+export interface RoomOptions {
+  /** OPEN (every device, guests too; the default) or INVITE_ONLY. */
+  visibility?: RoomVisibility;
+  /** HISTORY_ALL (the default) or HISTORY_SINCE_JOIN. */
+  history?: RoomHistory;
+}
+
 /** The wait a rate-limited server asks for (`retry-after-ms` metadata), or 0. */
 function retryAfterMs(error: unknown): number {
   const value = (error as grpc.ServiceError)?.metadata?.get?.(RETRY_AFTER_MS_HEADER)[0];
@@ -122,6 +154,7 @@ export class ChatSession {
       signal: this.#closing.signal,
       backoff: options.backoff,
       current: () => this.#state,
+      handle: () => this.#handle,
       identity: () => this.#identity(),
       replace: (rejected, details) => this.#replace(rejected, details),
       checkIn: (state) => this.#register(state),
@@ -195,14 +228,121 @@ export class ChatSession {
    * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
    */
   async createLinkCode(): Promise<{ code: string; expiresAtMs: number }> {
-    const state = await this.#identity();
-    return await new Promise((resolve, reject) => {
-      this.#client.CreateLinkCode({}, metadataOf(state), this.#callOptions(), (error, reply) => {
-        if (!error) resolve({ code: reply!.code, expiresAtMs: Number(reply!.expiresAtMs) });
-        else if (TRANSIENT.has(statusOf(error))) reject(error);
-        else reject(new RefusedError(statusOf(error), detailsOf(error)));
-      });
+    const { code, expiresAtMs } = await this.#call("CreateLinkCode", {});
+    return { code, expiresAtMs: Number(expiresAtMs) };
+  }
+
+  /**
+   * Makes room `name`, open with its whole history by default; this device's account is its
+   * owner and first member. Resolves with the room as the server made it.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: a guest, a bad or taken
+   * name (INVALID_ARGUMENT, ALREADY_EXISTS).
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached, or is at a
+   * bound (RESOURCE_EXHAUSTED, which is worth retrying later: too many rooms).
+   */
+  async createRoom(name: string, options: RoomOptions = {}): Promise<RoomInfo> {
+    const reply = await this.#call("CreateRoom", {
+      name,
+      visibility: options.visibility ?? Visibility.OPEN,
+      history: options.history ?? HistoryVisibility.HISTORY_ALL,
     });
+    return roomOf(reply.room, "CreateRoom");
+  }
+
+  /**
+   * Joins `room`: an open one, or an invite-only one this account was invited to or holds
+   * a one-time `code` of. Its messages then come on the stream like any group's.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: no such room, no invite,
+   * a bad code, already a member.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async joinRoom(room: string, code = ""): Promise<RoomInfo> {
+    return roomOf((await this.#call("JoinRoom", { room, code })).room, "JoinRoom");
+  }
+
+  /**
+   * Leaves `room`. Resolves with `deleted: true` when this was its last member: the room and
+   * its history are gone.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: not a member, the last
+   * owner while others remain (FAILED_PRECONDITION), an operator's group.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async leaveRoom(room: string): Promise<{ deleted: boolean }> {
+    const { deleted } = await this.#call("LeaveRoom", { room });
+    this.#forget(room);
+    return { deleted };
+  }
+
+  /**
+   * Invites account `handle` to `room`; with no handle, makes a one-time code that any
+   * account may join with (`code` and `expiresAtMs` in the reply; empty for a handle).
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: not an owner or admin,
+   * no such account, already a member or invited.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async inviteToRoom(room: string, handle = ""): Promise<InviteReply> {
+    const { code, expiresAtMs } = await this.#call("InviteToRoom", { room, handle });
+    return { code, expiresAtMs: Number(expiresAtMs) };
+  }
+
+  /**
+   * Removes account `handle` from `room`; resolves with the member as it was removed.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: a role too low, no
+   * such member.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async removeMember(room: string, handle: string): Promise<Member> {
+    return memberOf((await this.#call("RemoveMember", { room, handle })).member, "RemoveMember");
+  }
+
+  /**
+   * Gives member `handle` of `room` the role `role`; resolves with the member as it is now.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: not an owner, no such
+   * member, the room would have no owner left (FAILED_PRECONDITION).
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async setRole(room: string, handle: string, role: MemberRole): Promise<Member> {
+    return memberOf((await this.#call("SetRole", { room, handle, role })).member, "SetRole");
+  }
+
+  /**
+   * Up to `limit` (1 to 100) messages of `room` before sequence `beforeSeq` (0: the newest),
+   * oldest first, with whether older ones remain that this client may read.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: not a member, a bad limit.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async history(room: string, beforeSeq = 0, limit = 20): Promise<HistoryReply> {
+    const { messages, more } = await this.#call("History", { room, beforeSeq, limit });
+    return { messages, more };
+  }
+
+  /**
+   * The groups this client is in, with unread counts and its role, then those it can join
+   * (open ones, and those its account is invited to), each part by name.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async listRooms(): Promise<RoomInfo[]> {
+    return (await this.#call("ListRooms", {})).rooms;
+  }
+
+  /**
+   * Who is in `room` and how many of their devices are online now: every member of a room,
+   * owners first; the devices online in an operator's open group.
+   *
+   * @throws {RefusedError} (as a rejection) if the server refuses: not a member, no such room.
+   * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
+   */
+  async listMembers(room: string): Promise<Member[]> {
+    return (await this.#call("ListMembers", { room })).members;
   }
 
   /**
@@ -228,6 +368,42 @@ export class ChatSession {
     this.#client.close();
     this.#options.identity.release();
     return report;
+  }
+
+  /**
+   * One unary call as the current identity (waiting for a registration in progress), with a
+   * deadline, cancelled if the session closes.
+   * @throws {RefusedError} (as a rejection) for a status not worth retrying.
+   * @throws {grpc.ServiceError} (as a rejection) for one that is ({@link TRANSIENT}).
+   */
+  async #call<K extends UnaryMethod>(method: K, request: RequestOf<K>): Promise<ReplyOf<K>> {
+    const state = await this.#identity();
+    try {
+      return await unary(this.#client, method, request, {
+        metadata: metadataOf(state),
+        options: this.#callOptions(),
+        signal: this.#closing.signal,
+      });
+    } catch (error) {
+      throw refusalOf(error);
+    }
+  }
+
+  /**
+   * Forgets what was printed of `room` (named as typed: the server also finds it lower-cased),
+   * which this client has just left: a room made later under its name starts at sequence 1.
+   * Done here, not on an event: the room's stream may stop before the server tells of it.
+   */
+  #forget(room: string): void {
+    const state = this.#state;
+    const name = state && (room in state.seen ? room : room.toLowerCase());
+    if (!state || !name || !(name in state.seen)) return;
+    delete state.seen[name];
+    try {
+      this.#options.identity.save(state);
+    } catch (error) {
+      this.#emit({ type: "state-save-failed", error: errorOf(error) });
+    }
   }
 
   #callOptions(): grpc.CallOptions {
@@ -308,32 +484,18 @@ export class ChatSession {
 
   /** One Register call as `stored` (or anew), cancelled if the session closes. */
   #callRegister(stored: IdentityState | undefined): Promise<RegisterReply> {
-    const signal = this.#closing.signal;
-    return new Promise<RegisterReply>((resolve, reject) => {
-      // Removed when the call ends: retries through a long outage must not pile them up.
-      const cancel = () => call.cancel();
-      // Codes go only with a registration anew (they are used once); a token goes every time,
-      // as the server grants a token's account only while a valid one is shown.
-      const { invite, linkCode, token } = this.#options.proof ?? {};
-      const proof = stored ? { token } : { invite, linkCode, token };
-      const call = this.#client.Register(
-        {
-          name: this.#options.name,
-          clientId: stored?.clientId ?? "",
-          key: stored?.key ?? "",
-          invite: proof.invite ?? "",
-          token: proof.token ?? "",
-          linkCode: proof.linkCode ?? "",
-        },
-        this.#callOptions(),
-        (error, value) => {
-          signal.removeEventListener("abort", cancel);
-          if (error) reject(error);
-          else resolve(value!);
-        },
-      );
-      signal.addEventListener("abort", cancel, { once: true });
-    });
+    // Codes go only with a registration anew (they are used once); a token goes every time,
+    // as the server grants a token's account only while a valid one is shown.
+    const { invite, linkCode, token } = this.#options.proof ?? {};
+    const proof = stored ? { token } : { invite, linkCode, token };
+    return unary(this.#client, "Register", {
+      name: this.#options.name,
+      clientId: stored?.clientId ?? "",
+      key: stored?.key ?? "",
+      invite: proof.invite ?? "",
+      token: proof.token ?? "",
+      linkCode: proof.linkCode ?? "",
+    }, { options: this.#callOptions(), signal: this.#closing.signal });
   }
 
   /** @param revokedSaid an `identity-revoked` event already told of `from`'s rejection. */
@@ -395,10 +557,18 @@ export class ChatSession {
   }
 
   /**
+   * Forgets what was printed of groups the server no longer lists for this client (the reply
+   * lists the operator's groups and the rooms the client is in): a room left, or removed from,
+   * while this client was away, may be made again later and start at sequence 1.
+   *
    * A group that ends before what this client has printed means the server's
    * database was replaced or restored: read on from where the group ends now.
    */
   #clampSeen(state: IdentityState, reply: RegisterReply): void {
+    const listed = new Set(reply.groups.map((group) => group.name));
+    for (const name of Object.keys(state.seen)) {
+      if (!listed.has(name)) delete state.seen[name];
+    }
     for (const group of reply.groups) {
       const seen = state.seen[group.name] ?? 0;
       if (seen > group.lastSeq) {
@@ -412,4 +582,22 @@ export class ChatSession {
       }
     }
   }
+}
+
+/**
+ * The room of a RoomReply.
+ * @throws {Error} if the reply has none (a server that breaks chat.proto).
+ */
+function roomOf(room: RoomInfo | null, method: string): RoomInfo {
+  if (!room) throw new Error(`the server answered ${method} without the room`);
+  return room;
+}
+
+/**
+ * The member of a MemberReply.
+ * @throws {Error} if the reply has none (a server that breaks chat.proto).
+ */
+function memberOf(member: Member | null, method: string): Member {
+  if (!member) throw new Error(`the server answered ${method} without the member`);
+  return member;
 }

@@ -10,7 +10,7 @@ import {
   type ReceivedMessage,
   RefusedError,
 } from "./mod.ts";
-import { type ChatHandlers, chatProto } from "../protocol/proto.ts";
+import { fakeHandlers, startFake, until } from "./testing.ts";
 import { SignJWT } from "jose";
 import { loadTokenVerifier } from "../server/auth/jwt.ts";
 
@@ -50,47 +50,6 @@ async function session(
       return first;
     },
   };
-}
-
-/**
- * Handlers of a fake server that registers everyone as one new client, opens every
- * subscription and never answers a Send; a test overrides what it makes misbehave.
- */
-function fakeHandlers(overrides: Partial<ChatHandlers>): ChatHandlers {
-  return {
-    CreateLinkCode: () => {},
-    Register: (_call, cb) =>
-      cb(null, { clientId: "ef".repeat(16), key: "k", resumed: false, groups: [] }),
-    Send: () => {},
-    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
-    Subscribe: (call) => {
-      call.once("data", () => call.sendMetadata(new grpc.Metadata()));
-      call.on("end", () => call.end());
-    },
-    ...overrides,
-  };
-}
-
-/** A gRPC server on 127.0.0.1 with handlers a test writes to misbehave on purpose. */
-async function startFake(handlers: ChatHandlers): Promise<{ fake: grpc.Server; port: number }> {
-  const fake = new grpc.Server();
-  fake.addService(chatProto.chat.Chat.service, handlers);
-  const port = await new Promise<number>((resolve, reject) =>
-    fake.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (e, p) => e ? reject(e) : resolve(p),
-    )
-  );
-  return { fake, port };
-}
-
-async function until(predicate: () => boolean, what: string, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function server(log?: (line: string) => void) {
@@ -393,8 +352,7 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
     { group: "general", throughSeq: 4, messages: [2, 3, 4] },
   ];
   const acks: number[] = [];
-  const handlers: ChatHandlers = {
-    CreateLinkCode: () => {},
+  const handlers = fakeHandlers({
     // No server_id: an older server, whose clients keep their identity under its address.
     Register: (_call, cb) =>
       cb(null, {
@@ -404,7 +362,6 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
         groups: [{ name: "general", member: true, lastSeq: 4, cursor: 0, unread: 4 }],
       }),
     Send: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
-    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
     Subscribe: (call) => {
       call.once("data", () => {
         call.sendMetadata(new grpc.Metadata());
@@ -424,7 +381,7 @@ Deno.test("client: deliveries that overlap are printed once each, in order", asy
       });
       call.on("end", () => call.end());
     },
-  };
+  });
   const { fake, port } = await startFake(handlers);
   const stateDir = await Deno.makeTempDir({ prefix: "chat-client-" });
   const c = await session(port, stateDir, "Dee");
