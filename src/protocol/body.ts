@@ -78,25 +78,45 @@ export function encodeFrame(
   messages: readonly { seq: number; body: Uint8Array }[],
 ): Uint8Array {
   const groupBytes = utf8.encode(group);
-  let size = fieldLength(groupBytes) + (throughSeq ? 1 + varintLength(throughSeq) : 0);
-  // Each message's length (seq field + body) is needed twice: for the size, then as its prefix.
-  const inner = messages.map((m) => 1 + varintLength(m.seq) + m.body.length);
-  for (const n of inner) size += 1 + varintLength(n) + n;
+  const list = messageList(messages);
+  const size = fieldLength(groupBytes) + (throughSeq ? 1 + varintLength(throughSeq) : 0) +
+    list.size;
   const out = new Uint8Array(size);
   let at = writeString(out, 0, 0x0a, groupBytes);
   if (throughSeq) {
     out[at++] = 0x10;
     at = writeVarint(out, at, throughSeq);
   }
-  for (const [i, m] of messages.entries()) {
-    out[at++] = 0x1a; // Delivery.messages, length-delimited
-    at = writeVarint(out, at, inner[i]);
-    out[at++] = 0x08; // ChatMessage.seq
-    at = writeVarint(out, at, m.seq);
-    out.set(m.body, at);
-    at += m.body.length;
-  }
+  list.write(out, at, 0x1a); // Delivery.messages
   return out;
+}
+
+/**
+ * A repeated ChatMessage field, each message `seq` + its stored body: its size in bytes,
+ * and how to write it with the field's `tag`.
+ */
+function messageList(messages: readonly { seq: number; body: Uint8Array }[]): {
+  size: number;
+  write(out: Uint8Array, at: number, tag: number): number;
+} {
+  // Each message's length (seq field + body) is needed twice: for the size, then as its prefix.
+  const inner = messages.map((m) => 1 + varintLength(m.seq) + m.body.length);
+  let size = 0;
+  for (const n of inner) size += 1 + varintLength(n) + n;
+  return {
+    size,
+    write(out, at, tag) {
+      for (const [i, m] of messages.entries()) {
+        out[at++] = tag; // length-delimited
+        at = writeVarint(out, at, inner[i]);
+        out[at++] = 0x08; // ChatMessage.seq
+        at = writeVarint(out, at, m.seq);
+        out.set(m.body, at);
+        at += m.body.length;
+      }
+      return at;
+    },
+  };
 }
 
 /**
@@ -107,22 +127,12 @@ export function encodeHistoryReply(
   messages: readonly { seq: number; body: Uint8Array }[],
   more: boolean,
 ): Uint8Array {
-  const inner = messages.map((m) => 1 + varintLength(m.seq) + m.body.length);
-  let size = more ? 2 : 0;
-  for (const n of inner) size += 1 + varintLength(n) + n;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const [i, m] of messages.entries()) {
-    out[at++] = 0x0a; // HistoryReply.messages, length-delimited
-    at = writeVarint(out, at, inner[i]);
-    out[at++] = 0x08; // ChatMessage.seq
-    at = writeVarint(out, at, m.seq);
-    out.set(m.body, at);
-    at += m.body.length;
-  }
+  const list = messageList(messages);
+  const out = new Uint8Array(list.size + (more ? 2 : 0));
+  const at = list.write(out, 0, 0x0a); // HistoryReply.messages
   if (more) {
-    out[at++] = 0x10; // HistoryReply.more
-    out[at++] = 1;
+    out[at] = 0x10; // HistoryReply.more
+    out[at + 1] = 1;
   }
   return out;
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { encodeBody, encodeFrame } from "./body.ts";
+import { encodeBody, encodeFrame, encodeHistoryReply } from "./body.ts";
 import { chatProto } from "./proto.ts";
 
 const decodeDelivery = chatProto.chat.Chat.service.Subscribe.responseDeserialize;
+const decodeHistory = chatProto.chat.Chat.service.History.responseDeserialize;
 
 Deno.test("body: frames built from stored bodies decode as standard chat.Delivery", () => {
   const messages = [
@@ -47,5 +48,29 @@ Deno.test("body: an empty frame (only the client's own messages) decodes too", (
     throughSeq: 7,
     messages: [],
     events: [],
+  });
+});
+
+Deno.test("body: a history page built from stored bodies decodes as standard chat.HistoryReply", () => {
+  const messages = [1, 2, 200].map((seq) => ({
+    seq,
+    senderId: "ab".repeat(16),
+    senderName: "Luis",
+    text: `message ${seq}`,
+    sentAtMs: 1_795_000_000_000 + seq,
+    senderHandle: seq === 2 ? "" : "luis",
+  }));
+  const bodies = messages.map((m) => ({ seq: m.seq, body: encodeBody(m) }));
+  assert.deepEqual(decodeHistory(Buffer.from(encodeHistoryReply(bodies, true))), {
+    messages,
+    more: true,
+  });
+  assert.deepEqual(decodeHistory(Buffer.from(encodeHistoryReply(bodies, false))), {
+    messages,
+    more: false,
+  });
+  assert.deepEqual(decodeHistory(Buffer.from(encodeHistoryReply([], false))), {
+    messages: [],
+    more: false,
   });
 });
