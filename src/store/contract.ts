@@ -22,6 +22,9 @@ import {
   type NewClient,
   type Proof,
   ProofRefusedError,
+  type RoomMemberRecord,
+  type RoomRecord,
+  type RoomSettings,
   type StoreBackend,
   type StoredMessage,
 } from "./types.ts";
@@ -60,6 +63,35 @@ function device(id: string, name: string, proof: Proof): NewClient {
 /** SHA-256 of a code, as the server stores it. */
 function codeHash(code: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(code).digest());
+}
+
+/** Settings of a room `name` made by `createdBy` at `createdAtMs`: open, whole history. */
+function roomSettings(
+  name: string,
+  createdBy: string,
+  createdAtMs = 1000,
+  more: Partial<RoomSettings> = {},
+): RoomSettings {
+  return { name, visibility: "open", history: "all", createdBy, createdAtMs, ...more };
+}
+
+/** A member record: `member` (a handle, or `~` and a guest's client id) with `role`. */
+function roomMember(
+  member: string,
+  role: RoomMemberRecord["role"],
+  joinedAtMs: number,
+  joinedSeq = 0,
+): RoomMemberRecord {
+  return { member, role, joinedSeq, joinedAtMs };
+}
+
+/** Each room of `rooms` as `name: member/role, ... | invited`, to compare whole. */
+function roomsBrief(rooms: readonly RoomRecord[]): string[] {
+  return rooms.map((r) =>
+    `${r.name}: ${r.members.map((m) => `${m.member}/${m.role}`).join(", ")} | ${
+      r.invited.join(", ")
+    }`
+  );
 }
 
 /**
@@ -183,17 +215,25 @@ export function storeContract(name: string, open: OpenBackend): void {
     "cursors only move forward, and ride in the commit of messages",
     async ({ reader, writer }) => {
       assert.equal(reader.cursor("a", "general"), 0);
+      await writer.commit(Array.from({ length: 6 }, (_, i) => m("b", `early ${i}`)), []);
       await writer.commit([], [{ clientId: "a", group: "general", seq: 5 }]);
       await writer.commit([], [{ clientId: "a", group: "general", seq: 3 }]);
       assert.equal(reader.cursor("a", "general"), 5);
-      const sent = await writer.commit([m("b", "1")], [
+      const sent = await writer.commit([m("b", "1"), m("b", "2", { group: "other" })], [
         { clientId: "a", group: "general", seq: 7 },
-        { clientId: "a", group: "other", seq: 2 },
+        { clientId: "a", group: "other", seq: 1 },
       ]);
-      assert.deepEqual(outcome(sent), [["general", 1, false]]);
-      assert.equal(reader.cursor("a", "general"), 7);
-      assert.equal(reader.cursor("a", "other"), 2);
+      assert.deepEqual(outcome(sent), [["general", 7, false], ["other", 1, false]]);
+      assert.equal(reader.cursor("a", "general"), 7, "a cursor rides with its group's messages");
+      assert.equal(reader.cursor("a", "other"), 1);
       assert.equal(reader.cursor("b", "general"), 0);
+      // Past the group's end (a room deleted while an ack waited): not stored.
+      await writer.commit([], [
+        { clientId: "a", group: "general", seq: 8 },
+        { clientId: "a", group: "gone", seq: 3 },
+      ]);
+      assert.equal(reader.cursor("a", "general"), 7);
+      assert.equal(reader.cursor("a", "gone"), 0);
     },
   );
 
@@ -445,6 +485,285 @@ export function storeContract(name: string, open: OpenBackend): void {
       assert.equal(await writer.revokeDevice("a3"), true);
       assert.equal(await writer.revokeDevice("a3"), false);
       assert.equal(reader.client("a3"), undefined);
+    },
+  );
+
+  contractTest(
+    "changeRoom: create, invite, join and role round-trip through rooms(), also after reopening",
+    async ({ reader, writer }, reopen) => {
+      assert.deepEqual(reader.rooms(), []);
+      const dev = roomSettings("dev", "alice", 1000, {
+        visibility: "invite",
+        history: "since-join",
+      });
+      assert.deepEqual(
+        await writer.changeRoom({
+          op: "create",
+          room: dev,
+          owner: roomMember("alice", "owner", 1000),
+        }),
+        { deleted: false },
+      );
+      await writer.changeRoom({
+        op: "create",
+        room: roomSettings("alpha", "bob", 1500),
+        owner: roomMember("bob", "owner", 1500),
+      });
+      // A name taken is refused by the store too, and changes nothing.
+      await assert.rejects(writer.changeRoom({
+        op: "create",
+        room: roomSettings("dev", "chad", 1600),
+        owner: roomMember("chad", "owner", 1600),
+      }));
+      await writer.changeRoom({ op: "invite", room: "dev", handle: "bob", by: "alice" });
+      await writer.changeRoom({ op: "invite", room: "dev", handle: "chad", by: "alice" });
+      // An invite made twice is one invite.
+      await writer.changeRoom({ op: "invite", room: "dev", handle: "bob", by: "alice" });
+      assert.deepEqual(roomsBrief(reader.rooms()), [
+        "alpha: bob/owner | ",
+        "dev: alice/owner | bob, chad",
+      ]);
+      // Joining drops the member's invite; a guest is a member by its device.
+      await writer.changeRoom({
+        op: "join",
+        room: "dev",
+        member: roomMember("bob", "member", 2000, 7),
+      });
+      await writer.changeRoom({
+        op: "join",
+        room: "dev",
+        member: roomMember("~g1", "member", 3000, 9),
+      });
+      // A member who is in already is refused by the store, and nothing changes.
+      await assert.rejects(writer.changeRoom({
+        op: "join",
+        room: "dev",
+        member: roomMember("bob", "member", 4000, 10),
+      }));
+      await writer.changeRoom({ op: "role", room: "dev", member: "bob", role: "admin" });
+      const want: RoomRecord[] = [
+        {
+          ...roomSettings("alpha", "bob", 1500),
+          members: [roomMember("bob", "owner", 1500)],
+          invited: [],
+        },
+        {
+          ...dev,
+          members: [
+            roomMember("alice", "owner", 1000),
+            roomMember("bob", "admin", 2000, 7),
+            roomMember("~g1", "member", 3000, 9),
+          ],
+          invited: ["chad"],
+        },
+      ];
+      assert.deepEqual(reader.rooms(), want);
+      assert.deepEqual((await reopen()).reader.rooms(), want);
+    },
+  );
+
+  contractTest(
+    "changeRoom: a room code is used once and for its own room; a refused join stores nothing",
+    async ({ reader, writer }) => {
+      for (const name of ["priv", "other"]) {
+        await writer.changeRoom({
+          op: "create",
+          room: roomSettings(name, "alice", 1000, { visibility: "invite" }),
+          owner: roomMember("alice", "owner", 1000),
+        });
+      }
+      const far = Date.now() + 60_000;
+      const roomCode = (code: string, room: string, expiresAtMs = far) =>
+        writer.addCode({
+          hash: codeHash(code),
+          kind: "room",
+          handle: room,
+          creator: "alice",
+          expiresAtMs,
+        });
+      await roomCode("c1", "priv");
+      await roomCode("c2", "priv");
+      await roomCode("gone", "priv", 1);
+      await writer.addCode({
+        hash: codeHash("inv"),
+        kind: "invite",
+        handle: "priv",
+        expiresAtMs: far,
+      });
+      assert.equal(reader.roomCodes("priv"), 2, "unused, unexpired room codes only");
+      assert.equal(reader.roomCodes("other"), 0);
+      const join = (member: string, room: string, code: string, at: number) =>
+        writer.changeRoom({
+          op: "join",
+          room,
+          member: roomMember(member, "member", at),
+          codeHash: codeHash(code),
+        });
+      // Another room's code, an unknown one, an expired one and an account invite are refused.
+      await assert.rejects(join("bob", "other", "c1", 2000), ProofRefusedError);
+      await assert.rejects(join("bob", "priv", "nope", 2000), ProofRefusedError);
+      await assert.rejects(join("bob", "priv", "gone", 2000), ProofRefusedError);
+      await assert.rejects(join("bob", "priv", "inv", 2000), ProofRefusedError);
+      assert.equal(reader.roomCodes("priv"), 2, "a refused join used no code");
+      assert.deepEqual(roomsBrief(reader.rooms()), [
+        "other: alice/owner | ",
+        "priv: alice/owner | ",
+      ]);
+      // The code refused for the other room still works for its own, once.
+      assert.deepEqual(await join("bob", "priv", "c1", 2000), { deleted: false });
+      assert.equal(reader.roomCodes("priv"), 1);
+      await assert.rejects(
+        join("chad", "priv", "c1", 3000),
+        new ProofRefusedError("the room code is not valid (unknown, already used or expired)"),
+      );
+      assert.deepEqual(roomsBrief(reader.rooms()), [
+        "other: alice/owner | ",
+        "priv: alice/owner, bob/member | ",
+      ]);
+      assert.deepEqual(await join("chad", "priv", "c2", 3000), { deleted: false });
+      assert.equal(reader.roomCodes("priv"), 0);
+    },
+  );
+
+  contractTest(
+    "changeRoom: the last member's leave deletes the room with its messages, cursors, invites and codes; the name starts at sequence 1 again",
+    async ({ reader, writer }, reopen) => {
+      await writer.changeRoom({
+        op: "create",
+        room: roomSettings("tmp", "alice", 1000),
+        owner: roomMember("alice", "owner", 1000),
+      });
+      await writer.changeRoom({
+        op: "join",
+        room: "tmp",
+        member: roomMember("bob", "member", 2000),
+      });
+      await writer.changeRoom({ op: "invite", room: "tmp", handle: "chad", by: "alice" });
+      await writer.addCode({
+        hash: codeHash("t1"),
+        kind: "room",
+        handle: "tmp",
+        creator: "alice",
+        expiresAtMs: Date.now() + 60_000,
+      });
+      await writer.commit(
+        [
+          m("a", "1", { group: "tmp" }),
+          m("b", "2", { group: "tmp" }),
+          m("a", "3", { group: "tmp" }),
+        ],
+        [],
+      );
+      await writer.commit([m("a", "g1")], [
+        { clientId: "a", group: "tmp", seq: 3 },
+        { clientId: "b", group: "tmp", seq: 2 },
+        { clientId: "a", group: "general", seq: 1 },
+      ]);
+      assert.deepEqual(await writer.changeRoom({ op: "leave", room: "tmp", member: "bob" }), {
+        deleted: false,
+      });
+      assert.deepEqual(roomsBrief(reader.rooms()), ["tmp: alice/owner | chad"]);
+      assert.equal(reader.lastSeq("tmp"), 3, "a member's leave keeps the history");
+      assert.deepEqual(await writer.changeRoom({ op: "leave", room: "tmp", member: "alice" }), {
+        deleted: true,
+      });
+      assert.deepEqual(reader.rooms(), []);
+      assert.equal(reader.lastSeq("tmp"), 0);
+      assert.deepEqual(reader.readRange("tmp", 0, 10), []);
+      assert.equal(reader.cursor("a", "tmp"), 0);
+      assert.equal(reader.cursor("b", "tmp"), 0);
+      assert.equal(reader.roomCodes("tmp"), 0);
+      // Other groups are untouched.
+      assert.equal(reader.lastSeq("general"), 1);
+      assert.equal(reader.cursor("a", "general"), 1);
+      // A room made again under the name starts afresh: sequence 1, no old messages.
+      await writer.changeRoom({
+        op: "create",
+        room: roomSettings("tmp", "chad", 5000),
+        owner: roomMember("chad", "owner", 5000),
+      });
+      const [first] = await writer.commit([m("c", "new", { group: "tmp" })], []);
+      assert.deepEqual(outcome([first]), [["tmp", 1, false]]);
+      // The old retry key is free too: the same (sender, id) is a new message.
+      const [again] = await writer.commit([m("a", "1", { group: "tmp" })], []);
+      assert.deepEqual(outcome([again]), [["tmp", 2, false]]);
+      const { reader: reopened } = await reopen();
+      assert.deepEqual(reopened.readRange("tmp", 0, 10).map((x) => [x.seq, x.text]), [
+        [1, "new"],
+        [2, "1"],
+      ]);
+      assert.deepEqual(roomsBrief(reopened.rooms()), ["tmp: chad/owner | "]);
+    },
+  );
+
+  contractTest(
+    "releaseHandle takes the account out of its rooms: the longest-standing member owns an ownerless room, an empty one is deleted, its invites go",
+    async ({ reader, writer }) => {
+      for (const [id, name] of [["a1", "Alice"], ["b1", "Bob"], ["c1", "Chad"]]) {
+        await writer.addClient(device(id, name, { kind: "first-use", handle: name.toLowerCase() }));
+      }
+      const create = (room: string, owner: string, at: number) =>
+        writer.changeRoom({
+          op: "create",
+          room: roomSettings(room, owner, at),
+          owner: roomMember(owner, "owner", at),
+        });
+      const join = (room: string, member: string, role: RoomMemberRecord["role"], at: number) =>
+        writer.changeRoom({ op: "join", room, member: roomMember(member, role, at) });
+      // r1: alice owns it; bob joined before chad, who is an admin: bob stood longest.
+      await create("r1", "alice", 1000);
+      await join("r1", "bob", "member", 2000);
+      await join("r1", "chad", "admin", 3000);
+      // r2: alice alone.
+      await create("r2", "alice", 1000);
+      await writer.commit([m("a1", "x", { group: "r2" })], []);
+      // r3: bob owns it, alice is a member.
+      await create("r3", "bob", 1000);
+      await join("r3", "alice", "member", 2000);
+      // r4: alice is invited.
+      await create("r4", "chad", 1000);
+      await writer.changeRoom({ op: "invite", room: "r4", handle: "alice", by: "chad" });
+      assert.equal(await writer.releaseHandle("alice"), 1);
+      assert.deepEqual(roomsBrief(reader.rooms()), [
+        "r1: bob/owner, chad/admin | ",
+        "r3: bob/owner | ",
+        "r4: chad/owner | ",
+      ]);
+      assert.equal(reader.lastSeq("r2"), 0, "the emptied room's history went with it");
+    },
+  );
+
+  contractTest(
+    "revoking a guest device takes it out of its rooms; revoking an account's device does not",
+    async ({ reader, writer }) => {
+      await writer.addClient(device("a1", "Alice", { kind: "first-use", handle: "alice" }));
+      await writer.addClient(device("g1", "Gus", { kind: "guest" }));
+      await writer.changeRoom({
+        op: "create",
+        room: roomSettings("lobby", "alice", 1000),
+        owner: roomMember("alice", "owner", 1000),
+      });
+      await writer.changeRoom({
+        op: "join",
+        room: "lobby",
+        member: roomMember("~g1", "member", 2000),
+      });
+      // "hall": the guest is its only member (its owner left it to him).
+      await writer.changeRoom({
+        op: "create",
+        room: roomSettings("hall", "alice", 1000),
+        owner: roomMember("alice", "owner", 1000),
+      });
+      await writer.changeRoom({
+        op: "join",
+        room: "hall",
+        member: roomMember("~g1", "owner", 2000),
+      });
+      await writer.changeRoom({ op: "leave", room: "hall", member: "alice" });
+      assert.equal(await writer.revokeDevice("g1"), true);
+      assert.deepEqual(roomsBrief(reader.rooms()), ["lobby: alice/owner | "]);
+      assert.equal(await writer.revokeDevice("a1"), true);
+      assert.deepEqual(roomsBrief(reader.rooms()), ["lobby: alice/owner | "], "the account stays");
     },
   );
 }

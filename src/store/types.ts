@@ -218,8 +218,10 @@ export interface StoreWriter {
   /**
    * Stores messages and cursors in one transaction, one commit, allocating each message the
    * next sequence of its group. A message whose (sender, group, client message id) is already
-   * stored is not stored again: its original is returned, marked duplicate. All or nothing:
-   * on error nothing is stored and the promise rejects.
+   * stored is not stored again: its original is returned, marked duplicate. A cursor only moves
+   * forward, and never past its group's last sequence (messages of the same commit counted):
+   * one past it is not stored. All or nothing: on error nothing is stored and the promise
+   * rejects.
    */
   commit(messages: readonly NewMessage[], cursors: readonly CursorUpdate[]): Promise<Appended[]>;
   /**

@@ -60,7 +60,7 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
       }
       ctx.auth.forgetAccount(handle);
       // The store took the account out of its rooms (and gave ownerless rooms an owner).
-      ctx.groups.syncRooms(ctx.reader.rooms());
+      syncRooms(ctx);
       // They are guests now: their streams end, and they come back as what they are.
       ctx.streams.endWhere(
         (p) => p.client.account === handle,
@@ -78,7 +78,7 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
         );
       }
       ctx.auth.forget(id);
-      ctx.groups.syncRooms(ctx.reader.rooms());
+      syncRooms(ctx);
       ctx.streams.endWhere(
         (p) => p.client.id === id,
         statusError(grpc.status.UNAUTHENTICATED, "this device was revoked by the operator"),
@@ -87,6 +87,14 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
       return {};
     }),
   } as AdminHandlers;
+}
+
+/**
+ * Makes the rooms in memory what the store made them; the cursors of rooms it deleted that
+ * wait to be written go (a room made again by that name must not start from them).
+ */
+function syncRooms(ctx: HandlerContext): void {
+  for (const name of ctx.groups.syncRooms(ctx.reader.rooms())) ctx.committer.forgetCursors(name);
 }
 
 function refuseBadHandle(handle: string): void {

@@ -288,18 +288,23 @@ function formatIpv6(groups: number[]): string {
  * ms as trailing metadata {@link RETRY_AFTER_MS_HEADER}, so a client can wait exactly.
  *
  * @param what what was limited, in the plural: `registrations`, `failed proofs`.
+ * @param whose what the limit is kept by, as said after `what`: the caller's address by default.
  * @example
  * ```ts
  * rateLimitedError("registrations", 11_200).details;
  * // "too many registrations from your address; try again in 12 s"
  * ```
  */
-export function rateLimitedError(what: string, retryAfterMs: number): grpc.ServiceError {
+export function rateLimitedError(
+  what: string,
+  retryAfterMs: number,
+  whose = "from your address",
+): grpc.ServiceError {
   const waitMs = Math.max(0, Math.ceil(retryAfterMs));
   const waitS = Math.max(1, Math.ceil(waitMs / 1000));
   const error = statusError(
     grpc.status.RESOURCE_EXHAUSTED,
-    `too many ${what} from your address; try again in ${waitS} s`,
+    `too many ${what} ${whose}; try again in ${waitS} s`,
   );
   error.metadata.set(RETRY_AFTER_MS_HEADER, String(waitMs));
   return error;

@@ -54,6 +54,7 @@ Deno.test("commit: a retry in a later batch resolves to the original and is not 
 
 Deno.test("commit: cursors are written without a message, and with the next commit", async () => {
   const { store, committer } = setup();
+  for (let i = 1; i <= 4; i++) await committer.append(msg("b", `early ${i}`));
   committer.saveCursor({ clientId: "a", group: "general", seq: 3 });
   committer.saveCursor({ clientId: "a", group: "general", seq: 2 });
   assert.equal(store.cursor("a", "general"), 0, "not written synchronously");

@@ -90,6 +90,8 @@ export class GroupDirectory {
   #groups = new Map<string, Group>();
   /** The operator's groups, in the order given. */
   #operators: Group[] = [];
+  /** Their names lower-cased: a room's name may not differ from one only in case. */
+  #operatorNames = new Set<string>();
   /** Each member's rooms. */
   #roomsOf = new Map<MemberKey, Set<Group>>();
   #reader: StoreReader;
@@ -106,15 +108,24 @@ export class GroupDirectory {
       const group = new Group(new GroupFeed(spec.name, reader), new GroupPolicy(spec.members));
       this.#groups.set(spec.name, group);
       this.#operators.push(group);
+      this.#operatorNames.add(spec.name.toLowerCase());
     }
     for (const record of rooms) {
-      if (this.#groups.has(record.name)) {
+      if (this.taken(record.name)) {
         throw new GroupConflictError(
           `the group ${record.name} given on the command line is the name of a room its members made; give the group another name`,
         );
       }
       this.addRoom(record);
     }
+  }
+
+  /**
+   * Whether a room may not be called `name` (lower case): a room has it, or an operator's group
+   * has it in any case.
+   */
+  taken(name: string): boolean {
+    return this.#groups.has(name) || this.#operatorNames.has(name);
   }
 
   /** The group called `name`, as given or lower-cased (room names are lower case). */
@@ -210,11 +221,16 @@ export class GroupDirectory {
    * Makes the rooms as `records` say, after a change the store made on its own (an account
    * released, a guest device revoked): rooms that are gone are removed, the others get their
    * members, roles and invites as stored. Feeds are kept, so open subscriptions go on.
+   * Returns the names of the rooms removed.
    */
-  syncRooms(records: readonly RoomRecord[]): void {
+  syncRooms(records: readonly RoomRecord[]): string[] {
     const kept = new Set(records.map((r) => r.name));
+    const removed: string[] = [];
     for (const group of [...this.#groups.values()]) {
-      if (group.room && !kept.has(group.name)) this.deleteRoom(group);
+      if (group.room && !kept.has(group.name)) {
+        this.deleteRoom(group);
+        removed.push(group.name);
+      }
     }
     for (const record of records) {
       const group = this.#groups.get(record.name);
@@ -227,5 +243,6 @@ export class GroupDirectory {
       for (const member of record.members) this.addMember(group, member);
       for (const handle of record.invited) group.room.invited.add(handle);
     }
+    return removed;
   }
 }

@@ -101,7 +101,7 @@ export class RoomService {
   /** Runs `change` after the changes before it, once the caller's rate allows it. */
   #serial<T>(principal: Principal, change: () => Promise<T>): Promise<T> {
     const decision = this.#o.limit.take(memberKey(principal.client));
-    if (!decision.ok) throw rateLimitedError("room changes", decision.retryAfterMs);
+    if (!decision.ok) throw rateLimitedError("room changes", decision.retryAfterMs, "by you");
     const run = this.#queue.then(change, change);
     this.#queue = run.catch(() => {});
     return run;
@@ -122,12 +122,13 @@ export class RoomService {
         "guests cannot make rooms: this device proves no account",
       );
     }
-    const problem = checkGroupName(room.name);
-    if (problem) refuse(grpc.status.INVALID_ARGUMENT, problem.replace("group", "room"));
+    // Checked as it will be stored: lower-casing may lengthen a name or add a mark (İ).
     const name = room.name.toLowerCase();
+    const problem = checkGroupName(name);
+    if (problem) refuse(grpc.status.INVALID_ARGUMENT, problem.replace("group", "room"));
     return this.#serial(principal, async () => {
       const { groups } = this.#o;
-      if (groups.get(name)) {
+      if (groups.taken(name)) {
         refuse(grpc.status.ALREADY_EXISTS, `the name ${name} is taken; pick another`);
       }
       if (groups.roomCount >= MAX_ROOMS) {
@@ -236,7 +237,7 @@ export class RoomService {
           `you are the last owner of ${group.name}: make another member owner first (/op ${group.name} HANDLE owner)`,
         );
       }
-      const event = this.#event(RoomEventKind.LEFT, group, key, "");
+      const left = this.#event(RoomEventKind.LEFT, group, key, "");
       // The last member's leave deletes the room with its cursors: its streams stop taking
       // acks for it first, and its cursors waiting to be written go, so that none is written
       // after the deletion (a room made again by that name would start from it).
@@ -257,6 +258,8 @@ export class RoomService {
         if (deleting) { for (const stream of streams) stream.addGroup(group); }
         throw error;
       }
+      // The leaver's other devices hear that the room is gone; had it members, they hear he left.
+      const event = deleted ? { ...left, kind: RoomEventKind.DELETED } : left;
       this.#drop(group, key, event, client.id, deleted);
       if (deleted) this.#o.groups.deleteRoom(group);
       this.#o.log(

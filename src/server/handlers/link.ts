@@ -28,7 +28,7 @@ export async function createLinkCode(
     );
   }
   const decision = ctx.limits.linkCodes.take(handle);
-  if (!decision.ok) throw rateLimitedError("link codes for this account", decision.retryAfterMs);
+  if (!decision.ok) throw rateLimitedError("link codes", decision.retryAfterMs, "for this account");
   const { code, stored } = oneTimeCode("link", handle, principal.client.id);
   await ctx.writer.addCode(stored);
   ctx.log(`link code for ${handle} made by ${principal.label}`);

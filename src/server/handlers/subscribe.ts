@@ -35,10 +35,11 @@ export class SubscribeSession implements MemberStream {
   #subscriptions: Map<string, Subscription> | undefined;
   /**
    * Groups this stream delivered and no longer does. Acks that were on their way still move
-   * the cursor (through the stopped subscription: a member who joins again is not sent what he
-   * had printed), or, for a room that was deleted (null), are let be.
+   * the cursor through the stopped subscription, so that a member who joins again is not sent
+   * what he had printed; unless the room was deleted meanwhile (null here, or no longer the
+   * directory's `group`): a room made again by that name must not start from them.
    */
-  #left = new Map<string, Subscription | null>();
+  #left = new Map<string, { subscription: Subscription; group: Group } | null>();
   /** Event frames with the transport. */
   #pendingEvents = 0;
   #ended = false;
@@ -152,10 +153,11 @@ export class SubscribeSession implements MemberStream {
   /** See {@link MemberStream.dropGroup}. */
   dropGroup(name: string, deleted: boolean): void {
     const subscription = this.#subscriptions?.get(name);
+    const group = this.#ctx.groups.get(name);
     if (!subscription) return;
     subscription.stop();
     this.#subscriptions!.delete(name);
-    this.#left.set(name, deleted ? null : subscription);
+    this.#left.set(name, deleted || !group ? null : { subscription, group });
   }
 
   /** See {@link MemberStream.tell}. */
@@ -166,9 +168,11 @@ export class SubscribeSession implements MemberStream {
   }
 
   #ack(subscriptions: ReadonlyMap<string, Subscription>, ack: Ack): void {
-    const subscription = subscriptions.get(ack.group) ?? this.#left.get(ack.group);
+    const left = this.#left.get(ack.group);
+    const subscription = subscriptions.get(ack.group) ??
+      (left && this.#ctx.groups.get(ack.group) === left.group ? left.subscription : undefined);
     // An ack of 0 acknowledges nothing (a client that knows no events acks their frames so);
-    // one of a deleted room is let be.
+    // one of a left room that was deleted since is let be.
     if (!subscription && (this.#left.has(ack.group) || Number(ack.seq) === 0)) return;
     if (!subscription) {
       throw statusError(

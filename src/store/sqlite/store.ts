@@ -235,8 +235,12 @@ export class SqliteStore implements StoreReader {
     this.#readRange = db.prepare(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE grp = ? AND seq > ? AND seq <= ? ORDER BY seq`,
     );
+    // A cursor never passes its group's end. Acks are checked against what was sent, so this
+    // only drops the cursor of a room deleted while the ack waited to be written: a room made
+    // again under that name must not start from it.
     this.#upsertCursor = db.prepare(
-      `INSERT INTO cursors (client_id, grp, seq) VALUES (?, ?, ?)
+      `INSERT INTO cursors (client_id, grp, seq)
+       SELECT ?1, ?2, ?3 WHERE ?3 <= (SELECT coalesce(max(seq), 0) FROM messages WHERE grp = ?2)
        ON CONFLICT (client_id, grp) DO UPDATE SET seq = max(seq, excluded.seq)`,
     );
     this.#readCursor = db.prepare("SELECT seq FROM cursors WHERE client_id = ? AND grp = ?");
