@@ -85,19 +85,20 @@ async function withRig(
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "chat-rooms-" });
   const logs: string[] = [];
+  const dbPath = options.dbPath ?? `${dir}/chat.db`;
   const server = await startChatServer({
     host: "127.0.0.1",
     port: 0,
-    dbPath: `${dir}/chat.db`,
     members: null,
     log: (line) => logs.push(line),
     ...options,
+    dbPath,
   });
   const client = rawClient(server.port);
   const subscriptions: RawSubscription[] = [];
   const rig: Rig = {
     port: server.port,
-    dbPath: `${dir}/chat.db`,
+    dbPath,
     server,
     client,
     logs,
@@ -1453,7 +1454,7 @@ Deno.test("rooms: presence: ListMembers counts each account's devices online and
   });
 });
 
-Deno.test("rooms: the operator's release takes an account out of its rooms (the longest-standing member owns an ownerless one, an emptied one is deleted and starts afresh); a revoked guest leaves its rooms", async () => {
+Deno.test("rooms: the operator's release takes an account out of its rooms (an admin, else the longest-standing account, owns an ownerless one; one left with no account is deleted and starts afresh); a revoked guest leaves its rooms", async () => {
   await withRig(async (rig) => {
     const [alice, bob, chad, mark] = await Promise.all(
       ["Alice", "Bob", "Chad", "Mark"].map((n) => rig.device(n)),
@@ -1468,18 +1469,24 @@ Deno.test("rooms: the operator's release takes an account out of its rooms (the 
       for (const who of [bob, chad, gus]) await rig.call(who, "JoinRoom", { room: "team" });
       await rig.call(alice, "SetRole", { room: "team", handle: "chad", role: Role.ADMIN });
       await rig.call(alice, "CreateRoom", { name: "solo" });
+      // A room of alice and a guest: a guest cannot run it, so it goes with her.
+      await rig.call(alice, "CreateRoom", { name: "guests" });
+      await rig.call(gus, "JoinRoom", { room: "guests" });
+      const gusStream = await rig.subscribe(gus);
       const aliceStream = await rig.subscribe(alice);
       // Her own messages count as read on her stream; the release comes right after.
       await sendAll(rig, alice, "solo", ["s1", "s2", "s3"]);
       assert.deepEqual(await admin.release("alice"), { devices: 1 });
       assert.equal((await aliceStream.status).code, grpc.status.UNAVAILABLE);
-      // Bob joined team before Chad (an admin): Bob owns it now.
+      // Bob joined team before Chad, but Chad is an admin: Chad owns it now.
       assert.deepEqual(await membersOf(rig, bob, "team"), [
-        "@bob/OWNER/0",
-        "@chad/ADMIN/0",
-        "~Gus Guest/MEMBER/0",
+        "@chad/OWNER/0",
+        "@bob/MEMBER/0",
+        "~Gus Guest/MEMBER/1",
       ]);
-      await rig.call(bob, "SetRole", { room: "team", handle: "chad", role: Role.MEMBER });
+      // The guests' room went, and Gus's open stream was told so.
+      await gusStream.until(() => eventsOf(gusStream).includes("guests DELETED ~Gus Guest"));
+      await refusal(send(rig.client, gus, "still here?", "g1", "guests"));
       // solo had only her: gone, and made again it starts afresh, for her device too.
       assert.deepEqual(rig.server.reader.rooms().map((r) => r.name), ["team"]);
       await rig.call(bob, "CreateRoom", { name: "solo" });
@@ -1493,12 +1500,90 @@ Deno.test("rooms: the operator's release takes an account out of its rooms (the 
       assert.deepEqual(textsOf(again, "solo"), ["n1", "n2", "n3"]);
       // A revoked guest device is out of its rooms.
       await admin.revoke(gus.clientId);
-      assert.deepEqual(await membersOf(rig, bob, "team"), ["@bob/OWNER/0", "@chad/MEMBER/0"]);
+      assert.deepEqual(await membersOf(rig, bob, "team"), ["@chad/OWNER/0", "@bob/MEMBER/0"]);
       assert.deepEqual(rig.server.reader.rooms().find((r) => r.name === "team")!.members.length, 2);
     } finally {
       admin.close();
     }
   });
+});
+
+Deno.test("rooms: a message sent as its room's last member leaves is stored before the leave or refused, never in a room made again by that name", async () => {
+  await withRig(async (rig) => {
+    const alice = await rig.device("Alice");
+    const carol = await rig.device("Carol");
+    let stored = 0, refused = 0;
+    for (let i = 0; i < 10; i++) {
+      const room = `brief${i}`;
+      await rig.call(alice, "CreateRoom", { name: room });
+      // Other sends keep a commit in flight, so the leave and the message meet mid-commit.
+      const noise = Array.from({ length: 30 }, (_, n) => send(rig.client, alice, `noise ${n}`));
+      const [sent, left] = await Promise.allSettled([
+        send(rig.client, alice, `last words ${i}`, crypto.randomUUID(), room),
+        rig.call(alice, "LeaveRoom", { room }),
+      ]);
+      await Promise.all(noise);
+      assert.deepEqual(left, { status: "fulfilled", value: { deleted: true } });
+      if (sent.status === "fulfilled") stored++;
+      else {
+        refused++;
+        assert.equal((sent.reason as grpc.ServiceError).code, grpc.status.PERMISSION_DENIED);
+      }
+      await rig.call(carol, "CreateRoom", { name: room });
+      const page = await rig.call<{ messages: unknown[] }>(carol, "History", { room });
+      assert.deepEqual(page.messages, [], `${room} made again holds nothing of the old one`);
+    }
+    assert.equal(stored + refused, 10);
+  }, { limits: "off" });
+});
+
+Deno.test("rooms: a join racing the operator's release of the room's only account joins first or finds no room; no member outlives its room, also after a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-rooms-release-" });
+  const dbPath = `${dir}/chat.db`;
+  let bobRooms: string[] = [];
+  await withRig(async (rig) => {
+    const bob = await rig.device("Bob");
+    const admin = rawAdmin(
+      rig.port,
+      (await Deno.readTextFile(`${rig.dbPath}.admin-secret`)).trim(),
+    );
+    try {
+      for (let i = 0; i < 6; i++) {
+        const owner = await rig.device(`Owner${i}`);
+        await rig.call(owner, "CreateRoom", { name: `gone${i}` });
+        const [, joined] = await Promise.allSettled([
+          admin.release(`owner${i}`),
+          rig.call(bob, "JoinRoom", { room: `gone${i}` }),
+        ]);
+        if (joined.status === "rejected") {
+          assert.equal((joined.reason as grpc.ServiceError).code, grpc.status.NOT_FOUND);
+        }
+      }
+      const rooms = rig.server.reader.rooms();
+      const mine = await rig.call<{ rooms: RoomInfo[] }>(bob, "ListRooms");
+      bobRooms = mine.rooms.filter((r) => r.member && !r.operatorGroup).map((r) => r.name);
+      assert.deepEqual(bobRooms, rooms.map((r) => r.name).sort(), "memory and the store agree");
+      for (const room of rooms) {
+        assert.deepEqual(room.members.map((m) => `${m.member}/${m.role}`), ["bob/owner"]);
+      }
+    } finally {
+      admin.close();
+    }
+  }, { dbPath, limits: "off" });
+  // After a restart, no member row of a deleted room comes back.
+  await withRig(async (rig) => {
+    const bob = await rig.device("Bob2");
+    assert.deepEqual(
+      rig.server.reader.rooms().map((r) => r.name),
+      bobRooms,
+      "only the rooms bob got into remain",
+    );
+    assert.deepEqual(
+      (await rig.call<{ rooms: RoomInfo[] }>(bob, "ListRooms")).rooms.length,
+      1 + bobRooms.length,
+    );
+  }, { dbPath });
+  await Deno.remove(dir, { recursive: true });
 });
 
 /** chat.proto as it was before rooms: a client built from it knows no room calls and no events. */

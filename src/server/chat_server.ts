@@ -175,6 +175,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     sessions,
     cursorOf: (clientId, group) => committer.cursorOf(clientId, group),
     forgetCursors: (group) => committer.forgetCursors(group),
+    between: (work) => committer.between(work),
     limit: options.limits === "off"
       ? NO_LIMIT
       : new RateLimiter({ ...ROOM_CHANGE_LIMIT, maxKeys: MAX_TRACKED_PEERS }),

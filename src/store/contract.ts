@@ -697,7 +697,7 @@ export function storeContract(name: string, open: OpenBackend): void {
   );
 
   contractTest(
-    "releaseHandle takes the account out of its rooms: the longest-standing member owns an ownerless room, an empty one is deleted, its invites go",
+    "releaseHandle takes the account out of its rooms: an ownerless room goes to its longest-standing admin, else member, that is an account; one with no account left is deleted; its invites go",
     async ({ reader, writer }) => {
       for (const [id, name] of [["a1", "Alice"], ["b1", "Bob"], ["c1", "Chad"]]) {
         await writer.addClient(device(id, name, { kind: "first-use", handle: name.toLowerCase() }));
@@ -710,10 +710,17 @@ export function storeContract(name: string, open: OpenBackend): void {
         });
       const join = (room: string, member: string, role: RoomMemberRecord["role"], at: number) =>
         writer.changeRoom({ op: "join", room, member: roomMember(member, role, at) });
-      // r1: alice owns it; bob joined before chad, who is an admin: bob stood longest.
+      // r1: alice owns it; bob joined before chad, but chad is an admin.
       await create("r1", "alice", 1000);
       await join("r1", "bob", "member", 2000);
       await join("r1", "chad", "admin", 3000);
+      // r5: a guest stood longest, then bob: bob, an account, owns it.
+      await create("r5", "alice", 1000);
+      await join("r5", "~g1", "member", 1500);
+      await join("r5", "bob", "member", 2000);
+      // r6: only a guest is left: the room is deleted (rooms are run by accounts).
+      await create("r6", "alice", 1000);
+      await join("r6", "~g1", "admin", 1500);
       // r2: alice alone.
       await create("r2", "alice", 1000);
       await writer.commit([m("a1", "x", { group: "r2" })], []);
@@ -725,9 +732,10 @@ export function storeContract(name: string, open: OpenBackend): void {
       await writer.changeRoom({ op: "invite", room: "r4", handle: "alice", by: "chad" });
       assert.equal(await writer.releaseHandle("alice"), 1);
       assert.deepEqual(roomsBrief(reader.rooms()), [
-        "r1: bob/owner, chad/admin | ",
+        "r1: bob/member, chad/owner | ",
         "r3: bob/owner | ",
         "r4: chad/owner | ",
+        "r5: ~g1/member, bob/owner | ",
       ]);
       assert.equal(reader.lastSeq("r2"), 0, "the emptied room's history went with it");
     },

@@ -238,8 +238,8 @@ export interface StoreWriter {
   /**
    * Deletes the account `handle` and its link codes: its devices become guests. Its room
    * memberships and invites go too (the handle may be claimed by someone else): a room left
-   * without an owner gets its longest-standing member as owner, and a room left empty is
-   * deleted. Resolves with how many devices it had, or -1 if there was no such account.
+   * without an owner gets its longest-standing admin, else member, that is an account as
+   * owner, and a room left with no account (empty, or guests only) is deleted. Resolves with how many devices it had, or -1 if there was no such account.
    */
   releaseHandle(handle: string): Promise<number>;
   /**

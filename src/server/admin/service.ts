@@ -54,13 +54,12 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
     ReleaseHandle: call("release", async (request: { handle: string }) => {
       const handle = request.handle.trim().toLowerCase();
       refuseBadHandle(handle);
-      const devices = await ctx.writer.releaseHandle(handle);
+      // The store takes the account out of its rooms (and gives ownerless rooms an owner).
+      const devices = await ctx.rooms.storeChange(() => ctx.writer.releaseHandle(handle));
       if (devices < 0) {
         throw statusError(grpc.status.NOT_FOUND, `there is no account ${handle}`);
       }
       ctx.auth.forgetAccount(handle);
-      // The store took the account out of its rooms (and gave ownerless rooms an owner).
-      syncRooms(ctx);
       // They are guests now: their streams end, and they come back as what they are.
       ctx.streams.endWhere(
         (p) => p.client.account === handle,
@@ -71,14 +70,13 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
     }),
     RevokeDevice: call("revoke", async (request: { clientId: string }) => {
       const id = request.clientId.trim();
-      if (!(await ctx.writer.revokeDevice(id))) {
+      if (!(await ctx.rooms.storeChange(() => ctx.writer.revokeDevice(id)))) {
         throw statusError(
           grpc.status.NOT_FOUND,
           `there is no device ${JSON.stringify(id.slice(0, 64))}`,
         );
       }
       ctx.auth.forget(id);
-      syncRooms(ctx);
       ctx.streams.endWhere(
         (p) => p.client.id === id,
         statusError(grpc.status.UNAUTHENTICATED, "this device was revoked by the operator"),
@@ -87,14 +85,6 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
       return {};
     }),
   } as AdminHandlers;
-}
-
-/**
- * Makes the rooms in memory what the store made them; the cursors of rooms it deleted that
- * wait to be written go (a room made again by that name must not start from them).
- */
-function syncRooms(ctx: HandlerContext): void {
-  for (const name of ctx.groups.syncRooms(ctx.reader.rooms())) ctx.committer.forgetCursors(name);
 }
 
 function refuseBadHandle(handle: string): void {

@@ -20,6 +20,8 @@ import {
 
 interface Pending {
   message: NewMessage;
+  /** See {@link GroupCommitter.append}. */
+  check?: () => unknown;
   resolve: (appended: Appended) => void;
   reject: (error: unknown) => void;
 }
@@ -56,6 +58,10 @@ export class GroupCommitter {
   #committing = new Map<string, CursorUpdate>();
   #inFlight: Promise<void> | undefined;
   #flushScheduled = false;
+  /** A change runs between commits ({@link between}): no commit starts meanwhile. */
+  #held = false;
+  /** The change running between commits, or the last one; the next waits for it. */
+  #betweenQueue: Promise<unknown> = Promise.resolve();
   #cursorTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -77,15 +83,45 @@ export class GroupCommitter {
     this.#onError = onError;
   }
 
-  /** Stores `message`; resolves once it is durable. A retry resolves with the original. */
-  append(message: NewMessage): Promise<Appended> {
+  /**
+   * Stores `message`; resolves once it is durable. A retry resolves with the original.
+   *
+   * @param check asked again just before the message's commit, after any change made
+   *   {@link between} commits since it was appended (the sender removed from a room, the room
+   *   deleted): what it returns, if anything, refuses the message, which is then not stored.
+   */
+  append(message: NewMessage, check?: () => unknown): Promise<Appended> {
     if (this.#closed) {
       return Promise.reject(new CommitterClosedError("the server is shutting down"));
     }
     return new Promise((resolve, reject) => {
-      this.#pending.push({ message, resolve, reject });
+      this.#pending.push({ message, check, resolve, reject });
       this.#schedule();
     });
+  }
+
+  /**
+   * Runs `work` between two commits: every message appended before it is committed first, and
+   * those appended while it runs wait for it, then are checked again (their `check`). Room
+   * changes run so: a message accepted from a member is stored before his removal, or refused,
+   * never stored in a room he has left or one deleted meanwhile. Calls run one at a time.
+   */
+  between<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#betweenQueue.then(async () => {
+      this.#held = true;
+      try {
+        // What is in flight, then what was appended before now, in one more commit.
+        await this.#inFlight;
+        this.#flush(true);
+        await this.#inFlight;
+        return await work();
+      } finally {
+        this.#held = false;
+        this.#flush();
+      }
+    });
+    this.#betweenQueue = run.catch(() => {});
+    return run;
   }
 
   /** Records an acknowledged cursor; it is written with the next commit. Ignored after close. */
@@ -127,6 +163,7 @@ export class GroupCommitter {
     this.#closed = true;
     clearTimeout(this.#cursorTimer);
     this.#cursorTimer = undefined;
+    await this.#betweenQueue; // A change between commits holds them until it is done.
     while (this.#inFlight || this.#pending.length > 0 || this.#cursors.size > 0) {
       this.#flush();
       await this.#inFlight;
@@ -134,7 +171,7 @@ export class GroupCommitter {
   }
 
   #schedule(): void {
-    if (this.#flushScheduled || this.#inFlight) return;
+    if (this.#flushScheduled || this.#inFlight || this.#held) return;
     this.#flushScheduled = true;
     // After the I/O callbacks of this turn: every send already read joins the batch.
     setImmediate(() => {
@@ -143,10 +180,13 @@ export class GroupCommitter {
     });
   }
 
-  /** Starts a commit of whatever is waiting, unless one is in flight (its end starts the next). */
-  #flush(): void {
-    if (this.#inFlight) return;
-    const batch = this.#pending;
+  /**
+   * Starts a commit of whatever is waiting, unless one is in flight (its end starts the next)
+   * or a change runs {@link between} commits (`draining`: the one commit it asks for first).
+   */
+  #flush(draining = false): void {
+    if (this.#inFlight || (this.#held && !draining)) return;
+    const batch = this.#admitted(this.#pending);
     if (batch.length === 0 && this.#cursors.size === 0) return;
     clearTimeout(this.#cursorTimer);
     this.#cursorTimer = undefined;
@@ -166,6 +206,18 @@ export class GroupCommitter {
         for (const p of batch) p.reject(error);
       },
     );
+  }
+
+  /** `pending` but those whose check refuses them now, which are answered with its refusal. */
+  #admitted(pending: Pending[]): Pending[] {
+    const admitted: Pending[] = [];
+    for (const p of pending) {
+      const refusal = p.check?.();
+      if (refusal) p.reject(refusal);
+      else admitted.push(p);
+    }
+    if (admitted.length < pending.length) this.#pending = admitted;
+    return admitted;
   }
 
   /**

@@ -127,3 +127,28 @@ Deno.test("commit: acks whose flush time comes during a commit are written right
   assert.equal(store.cursor("b", "general"), 1);
   store.close();
 });
+
+Deno.test("commit: a change between commits comes after the messages appended before it, and those appended meanwhile are checked again after it", async () => {
+  const { store, committer } = setup();
+  let open = true;
+  const check = () => open ? undefined : new Error("the room closed");
+  const before = committer.append(msg("a", "before"), check);
+  let during: Promise<Appended> | undefined;
+  const change = committer.between(async () => {
+    // Everything appended before the change is stored when it runs.
+    assert.equal(store.lastSeq("general"), 1);
+    during = committer.append(msg("a", "during"), check);
+    const alsoDuring = committer.append(msg("b", "unchecked"));
+    // Nothing is committed while the change runs, however long it takes.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(store.lastSeq("general"), 1);
+    open = false;
+    return { alsoDuring }; // Not awaited here: it is committed after the change.
+  });
+  assert.equal((await before).message.seq, 1);
+  const { alsoDuring: unchecked } = await change;
+  await assert.rejects(during!, /the room closed/);
+  assert.equal((await unchecked).message.seq, 2, "a message without a check is stored after it");
+  assert.equal(store.lastSeq("general"), 2);
+  store.close();
+});

@@ -221,15 +221,15 @@ export class GroupDirectory {
    * Makes the rooms as `records` say, after a change the store made on its own (an account
    * released, a guest device revoked): rooms that are gone are removed, the others get their
    * members, roles and invites as stored. Feeds are kept, so open subscriptions go on.
-   * Returns the names of the rooms removed.
+   * Returns the rooms removed, with the members they had.
    */
-  syncRooms(records: readonly RoomRecord[]): string[] {
+  syncRooms(records: readonly RoomRecord[]): Group[] {
     const kept = new Set(records.map((r) => r.name));
-    const removed: string[] = [];
+    const removed: Group[] = [];
     for (const group of [...this.#groups.values()]) {
       if (group.room && !kept.has(group.name)) {
         this.deleteRoom(group);
-        removed.push(group.name);
+        removed.push(group);
       }
     }
     for (const record of records) {

@@ -5,8 +5,13 @@
  * the rooms in memory, to the streams of the members it concerns (a room
  * joined starts there, a room left or lost stops there before the next
  * frame), and told to the other members as events. Changes run one at a time,
- * so each is checked against the one before it: two owners cannot each demote
- * the other and leave the room without one.
+ * between two commits of messages (`GroupCommitter.between`), so each is
+ * checked against the one before it (two owners cannot each demote the other
+ * and leave the room without one), and a message is stored before a change
+ * that would have refused it, or checked again after it (never stored in a room
+ * its sender has left, or in one deleted meanwhile). The operator's changes to
+ * accounts, which may take members out of rooms, run the same way
+ * ({@link RoomService.storeChange}).
  *
  * Roles (README, "Rooms"): owners do everything; admins invite and remove
  * members; members read, write and leave. A room keeps at least one owner.
@@ -64,6 +69,8 @@ export interface RoomServiceOptions {
   cursorOf(clientId: string, group: string): number;
   /** Drops the cursors of a deleted room that wait to be written. */
   forgetCursors(group: string): void;
+  /** Runs a change between two commits of messages, one change at a time (GroupCommitter.between). */
+  between<T>(work: () => Promise<T>): Promise<T>;
   /** Room changes per member (auth/rate_limit.ts ROOM_CHANGE_LIMIT). */
   limit: Limit;
   log: (line: string) => void;
@@ -91,20 +98,39 @@ function handleArg(typed: string): string {
 /** The rules of rooms; see the module doc. */
 export class RoomService {
   #o: RoomServiceOptions;
-  /** The change in progress: the next waits for it. */
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
   }
 
-  /** Runs `change` after the changes before it, once the caller's rate allows it. */
+  /** Runs `change` between commits, after the changes before it, once the caller's rate allows it. */
   #serial<T>(principal: Principal, change: () => Promise<T>): Promise<T> {
     const decision = this.#o.limit.take(memberKey(principal.client));
     if (!decision.ok) throw rateLimitedError("room changes", decision.retryAfterMs, "by you");
-    const run = this.#queue.then(change, change);
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#o.between(change);
+  }
+
+  /**
+   * Runs `write`, a change the store makes to rooms by itself (the operator releases an account
+   * or revokes a guest device, which leave their rooms), as room changes run, then makes the
+   * rooms in memory what the store made them. Members of a room it deleted (one left with no
+   * account) stop receiving it at once and hear DELETED.
+   */
+  storeChange<T>(write: () => Promise<T>): Promise<T> {
+    return this.#o.between(async () => {
+      const result = await write();
+      for (const group of this.#o.groups.syncRooms(this.#o.reader.rooms())) {
+        for (const member of group.room!.members.keys()) {
+          const event = this.#event(RoomEventKind.DELETED, group, member, "");
+          for (const stream of this.#o.sessions.of(member)) {
+            stream.dropGroup(group.name, true);
+            stream.tell(group.name, [event]);
+          }
+        }
+        this.#o.forgetCursors(group.name);
+      }
+      return result;
+    });
   }
 
   /**

@@ -29,15 +29,15 @@ export async function takeMessage(
   const { group: groupName, text, clientMsgId } = request;
   const group = ctx.groups.require(groupName);
   const { client } = principal;
-  if (!group.admits(client)) {
-    // Who the members are is not the caller's business.
-    throw statusError(
+  // Who the members are is not the caller's business.
+  const notMember = () =>
+    statusError(
       grpc.status.PERMISSION_DENIED,
       `${client.name} is not a member of group ${group.name}${
         client.account ? "" : " (this device is a guest: its name proves no account)"
       }`,
     );
-  }
+  if (!group.admits(client)) throw notMember();
   const problem = checkText(text) ?? checkClientMsgId(clientMsgId);
   if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `not sent: ${problem}`);
   const fields = {
@@ -48,12 +48,15 @@ export async function takeMessage(
     sentAtMs: Date.now(),
   };
   // Encoded here, once: stored as it is and spliced into every frame that carries it.
-  const appended = await ctx.committer.append({
-    group: group.name,
-    clientMsgId,
-    ...fields,
-    body: encodeBody(fields),
-  });
+  const appended = await ctx.committer.append(
+    { group: group.name, clientMsgId, ...fields, body: encodeBody(fields) },
+    // A room may change before the commit (the sender removed, the room deleted): asked
+    // again then. The operator's groups change only at a restart.
+    group.room
+      ? () =>
+        ctx.groups.get(group.name) !== group || !group.admits(client) ? notMember() : undefined
+      : undefined,
+  );
   const { seq, sentAtMs } = appended.message;
   ctx.log(
     `send ${principal.label} -> ${group.name} #${seq}${

@@ -16,6 +16,7 @@ import {
   type ClientRecord,
   type CursorUpdate,
   type FrameMessage,
+  guestOf,
   memberKey,
   type NewClient,
   type NewCode,
@@ -174,6 +175,7 @@ export class SqliteStore implements StoreReader {
   #insertMember: StatementSync;
   #deleteMember: StatementSync;
   #countMembers: StatementSync;
+  #roomExists: StatementSync;
   #setRole: StatementSync;
   #insertInvite: StatementSync;
   #deleteInvite: StatementSync;
@@ -297,6 +299,7 @@ export class SqliteStore implements StoreReader {
     );
     this.#deleteMember = db.prepare("DELETE FROM room_members WHERE room = ? AND member = ?");
     this.#countMembers = db.prepare("SELECT count(*) AS n FROM room_members WHERE room = ?");
+    this.#roomExists = db.prepare("SELECT 1 AS yes FROM rooms WHERE name = ?");
     this.#setRole = db.prepare("UPDATE room_members SET role = ? WHERE room = ? AND member = ?");
     this.#insertInvite = db.prepare(
       `INSERT INTO room_invites (room, handle, invited_by, created_at) VALUES (?, ?, ?, ?)
@@ -524,12 +527,20 @@ export class SqliteStore implements StoreReader {
    * Makes a change to rooms in one transaction; see {@link StoreWriter.changeRoom}.
    *
    * @throws {ProofRefusedError} if a join's room code does not hold; nothing is stored.
-   * @throws {Error} what SQLite refused (a room that exists, a member already in); nothing is
-   *   stored.
+   * @throws {Error} for a change to a room that is not there, or of a member who is not in it
+   *   (the server's view and the file's differ: a bug, refused rather than stored), and what
+   *   SQLite refused (a room that exists, a member already in); nothing is stored.
    */
   changeRoom(change: RoomChange): RoomChanged {
     return this.#transaction(() => {
       const now = Date.now();
+      const room = change.op === "create" ? change.room.name : change.room;
+      if (change.op !== "create" && !this.#roomExists.get(room)) {
+        throw new Error(`there is no room ${JSON.stringify(room)} to ${change.op}`);
+      }
+      const changed = (changes: number | bigint) => {
+        if (Number(changes) !== 1) throw new Error(`${change.op}: no such member of ${room}`);
+      };
       switch (change.op) {
         case "create": {
           const { name, visibility, history, createdBy, createdAtMs } = change.room;
@@ -549,7 +560,7 @@ export class SqliteStore implements StoreReader {
           this.#addMember(change.room, change.member);
           break;
         case "leave":
-          this.#deleteMember.run(change.room, change.member);
+          changed(this.#deleteMember.run(change.room, change.member).changes);
           if ((this.#countMembers.get(change.room) as { n: number }).n === 0) {
             this.#deleteRoom(change.room);
             return { deleted: true };
@@ -559,7 +570,7 @@ export class SqliteStore implements StoreReader {
           this.#insertInvite.run(change.room, change.handle, change.by, now);
           break;
         case "role":
-          this.#setRole.run(change.role, change.room, change.member);
+          changed(this.#setRole.run(change.role, change.room, change.member).changes);
           break;
       }
       return { deleted: false };
@@ -579,8 +590,9 @@ export class SqliteStore implements StoreReader {
   }
 
   /**
-   * Takes `member` out of every room it is in (and its invites): a room left without an
-   * owner gets its longest-standing member as owner, a room left empty is deleted.
+   * Takes `member` out of every room it is in (and its invites): a room left without an owner
+   * gets its longest-standing admin, else member, that is an account as owner; a room left
+   * with no account (empty, or guests only) is deleted.
    */
   #dropMember(member: string): void {
     const rooms = this.#db.prepare("SELECT room FROM room_members WHERE member = ?").all(
@@ -592,10 +604,12 @@ export class SqliteStore implements StoreReader {
       const left = this.#db.prepare(
         `SELECT member, role FROM room_members WHERE room = ? ORDER BY joined_at, member`,
       ).all(room) as { member: string; role: string }[];
-      if (left.length === 0) this.#deleteRoom(room);
-      else if (!left.some((m) => m.role === "owner")) {
-        this.#setRole.run("owner", room, left[0].member);
-      }
+      if (left.some((m) => m.role === "owner")) continue;
+      // A room is run by accounts: its longest-standing admin, else member, that is one.
+      const accounts = left.filter((m) => guestOf(m.member) === undefined);
+      const heir = accounts.find((m) => m.role === "admin") ?? accounts[0];
+      if (heir) this.#setRole.run("owner", room, heir.member);
+      else this.#deleteRoom(room);
     }
   }
 
