@@ -27,15 +27,11 @@ import {
   Visibility,
 } from "../protocol/proto.ts";
 import { messageOf } from "../shared/errors.ts";
+import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from "../shared/limits.ts";
 import { checkGroupName, checkHandle } from "../shared/validate.ts";
 import { detailsOf, RefusedError } from "./calls.ts";
 import type { RoomHistory, RoomVisibility } from "./events.ts";
 import type { ChatSession } from "./session.ts";
-
-/** Messages `/history` shows when no count is given. */
-export const DEFAULT_HISTORY_PAGE = 20;
-/** Most messages one `/history` shows (the server's limit of a page). */
-export const MAX_HISTORY_PAGE = 100;
 
 /** A line that is not a command: a message for the current room. */
 export interface SendCommand {
@@ -353,6 +349,7 @@ export function parseLine(line: string): ParsedLine | undefined {
 export type CommandSession = Pick<
   ChatSession,
   | "send"
+  | "settled"
   | "createRoom"
   | "joinRoom"
   | "leaveRoom"
@@ -410,6 +407,12 @@ const AWAY: ReadonlySet<grpc.status> = new Set([
   grpc.status.CANCELLED,
 ]);
 
+/**
+ * Commands that need not wait for the lines typed before them: a message queues behind them
+ * in the outbox, which sends in order, and the others do not call the server.
+ */
+const UNORDERED: ReadonlySet<Command["kind"]> = new Set(["send", "to", "help", "quit"]);
+
 /** The failure of `command` as a result. */
 function failureOf(command: Command, error: unknown): CommandOutcome {
   if (error instanceof RefusedError) {
@@ -428,6 +431,11 @@ function failureOf(command: Command, error: unknown): CommandOutcome {
 /**
  * Carries out commands for one session, and keeps what they change: the room typed lines
  * go to, and how far back `/history` has shown each room.
+ *
+ * Commands take effect in the order they are run: a message is queued at once (the outbox
+ * sends in order), and a command that calls the server first waits until the server has
+ * answered every message queued before it ({@link ChatSession.settled}, bounded by the
+ * call timeout).
  */
 export class CommandRunner {
   #session: CommandSession;
@@ -462,6 +470,9 @@ export class CommandRunner {
 
   async #execute(command: Command): Promise<CommandOutcome> {
     const session = this.#session;
+    // Commands run in the order typed: first the server answers every line typed before this
+    // one (or the wait's bound passes: a server away is then reported by this command's call).
+    if (!UNORDERED.has(command.kind)) await session.settled();
     switch (command.kind) {
       case "send": {
         // A refusal is reported as a `refused` event; the rejection needs no more handling.

@@ -206,7 +206,8 @@ function message(seq: number): ChatMessage {
 
 /**
  * A stand-in session that records every call as `[method, ...arguments]` and answers what
- * the test queued for that method (a value, or an error to reject with).
+ * the test queued for that method (a value, or an error to reject with); `settled` is
+ * recorded as `["settled"]` and resolves at once.
  */
 function fakeSession() {
   const calls: unknown[][] = [];
@@ -219,6 +220,10 @@ function fakeSession() {
   };
   const session = {
     send: answer("send"),
+    settled: () => {
+      calls.push(["settled"]);
+      return Promise.resolve();
+    },
     createRoom: answer("createRoom"),
     joinRoom: answer("joinRoom"),
     leaveRoom: answer("leaveRoom"),
@@ -281,22 +286,36 @@ Deno.test("commands: each command makes exactly its session call and answers wit
     ["/quit", { kind: "quit" }],
   ];
   for (const [line, result] of expected) assert.deepEqual(await run(runner, line), result, line);
+  // Each command that calls the server first waits for the lines typed before it.
+  const settled = ["settled"];
   assert.deepEqual(calls, [
     ["send", "hello", "general"],
+    settled,
     ["createRoom", "Dev", {
       visibility: Visibility.INVITE_ONLY,
       history: HistoryVisibility.HISTORY_SINCE_JOIN,
     }],
+    settled,
     ["inviteToRoom", "dev", "bob"],
+    settled,
     ["inviteToRoom", "dev", ""],
+    settled,
     ["removeMember", "dev", "bob"],
+    settled,
     ["setRole", "dev", "bob", Role.ADMIN],
+    settled,
     ["setRole", "dev", "bob", Role.OWNER],
+    settled,
     ["setRole", "dev", "bob", Role.MEMBER],
+    settled,
     ["listMembers", "dev"],
+    settled,
     ["listMembers", "qa"],
+    settled,
     ["listRooms"],
+    settled,
     ["leaveRoom", "qa"],
+    settled,
     ["createLinkCode"],
   ]);
 });
@@ -328,13 +347,17 @@ Deno.test("commands: /create, /join and /to change where lines go; /leave does n
   });
   await run(runner, "five");
   assert.equal(runner.room, "dev");
+  // Lines are queued at once; each room command waits for those before it; /to does not.
   assert.deepEqual(calls, [
     ["send", "one", "general"],
+    ["settled"],
     ["createRoom", "dev", { visibility: Visibility.OPEN, history: HistoryVisibility.HISTORY_ALL }],
     ["send", "two", "dev"],
+    ["settled"],
     ["joinRoom", "Qa", "ab3de-fgh45"],
     ["send", "three", "qa"],
     ["send", "/four", "dev"],
+    ["settled"],
     ["leaveRoom", "DEV"],
     ["send", "five", "dev"],
   ]);
@@ -381,7 +404,7 @@ Deno.test("commands: /history pages back through the current room, oldest first"
   await run(runner, "/history 2");
   await run(runner, "/join dev");
   await run(runner, "/history 2");
-  assert.deepEqual(calls, [
+  assert.deepEqual(calls.filter(([method]) => method !== "settled"), [
     ["history", "dev", 0, 20],
     ["history", "dev", 31, 10],
     ["history", "dev", 21, 100],
@@ -452,7 +475,7 @@ Deno.test("commands: a refusal, a server away and any other failure are results,
   });
   // Nothing failed changed the current room, and nothing was retried.
   assert.equal(runner.room, "general");
-  assert.equal(calls.length, 6);
+  assert.equal(calls.filter(([method]) => method !== "settled").length, 6);
 });
 
 Deno.test("commands: usage errors and unknown commands are answered as they are, with no call", async () => {
@@ -461,4 +484,35 @@ Deno.test("commands: usage errors and unknown commands are answered as they are,
   assert.deepEqual(await run(runner, "/kick dev"), usage("kick", "/kick ROOM HANDLE"));
   assert.deepEqual(await run(runner, "/nope"), { kind: "unknown", name: "nope" });
   assert.deepEqual(calls, []);
+});
+
+Deno.test("commands: a command that calls the server waits for the lines before it, and only such a one", async () => {
+  /** Each call in order; `settled` resolves only when the test says. */
+  const calls: string[] = [];
+  let settle = () => {};
+  const session = {
+    send: (text: string) => {
+      calls.push(`send ${text}`);
+      return new Promise(() => {});
+    },
+    settled: () => {
+      calls.push("settled");
+      return new Promise<void>((resolve) => settle = resolve);
+    },
+    listRooms: () => {
+      calls.push("listRooms");
+      return Promise.resolve([]);
+    },
+  } as unknown as CommandSession;
+  const runner = new CommandRunner(session, "general");
+  // Sends, /to, /help and /quit are answered without waiting.
+  for (const line of ["one", "/to dev", "/help", "/quit", "two"]) await run(runner, line);
+  assert.deepEqual(calls, ["send one", "send two"]);
+  // /rooms waits: no call until the session has settled (not even once all else has run).
+  const rooms = run(runner, "/rooms");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(calls, ["send one", "send two", "settled"]);
+  settle();
+  assert.deepEqual(await rooms, { kind: "room-list", rooms: [] });
+  assert.deepEqual(calls, ["send one", "send two", "settled", "listRooms"]);
 });

@@ -45,13 +45,12 @@ export {
   type CommandResult,
   CommandRunner,
   type CommandSession,
-  DEFAULT_HISTORY_PAGE,
-  MAX_HISTORY_PAGE,
   type ParsedLine,
   parseLine,
   type UnknownCommand,
   type UsageError,
 } from "./commands.ts";
+export { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from "../shared/limits.ts";
 export { RefusedError } from "./calls.ts";
 export type * from "./events.ts";
 export { defaultStateDir, type IdentityState, MAX_SLOTS } from "./identity.ts";

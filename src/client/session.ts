@@ -17,7 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Backoff, type BackoffOptions } from "../shared/backoff.ts";
 import { errorOf } from "../shared/errors.ts";
 import { displayName } from "../shared/format.ts";
-import { DEFAULT_GROUP, MAX_SEND_MESSAGE_BYTES } from "../shared/limits.ts";
+import { DEFAULT_GROUP, DEFAULT_HISTORY_PAGE, MAX_SEND_MESSAGE_BYTES } from "../shared/limits.ts";
 import {
   type ChatClient,
   chatProto,
@@ -77,9 +77,12 @@ export interface ChatSessionOptions {
   /** The channel's credentials; insecure (plain TCP) by default. */
   credentials?: grpc.ChannelCredentials;
   backoff?: BackoffOptions;
-  /** Deadline of each unary call. */
+  /** Deadline of each unary call; {@link CALL_TIMEOUT_MS} by default. */
   callTimeoutMs?: number;
 }
+
+/** The deadline of each unary call, unless {@link ChatSessionOptions.callTimeoutMs} says. */
+export const CALL_TIMEOUT_MS = 5_000;
 
 /** What was left when the session closed. */
 export interface CloseReport {
@@ -221,6 +224,17 @@ export class ChatSession {
   }
 
   /**
+   * Resolves once every message queued so far has been answered by the server (stored, or
+   * refused) and nothing else is queued, or once `timeoutMs` (by default the deadline of one
+   * call) has passed, whichever comes first: a command waits with it for the lines typed
+   * before it, and a server that is away holds it up no longer than that. Never rejects;
+   * resolves at once when nothing is queued (as after {@link close}).
+   */
+  settled(timeoutMs: number = this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS): Promise<void> {
+    return this.#outbox.whenEmpty(timeoutMs);
+  }
+
+  /**
    * A one-time code with which another device joins this device's account
    * (`-link CODE` there), and until when it is valid.
    *
@@ -318,7 +332,11 @@ export class ChatSession {
    * @throws {RefusedError} (as a rejection) if the server refuses: not a member, a bad limit.
    * @throws {grpc.ServiceError} (as a rejection) if the server cannot be reached.
    */
-  async history(room: string, beforeSeq = 0, limit = 20): Promise<HistoryReply> {
+  async history(
+    room: string,
+    beforeSeq = 0,
+    limit = DEFAULT_HISTORY_PAGE,
+  ): Promise<HistoryReply> {
     const { messages, more } = await this.#call("History", { room, beforeSeq, limit });
     return { messages, more };
   }
@@ -407,7 +425,7 @@ export class ChatSession {
   }
 
   #callOptions(): grpc.CallOptions {
-    return { deadline: Date.now() + (this.#options.callTimeoutMs ?? 5_000) };
+    return { deadline: Date.now() + (this.#options.callTimeoutMs ?? CALL_TIMEOUT_MS) };
   }
 
   #emit(event: ClientEvent): void {

@@ -14,6 +14,7 @@ import {
   Visibility,
 } from "../protocol/proto.ts";
 import { RefusedError } from "./calls.ts";
+import { type CommandResult, CommandRunner, parseLine } from "./commands.ts";
 import type { ClientEvent, MemberRole, RoomEventEvent } from "./events.ts";
 import type { IdentityState } from "./identity.ts";
 import { IdentityStore } from "./identity_store.ts";
@@ -33,7 +34,12 @@ interface Started {
   address: string;
 }
 
-async function start(port: number, stateDir: string, name: string): Promise<Started> {
+async function start(
+  port: number,
+  stateDir: string,
+  name: string,
+  callTimeoutMs = CALL_TIMEOUT_MS,
+): Promise<Started> {
   const events: ClientEvent[] = [];
   const saved: IdentityState[] = [];
   const address = `127.0.0.1:${port}`;
@@ -49,7 +55,7 @@ async function start(port: number, stateDir: string, name: string): Promise<Star
     identity,
     onEvent: (e) => events.push(e),
     backoff: { initialMs: 20, maxMs: 200 },
-    callTimeoutMs: CALL_TIMEOUT_MS,
+    callTimeoutMs,
   });
   await s.start();
   return { s, events, saved, identity, address };
@@ -449,4 +455,104 @@ Deno.test("session: leaving a room forgets what was read of it, so a new room of
   assert.equal(a.saved.length, saves + 1);
   await a.s.close(0);
   fake.forceShutdown();
+});
+
+/** Runs each of `lines` as `client.ts` does, one at a time; says how each went. */
+async function type(runner: CommandRunner, lines: string[]): Promise<CommandResult[]> {
+  const results: CommandResult[] = [];
+  for (const line of lines) {
+    const parsed = parseLine(line);
+    assert.ok(parsed, line);
+    results.push(await runner.run(parsed));
+  }
+  return results;
+}
+
+Deno.test("commands: lines typed before a room command reach the server before it, a refused one too", async () => {
+  /** Each call as the fake server got it, in order. */
+  const order: string[] = [];
+  const { fake, port } = await startFake(fakeHandlers({
+    Register: register("bob", ["general", "dev"]),
+    // Each Send is answered a while after it came (one is refused): long enough that a
+    // command not waiting for them reaches the server first.
+    Send: (call, cb) => {
+      const { text } = call.request;
+      order.push(`Send ${text}`);
+      setTimeout(() => {
+        if (text === "two") {
+          cb({ code: grpc.status.PERMISSION_DENIED, details: "a refused line" });
+        } else {
+          cb(null, { seq: order.length, sentAtMs: 0, duplicate: false });
+        }
+      }, 100);
+    },
+    LeaveRoom: (call, cb) => {
+      order.push(`LeaveRoom ${call.request.room}`);
+      cb(null, { deleted: false });
+    },
+  }));
+  const a = await start(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Bob");
+  const runner = new CommandRunner(a.s, "dev");
+  const started = performance.now();
+  const results = await type(runner, ["one", "two", "three", "/leave dev"]);
+  const tookMs = performance.now() - started;
+  assert.deepEqual(results.map((result) => result.kind), ["sending", "sending", "sending", "left"]);
+  await until(() => order.includes("Send three"), "the third line's Send");
+  assert.deepEqual(order, ["Send one", "Send two", "Send three", "LeaveRoom dev"]);
+  // The refusal of "two" held nothing up: /leave went once "three" was answered, not at the
+  // end of the wait's bound (the call timeout).
+  assert.ok(tookMs < CALL_TIMEOUT_MS, `the lines and /leave took ${tookMs} ms`);
+  assert.deepEqual(
+    a.events.flatMap((e) => e.type === "refused" ? [[e.group, e.text, e.details]] : []),
+    [["dev", "two", "a refused line"]],
+  );
+  // A line typed after the command goes after it, at once.
+  assert.deepEqual(await type(runner, ["four"]), [{ kind: "sending", room: "dev", text: "four" }]);
+  await until(() => order.includes("Send four"), "the last line's Send");
+  assert.deepEqual(order.slice(4), ["Send four"]);
+  await a.s.close(1_000);
+  fake.forceShutdown();
+});
+
+Deno.test("commands: a line the server does not answer holds a room command up for the call timeout at most", async () => {
+  const timeoutMs = 300;
+  const sends: string[] = [];
+  const { fake, port } = await startFake(fakeHandlers({
+    Register: register("bob", ["general"]),
+    // Never answered: each try ends at its deadline, and the outbox retries it.
+    Send: (call) => void sends.push(call.request.text),
+    ListMembers: (_call, cb) => cb(null, { members: [member("bob")] }),
+  }));
+  const a = await start(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Bob", timeoutMs);
+  const runner = new CommandRunner(a.s, "general");
+  /**
+   * Runs `line`; says how it went and how long it took.
+   * @throws {Error} (as a rejection) if it takes longer than `boundMs`: the command hangs.
+   */
+  const timed = async (line: string, boundMs: number) => {
+    const started = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<never>((_, reject) =>
+      timer = setTimeout(() => reject(new Error(`${line} still runs after ${boundMs} ms`)), boundMs)
+    );
+    try {
+      const [result] = await Promise.race([type(runner, [line]), hung]);
+      return { result, tookMs: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  await type(runner, ["hello"]);
+  await until(() => sends.length > 0, "the first Send");
+  // It waits for the line (up to the bound), then goes on: no longer than a call or two more.
+  const who = await timed("/who", timeoutMs + 2_000);
+  assert.deepEqual(who.result, { kind: "members", room: "general", members: [member("bob")] });
+  assert.equal(a.s.unsent, 1, "the line is still unanswered");
+  assert.ok(who.tookMs >= timeoutMs - 5, `/who took ${who.tookMs} ms`);
+  // The server gone: the command still comes back, saying so, once the wait is over.
+  fake.forceShutdown();
+  const rooms = await timed("/rooms", timeoutMs * 2 + 2_000);
+  assert.equal(rooms.result.kind, "unreachable", JSON.stringify(rooms.result));
+  const report = await a.s.close(0);
+  assert.equal(report.unsent + report.inDoubt, 1);
 });

@@ -68,8 +68,17 @@ export const MAX_SEND_MESSAGE_BYTES = MAX_MESSAGES_PER_FRAME * (MAX_TEXT_BYTES +
  */
 export const DELIVERY_WINDOW = 1024;
 
-/** Recent messages per group kept in memory, so live fan-out does not read the database. */
+/**
+ * Recent messages per operator's group kept in memory (this many to twice as many), so live
+ * fan-out does not read the database; none while nobody is subscribed.
+ */
 export const RECENT_MESSAGES_KEPT = 4096;
+
+/**
+ * {@link RECENT_MESSAGES_KEPT} for a room: rooms are many and small, and a member online is
+ * rarely more than a few messages behind; further back, frames are read from the store.
+ */
+export const ROOM_RECENT_MESSAGES_KEPT = 64;
 
 /** How long the server may hold acknowledgements before writing them (they are not fsynced one by one). */
 export const CURSOR_FLUSH_MS = 100;

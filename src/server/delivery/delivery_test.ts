@@ -215,3 +215,23 @@ Deno.test("fanout: a batch of several groups feeds each its own run and wakes ea
   assert.deepEqual(woken.sort(), ["general", "ops"], "each feed once, however many commits");
   store.close();
 });
+
+Deno.test("feed: with nobody subscribed it holds no message; who comes later is sent them from the store, then live ones from memory", () => {
+  const { store, feed, send } = setup(4);
+  let storeReads = 0;
+  const readFrameRange = store.readFrameRange.bind(store);
+  store.readFrameRange = (...args) => {
+    storeReads++;
+    return readFrameRange(...args);
+  };
+  send("a", 3);
+  assert.equal(feed.lastSeq, 3);
+  const b = subscriber(feed, "b");
+  b.sub.start();
+  assert.deepEqual(b.seqs(), [1, 2, 3]);
+  assert.equal(storeReads, 1, "the backlog came from the store");
+  send("a", 2);
+  assert.deepEqual(b.seqs(), [1, 2, 3, 4, 5]);
+  assert.equal(storeReads, 1, "live messages come from memory");
+  store.close();
+});

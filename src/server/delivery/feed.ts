@@ -46,13 +46,19 @@ export class GroupFeed {
    * {@link Fanout} decides when (after the senders are answered).
    */
   append(messages: readonly StoredMessage[]): void {
-    for (const m of messages) this.#recent.push({ seq: m.seq, senderId: m.senderId, body: m.body });
     this.#lastSeq = messages[messages.length - 1]?.seq ?? this.#lastSeq;
+    this.#frames.clear();
+    if (this.subscribers.size === 0) {
+      // Nobody online to send them to: whoever comes reads them from the store, so a server of
+      // many rooms holds recent messages only for the rooms someone is reading.
+      this.#recent = [];
+      return;
+    }
+    for (const m of messages) this.#recent.push({ seq: m.seq, senderId: m.senderId, body: m.body });
     // Trimming in halves keeps the cost per message constant.
     if (this.#recent.length > 2 * this.#recentKept) {
       this.#recent = this.#recent.slice(-this.#recentKept);
     }
-    this.#frames.clear();
   }
 
   /** Lets every subscriber send what it now can. */

@@ -18,6 +18,7 @@ import {
   type StoreReader,
 } from "../../store/types.ts";
 import { GroupFeed } from "../delivery/feed.ts";
+import { ROOM_RECENT_MESSAGES_KEPT } from "../../shared/limits.ts";
 import { Room } from "./room.ts";
 
 /**
@@ -179,7 +180,8 @@ export class GroupDirectory {
 
   /** Adds a room (made now, or loaded at start). */
   addRoom(record: RoomRecord): Group {
-    const group = new Group(new GroupFeed(record.name, this.#reader), new Room(record));
+    const feed = new GroupFeed(record.name, this.#reader, ROOM_RECENT_MESSAGES_KEPT);
+    const group = new Group(feed, new Room(record));
     this.#groups.set(record.name, group);
     for (const member of record.members) this.#index(member.member, group);
     return group;
