@@ -97,7 +97,7 @@ function assertRoomsValid(reader: StoreReader): void {
       if (member.startsWith("~")) assert.ok(reader.client(member.slice(1)), where);
       else assert.equal(checkHandle(member), undefined, where);
     }
-    for (const handle of room.invited) assert.equal(checkHandle(handle), undefined, where);
+    for (const { handle } of room.invited) assert.equal(checkHandle(handle), undefined, where);
   }
 }
 

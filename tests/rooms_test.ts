@@ -636,7 +636,7 @@ Deno.test("rooms: invite: owners and admins only, known accounts, once; the invi
     );
     assert.ok(code.length >= 8 && expiresAtMs > Date.now());
     assert.equal(rig.server.reader.roomCodes("secret"), 1);
-    assert.deepEqual(rig.server.reader.rooms()[0].invited, ["chad", "dave"]);
+    assert.deepEqual(rig.server.reader.rooms()[0].invited.map((i) => i.handle), ["chad", "dave"]);
 
     // Chad's open stream heard his invite, once, and nothing else.
     await chadStream.until(() => chadStream.deliveries.length >= 1);

@@ -85,11 +85,14 @@ function roomMember(
   return { member, role, joinedSeq, joinedAtMs };
 }
 
+/** When the invites of these tests expire: after every test has ended. */
+const LATER = Date.now() + 24 * 3_600_000;
+
 /** Each room of `rooms` as `name: member/role, ... | invited`, to compare whole. */
 function roomsBrief(rooms: readonly RoomRecord[]): string[] {
   return rooms.map((r) =>
     `${r.name}: ${r.members.map((m) => `${m.member}/${m.role}`).join(", ")} | ${
-      r.invited.join(", ")
+      r.invited.map((i) => i.handle).join(", ")
     }`
   );
 }
@@ -515,10 +518,28 @@ export function storeContract(name: string, open: OpenBackend): void {
         room: roomSettings("dev", "chad", 1600),
         owner: roomMember("chad", "owner", 1600),
       }));
-      await writer.changeRoom({ op: "invite", room: "dev", handle: "bob", by: "alice" });
-      await writer.changeRoom({ op: "invite", room: "dev", handle: "chad", by: "alice" });
+      await writer.changeRoom({
+        op: "invite",
+        room: "dev",
+        handle: "bob",
+        by: "alice",
+        expiresAtMs: LATER,
+      });
+      await writer.changeRoom({
+        op: "invite",
+        room: "dev",
+        handle: "chad",
+        by: "alice",
+        expiresAtMs: LATER,
+      });
       // An invite made twice is one invite.
-      await writer.changeRoom({ op: "invite", room: "dev", handle: "bob", by: "alice" });
+      await writer.changeRoom({
+        op: "invite",
+        room: "dev",
+        handle: "bob",
+        by: "alice",
+        expiresAtMs: LATER,
+      });
       assert.deepEqual(roomsBrief(reader.rooms()), [
         "alpha: bob/owner | ",
         "dev: alice/owner | bob, chad",
@@ -554,7 +575,7 @@ export function storeContract(name: string, open: OpenBackend): void {
             roomMember("bob", "admin", 2000, 7),
             roomMember("~g1", "member", 3000, 9),
           ],
-          invited: ["chad"],
+          invited: [{ handle: "chad", expiresAtMs: LATER }],
         },
       ];
       assert.deepEqual(reader.rooms(), want);
@@ -638,7 +659,13 @@ export function storeContract(name: string, open: OpenBackend): void {
         room: "tmp",
         member: roomMember("bob", "member", 2000),
       });
-      await writer.changeRoom({ op: "invite", room: "tmp", handle: "chad", by: "alice" });
+      await writer.changeRoom({
+        op: "invite",
+        room: "tmp",
+        handle: "chad",
+        by: "alice",
+        expiresAtMs: LATER,
+      });
       await writer.addCode({
         hash: codeHash("t1"),
         kind: "room",
@@ -729,7 +756,13 @@ export function storeContract(name: string, open: OpenBackend): void {
       await join("r3", "alice", "member", 2000);
       // r4: alice is invited.
       await create("r4", "chad", 1000);
-      await writer.changeRoom({ op: "invite", room: "r4", handle: "alice", by: "chad" });
+      await writer.changeRoom({
+        op: "invite",
+        room: "r4",
+        handle: "alice",
+        by: "chad",
+        expiresAtMs: LATER,
+      });
       assert.equal(await writer.releaseHandle("alice"), 1);
       assert.deepEqual(roomsBrief(reader.rooms()), [
         "r1: bob/member, chad/owner | ",
@@ -738,6 +771,53 @@ export function storeContract(name: string, open: OpenBackend): void {
         "r5: ~g1/member, bob/owner | ",
       ]);
       assert.equal(reader.lastSeq("r2"), 0, "the emptied room's history went with it");
+    },
+  );
+
+  contractTest(
+    "an invite that expired is not outstanding: it is not listed, and the account may be invited again",
+    async ({ reader, writer }) => {
+      await writer.changeRoom({
+        op: "create",
+        room: roomSettings("dev", "alice", 1000, { visibility: "invite" }),
+        owner: roomMember("alice", "owner", 1000),
+      });
+      const past = Date.now() - 1;
+      await writer.changeRoom({
+        op: "invite",
+        room: "dev",
+        handle: "bob",
+        by: "alice",
+        expiresAtMs: past,
+      });
+      await writer.changeRoom({
+        op: "invite",
+        room: "dev",
+        handle: "chad",
+        by: "alice",
+        expiresAtMs: LATER,
+      });
+      assert.deepEqual(reader.rooms()[0].invited, [{ handle: "chad", expiresAtMs: LATER }]);
+      // An invite outstanding is kept as it is; one that expired is made anew.
+      await writer.changeRoom({
+        op: "invite",
+        room: "dev",
+        handle: "chad",
+        by: "alice",
+        expiresAtMs: LATER + 1,
+      });
+      await writer.changeRoom({
+        op: "invite",
+        room: "dev",
+        handle: "bob",
+        by: "alice",
+        expiresAtMs: LATER,
+      });
+      const invited = reader.rooms()[0].invited;
+      assert.deepEqual(invited.sort((a, b) => a.handle < b.handle ? -1 : 1), [
+        { handle: "bob", expiresAtMs: LATER },
+        { handle: "chad", expiresAtMs: LATER },
+      ]);
     },
   );
 

@@ -143,10 +143,16 @@ export interface RoomMemberRecord {
   joinedAtMs: number;
 }
 
-/** A room with its members and the accounts invited to it (outstanding invites by handle). */
+/** An account invited to a room, until it joins or the invite expires. */
+export interface RoomInvite {
+  handle: string;
+  expiresAtMs: number;
+}
+
+/** A room with its members and its invites outstanding (not used, not expired). */
 export interface RoomRecord extends RoomSettings {
   members: RoomMemberRecord[];
-  invited: string[];
+  invited: RoomInvite[];
 }
 
 /**
@@ -160,7 +166,8 @@ export type RoomChange =
   | { op: "join"; room: string; member: RoomMemberRecord; codeHash?: Uint8Array }
   /** Removes a member; the room is deleted with its history if it was the last. */
   | { op: "leave"; room: string; member: MemberKey }
-  | { op: "invite"; room: string; handle: string; by: string }
+  /** Invites an account (again, if an earlier invite of it expired). */
+  | { op: "invite"; room: string; handle: string; by: string; expiresAtMs: number }
   | { op: "role"; room: string; member: MemberKey; role: RoomRole };
 
 /** What a {@link RoomChange} did beyond what was asked. */
@@ -207,7 +214,7 @@ export interface StoreReader {
   devicesOf(handle: string): number;
   /** How many guest devices are registered. */
   guestCount(): number;
-  /** Every room with its members and invites, by name. */
+  /** Every room with its members and outstanding invites, by name. */
   rooms(): RoomRecord[];
   /** How many unused, unexpired one-time codes of `room` are outstanding. */
   roomCodes(room: string): number;

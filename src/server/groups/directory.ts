@@ -95,6 +95,10 @@ export class GroupDirectory {
   #operatorNames = new Set<string>();
   /** Each member's rooms. */
   #roomsOf = new Map<MemberKey, Set<Group>>();
+  /** The open rooms, for listing without walking every room. */
+  #openRooms = new Set<Group>();
+  /** The rooms each handle is invited to (expired invites too, until joined or synced). */
+  #invitedTo = new Map<string, Set<Group>>();
   #reader: StoreReader;
 
   /**
@@ -178,18 +182,47 @@ export class GroupDirectory {
     ];
   }
 
+  /** The open rooms. */
+  openRooms(): ReadonlySet<Group> {
+    return this.#openRooms;
+  }
+
+  /** The rooms `handle` has an invite to that has not expired. */
+  invitedTo(handle: string, now: number = Date.now()): Group[] {
+    return [...this.#invitedTo.get(handle) ?? []].filter((g) => g.room!.isInvited(handle, now));
+  }
+
+  /** Notes the invite of `handle` to `group`'s room, as stored. */
+  invite(group: Group, handle: string, expiresAtMs: number): void {
+    group.room!.invited.set(handle, expiresAtMs);
+    let rooms = this.#invitedTo.get(handle);
+    if (!rooms) this.#invitedTo.set(handle, rooms = new Set());
+    rooms.add(group);
+  }
+
+  #uninvite(group: Group, handle: string): void {
+    group.room!.invited.delete(handle);
+    const rooms = this.#invitedTo.get(handle);
+    rooms?.delete(group);
+    if (rooms?.size === 0) this.#invitedTo.delete(handle);
+  }
+
   /** Adds a room (made now, or loaded at start). */
   addRoom(record: RoomRecord): Group {
     const feed = new GroupFeed(record.name, this.#reader, ROOM_RECENT_MESSAGES_KEPT);
-    const group = new Group(feed, new Room(record));
+    const group = new Group(feed, new Room({ ...record, invited: [] }));
     this.#groups.set(record.name, group);
+    if (record.visibility === "open") this.#openRooms.add(group);
     for (const member of record.members) this.#index(member.member, group);
+    for (const invite of record.invited) this.invite(group, invite.handle, invite.expiresAtMs);
     return group;
   }
 
   /** Removes a room and its members from the index (it was deleted). */
   deleteRoom(group: Group): void {
     for (const member of group.room?.members.keys() ?? []) this.#unindex(member, group);
+    for (const handle of [...group.room?.invited.keys() ?? []]) this.#uninvite(group, handle);
+    this.#openRooms.delete(group);
     this.#groups.delete(group.name);
   }
 
@@ -209,7 +242,7 @@ export class GroupDirectory {
   /** Adds `member` to `group`'s room with `role`, as stored. */
   addMember(group: Group, record: RoomRecord["members"][number]): void {
     group.room!.members.set(record.member, record);
-    group.room!.invited.delete(record.member);
+    this.#uninvite(group, record.member);
     this.#index(record.member, group);
   }
 
@@ -241,9 +274,9 @@ export class GroupDirectory {
         continue;
       }
       for (const member of [...group.room.members.keys()]) this.removeMember(group, member);
-      group.room.invited.clear();
+      for (const handle of [...group.room.invited.keys()]) this.#uninvite(group, handle);
       for (const member of record.members) this.addMember(group, member);
-      for (const handle of record.invited) group.room.invited.add(handle);
+      for (const invite of record.invited) this.invite(group, invite.handle, invite.expiresAtMs);
     }
     return removed;
   }

@@ -25,8 +25,8 @@ export class Room implements RoomSettings {
   readonly createdAtMs: number;
   /** By member key, in the order they joined. */
   readonly members: Map<MemberKey, RoomMemberRecord>;
-  /** Handles invited and not yet joined. */
-  readonly invited: Set<string>;
+  /** Handles invited and not yet joined, with when each invite expires. */
+  readonly invited: Map<string, number>;
 
   constructor(record: RoomRecord) {
     this.name = record.name;
@@ -35,12 +35,24 @@ export class Room implements RoomSettings {
     this.createdBy = record.createdBy;
     this.createdAtMs = record.createdAtMs;
     this.members = new Map(record.members.map((m) => [m.member, { ...m }]));
-    this.invited = new Set(record.invited);
+    this.invited = new Map(record.invited.map((i) => [i.handle, i.expiresAtMs]));
   }
 
   /** The role of `member`, or undefined if it is not in the room. */
   roleOf(member: MemberKey): RoomRole | undefined {
     return this.members.get(member)?.role;
+  }
+
+  /** Whether `handle` has an invite that has not expired. */
+  isInvited(handle: string, now: number = Date.now()): boolean {
+    return (this.invited.get(handle) ?? 0) > now;
+  }
+
+  /** How many invites by handle have not expired. */
+  invitesOutstanding(now: number = Date.now()): number {
+    let n = 0;
+    for (const until of this.invited.values()) if (until > now) n++;
+    return n;
   }
 
   /** How many owners the room has. */

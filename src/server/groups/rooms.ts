@@ -33,6 +33,7 @@ import {
   MAX_ROOMS,
   MAX_ROOMS_LISTED,
   MAX_ROOMS_PER_MEMBER,
+  ROOM_CODE_TTL_MS,
 } from "../../shared/limits.ts";
 import { checkGroupName, checkHandle } from "../../shared/validate.ts";
 import {
@@ -206,7 +207,7 @@ export class RoomService {
             `${group.name} is invite-only, and this device is a guest (it proves no account)`,
           );
         }
-        if (!room.invited.has(client.account)) {
+        if (!room.isInvited(client.account)) {
           if (code.trim() === "") {
             refuse(
               grpc.status.PERMISSION_DENIED,
@@ -314,7 +315,9 @@ export class RoomService {
       const group = this.#room(name);
       const room = group.room!;
       this.#needRole(group, client, "admin", "invite");
-      if (room.invited.size + this.#o.reader.roomCodes(group.name) >= MAX_INVITES_PER_ROOM) {
+      if (
+        room.invitesOutstanding() + this.#o.reader.roomCodes(group.name) >= MAX_INVITES_PER_ROOM
+      ) {
         refuse(
           grpc.status.RESOURCE_EXHAUSTED,
           `${group.name} has ${MAX_INVITES_PER_ROOM} invites outstanding, the most a room may have`,
@@ -330,14 +333,15 @@ export class RoomService {
       if (room.members.has(handle)) {
         refuse(grpc.status.ALREADY_EXISTS, `@${handle} is already in ${group.name}`);
       }
-      if (room.invited.has(handle)) {
+      if (room.isInvited(handle)) {
         refuse(grpc.status.ALREADY_EXISTS, `@${handle} is already invited to ${group.name}`);
       }
       if (this.#o.reader.devicesOf(handle) === 0) {
         refuse(grpc.status.NOT_FOUND, `there is no account @${handle}`);
       }
-      await this.#o.writer.changeRoom({ op: "invite", room: group.name, handle, by });
-      room.invited.add(handle);
+      const expiresAtMs = Date.now() + ROOM_CODE_TTL_MS;
+      await this.#o.writer.changeRoom({ op: "invite", room: group.name, handle, by, expiresAtMs });
+      this.#o.groups.invite(group, handle, expiresAtMs);
       const event = this.#event(RoomEventKind.INVITED, group, handle, by);
       for (const stream of this.#o.sessions.of(handle)) stream.tell(group.name, [event]);
       this.#o.log(`room ${group.name}: @${handle} invited by ${principal.label}`);
@@ -433,20 +437,14 @@ export class RoomService {
   list(caller: Caller): RoomInfo[] {
     const { groups } = this.#o;
     const mine = groups.readable(caller);
-    const joinable: Group[] = [];
-    for (const group of groups.all()) {
-      const room = group.room;
-      if (!room || room.members.has(memberKey(caller))) continue;
-      if (
-        room.visibility === "open" || (caller.account !== null && room.invited.has(caller.account))
-      ) {
-        joinable.push(group);
-      }
-    }
+    const key = memberKey(caller);
+    const joinable = new Set(caller.account === null ? [] : groups.invitedTo(caller.account));
+    // The open rooms, not every room; the caller's own are left out.
+    for (const group of groups.openRooms()) if (!group.room!.members.has(key)) joinable.add(group);
     const rooms = mine.filter((g) => !g.room);
     const byName = (a: Group, b: Group) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     rooms.push(...mine.filter((g) => g.room).sort(byName));
-    rooms.push(...joinable.sort(byName).slice(0, MAX_ROOMS_LISTED));
+    rooms.push(...[...joinable].sort(byName).slice(0, MAX_ROOMS_LISTED));
     return rooms.map((g) => this.info(caller, g));
   }
 
@@ -471,7 +469,12 @@ export class RoomService {
     } else if (group.policy!.members) {
       keys = [...group.policy!.members];
     } else {
-      keys = [...sessions.online()].slice(0, MAX_MEMBERS_PER_ROOM);
+      // Everyone online is in an open operator's group: the first of them, without a copy of all.
+      keys = [];
+      for (const key of sessions.online()) {
+        if (keys.length === MAX_MEMBERS_PER_ROOM) break;
+        keys.push(key);
+      }
     }
     return keys.map((key) => this.#member(group, key));
   }
@@ -481,14 +484,17 @@ export class RoomService {
     const room = group.room;
     const member = group.admits(caller);
     const lastSeq = group.feed.lastSeq;
-    const from = Math.max(this.#o.cursorOf(caller.id, group.name), group.floorOf(caller));
+    // Unread is a member's: a non-member's cursor is not read at all.
+    const from = member
+      ? Math.max(this.#o.cursorOf(caller.id, group.name), group.floorOf(caller))
+      : lastSeq;
     return {
       name: group.name,
       visibility: room?.visibility === "invite" ? 1 : 0,
       history: room?.history === "since-join" ? 1 : 0,
       role: room && member ? ROLE_NUMBER[room.roleOf(memberKey(caller))!] : Role.ROLE_UNSPECIFIED,
       member,
-      invited: !!room && caller.account !== null && room.invited.has(caller.account),
+      invited: !!room && caller.account !== null && room.isInvited(caller.account),
       members: room ? room.members.size : group.policy!.members?.size ?? 0,
       lastSeq,
       unread: member && from < lastSeq

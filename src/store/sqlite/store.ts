@@ -109,6 +109,7 @@ CREATE TABLE IF NOT EXISTS room_invites (
   handle TEXT NOT NULL,
   invited_by TEXT NOT NULL,
   created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
   PRIMARY KEY (room, handle)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS room_invites_by_handle ON room_invites (handle);
@@ -179,6 +180,7 @@ export class SqliteStore implements StoreReader {
   #setRole: StatementSync;
   #insertInvite: StatementSync;
   #deleteInvite: StatementSync;
+  #pruneInvites: StatementSync;
   #deleteRoomRows: StatementSync[];
 
   /**
@@ -285,7 +287,8 @@ export class SqliteStore implements StoreReader {
        FROM room_members ORDER BY room, joined_at, member`,
     );
     this.#roomInvites = db.prepare(
-      "SELECT room, handle FROM room_invites ORDER BY room, created_at",
+      `SELECT room, handle, expires_at AS expiresAtMs FROM room_invites WHERE expires_at > ?
+       ORDER BY room, created_at`,
     );
     this.#roomCodes = db.prepare(
       `SELECT count(*) AS n FROM codes
@@ -302,10 +305,15 @@ export class SqliteStore implements StoreReader {
     this.#roomExists = db.prepare("SELECT 1 AS yes FROM rooms WHERE name = ?");
     this.#setRole = db.prepare("UPDATE room_members SET role = ? WHERE room = ? AND member = ?");
     this.#insertInvite = db.prepare(
-      `INSERT INTO room_invites (room, handle, invited_by, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (room, handle) DO NOTHING`,
+      `INSERT INTO room_invites (room, handle, invited_by, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (room, handle) DO UPDATE SET
+         invited_by = excluded.invited_by, created_at = excluded.created_at,
+         expires_at = excluded.expires_at
+       WHERE room_invites.expires_at <= excluded.created_at`,
     );
     this.#deleteInvite = db.prepare("DELETE FROM room_invites WHERE room = ? AND handle = ?");
+    this.#pruneInvites = db.prepare("DELETE FROM room_invites WHERE room = ? AND expires_at <= ?");
     this.#deleteRoomRows = [
       "DELETE FROM rooms WHERE name = ?",
       "DELETE FROM room_members WHERE room = ?",
@@ -512,8 +520,13 @@ export class SqliteStore implements StoreReader {
       const { room, ...member } = row;
       rooms.get(room)?.members.push(member);
     }
-    for (const { room, handle } of this.#roomInvites.all() as { room: string; handle: string }[]) {
-      rooms.get(room)?.invited.push(handle);
+    const invites = this.#roomInvites.all(Date.now()) as {
+      room: string;
+      handle: string;
+      expiresAtMs: number;
+    }[];
+    for (const { room, handle, expiresAtMs } of invites) {
+      rooms.get(room)?.invited.push({ handle, expiresAtMs });
     }
     return [...rooms.values()];
   }
@@ -567,7 +580,8 @@ export class SqliteStore implements StoreReader {
           }
           break;
         case "invite":
-          this.#insertInvite.run(change.room, change.handle, change.by, now);
+          this.#pruneInvites.run(change.room, now);
+          this.#insertInvite.run(change.room, change.handle, change.by, now, change.expiresAtMs);
           break;
         case "role":
           changed(this.#setRole.run(change.role, change.room, change.member).changes);
