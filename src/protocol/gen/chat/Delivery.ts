@@ -17,8 +17,9 @@ import type { Long } from "@grpc/proto-loader";
  * once it has printed the rest.
  *
  * A frame may instead carry `events` of the group (a member joined, left, was removed
- * or given a role; the caller was invited): then `through_seq` is 0 and there is nothing
- * to ack. Events are told at most once (a slow stream may miss some); messages never are.
+ * or given a role; the caller was invited; the room was deleted): then `through_seq` is 0
+ * and there is nothing to ack. Events are told at most once (a slow stream may miss some);
+ * messages never are.
  */
 export interface Delivery {
   "group"?: string;
@@ -34,8 +35,9 @@ export interface Delivery {
  * once it has printed the rest.
  *
  * A frame may instead carry `events` of the group (a member joined, left, was removed
- * or given a role; the caller was invited): then `through_seq` is 0 and there is nothing
- * to ack. Events are told at most once (a slow stream may miss some); messages never are.
+ * or given a role; the caller was invited; the room was deleted): then `through_seq` is 0
+ * and there is nothing to ack. Events are told at most once (a slow stream may miss some);
+ * messages never are.
  */
 export interface Delivery__Output {
   "group": string;

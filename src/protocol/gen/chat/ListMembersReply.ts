@@ -7,14 +7,16 @@ import type {
 
 export interface ListMembersReply {
   /**
-   * In a room: every member, owners first. In an operator's open group: the devices online.
+   * In a room: every member, owners first. In an operator's closed group: its accounts. In
+   * an operator's open group: the members online (accounts and guest devices), at most 1,000.
    */
   "members"?: (_chat_Member)[];
 }
 
 export interface ListMembersReply__Output {
   /**
-   * In a room: every member, owners first. In an operator's open group: the devices online.
+   * In a room: every member, owners first. In an operator's closed group: its accounts. In
+   * an operator's open group: the members online (accounts and guest devices), at most 1,000.
    */
   "members": (_chat_Member__Output)[];
 }
