@@ -2,6 +2,7 @@
 #
 #   docker build -t chat . && docker run --rm chat        # runs every test case (deno task test)
 #   docker run --rm -p 50051:50051 chat task server -port 50051              # the server
+#   docker inspect --format '{{.State.Health.Status}}' CONTAINER              # its HEALTHCHECK
 #   docker run --rm -it --network host chat task client -name Luis -server_ip 127.0.0.1 -port 50051
 #
 # The base image's entrypoint runs `deno` for a deno subcommand such as `task`. The server's
@@ -9,6 +10,11 @@
 FROM denoland/deno:2.9.3
 
 WORKDIR /app
+# The tests include a client written by others than us: Python's grpcio (Debian's packages, as
+# on the machines CI runs on). The server and client need none of it.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools \
+  && rm -rf /var/lib/apt/lists/*
 # User deno (made by the base image, without a home) owns /app, for the server's default
 # database; /data, for a volume holding it (-db /data/chat.db); and /home/deno, for the
 # client's default state dir (~/.local/state/grpc-chat).
@@ -21,5 +27,15 @@ COPY --chown=deno:deno deno.json deno.lock ./
 RUN deno install --frozen
 COPY --chown=deno:deno . .
 RUN deno install --frozen --entrypoint $(find . -name '*.ts')
+
+# Docker's health check asks the server's standard gRPC health service (grpc.health.v1): the
+# admin command exits 0 when it answers SERVING, 1 otherwise (starting, draining, storage lost,
+# unreachable), and needs no operator secret. Docker runs it as it is, not through the
+# entrypoint, hence `deno`; `deno task` needs no network, the packages being installed above.
+# It expects the server on port 50051 without TLS: for another -port, or TLS, give
+# `--health-cmd "deno task -q admin health -port PORT [-tls_ca FILE]"` to `docker run`, and
+# `--no-healthcheck` to containers that run a client or the tests.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["deno", "task", "-q", "admin", "health", "-port", "50051"]
 
 CMD ["deno", "task", "test"]

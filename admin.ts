@@ -4,13 +4,17 @@
  *   invite [-handle alice]     a one-time invite code (servers started with -claim invite)
  *   release -handle alice      delete an account (a lost device); its devices become guests
  *   revoke -client_id ID       forget one device; its streams end at once
+ *   health [-service NAME]     is the server (or one service) SERVING? exit 0 if so, else 1
  *
- * The operator secret is read from the file the server made (`<db>.admin-secret`).
+ * The operator secret is read from the file the server made (`<db>.admin-secret`); `health`
+ * needs none (it is the standard grpc.health.v1 Check, open to anyone), so that probes such as
+ * Docker's HEALTHCHECK can run it.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import { ADMIN_SECRET_HEADER, chatProto } from "./src/protocol/proto.ts";
+import { checkHealth, healthClient } from "./src/server/ops/mod.ts";
 import { messageOf } from "./src/shared/errors.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
 import { hostPort } from "./src/shared/format.ts";
@@ -29,15 +33,29 @@ const FLAGS = {
     type: "string",
     value: "FILE",
     default: "chat.db.admin-secret",
-    description: "the operator secret the server made (next to its database)",
+    description:
+      "the operator secret the server made, next to its database (invite, release, revoke)",
   },
   handle: { type: "string", value: "HANDLE", description: "the account (invite, release)" },
   client_id: { type: "string", value: "ID", description: "the device (revoke)" },
+  service: {
+    type: "string",
+    value: "NAME",
+    description:
+      "the service to ask about (health): chat.Chat or chat.Admin; default the whole server",
+  },
   ...CLIENT_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
-const COMMANDS = ["invite", "release", "revoke"] as const;
+const COMMANDS = ["invite", "release", "revoke", "health"] as const;
+const TLS_SYNOPSIS = "[-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]";
 const SYNOPSIS =
-  "deno task admin invite|release|revoke [-handle HANDLE] [-client_id ID] [-server_ip HOST] [-port PORT] [-secret_file FILE] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]";
+  `deno task admin invite|release|revoke [-handle HANDLE] [-client_id ID] [-server_ip HOST] [-port PORT] [-secret_file FILE] ${TLS_SYNOPSIS}\n` +
+  `       deno task admin health [-service NAME] [-server_ip HOST] [-port PORT] ${TLS_SYNOPSIS}`;
+/**
+ * How long `health` waits for the answer: a server that takes longer is as good as down to a
+ * probe, and Docker's HEALTHCHECK --timeout must cover this plus Deno's start.
+ */
+const HEALTH_DEADLINE_MS = 3_000;
 
 async function main(): Promise<number> {
   // The command comes first; flags alone (`-help`) are read as flags.
@@ -58,6 +76,7 @@ async function main(): Promise<number> {
   if ("exit" in cli) return cli.exit;
   const config = cli.config;
   quietGrpcLogs();
+  if (command === "health") return await health(config);
   let secret: string;
   try {
     secret = (await Deno.readTextFile(config.secret_file)).trim();
@@ -70,17 +89,9 @@ async function main(): Promise<number> {
   const metadata = new grpc.Metadata();
   metadata.set(ADMIN_SECRET_HEADER, secret);
   const address = hostPort(config.server_ip, config.port);
-  let credentials;
-  try {
-    // The secret must not cross a network in clear: use the server's TLS when it has it.
-    credentials = config.tls
-      ? await channelCredentials(config.server_ip, config.tls)
-      : grpc.credentials.createInsecure();
-  } catch (error) {
-    if (!(error instanceof TlsFileError)) throw error;
-    console.error(`admin: ${error.message}`);
-    return 1;
-  }
+  // The secret must not cross a network in clear: use the server's TLS when it has it.
+  const credentials = await credentialsFor(config);
+  if (!credentials) return 1;
   const admin = new chatProto.chat.Admin(address, credentials);
   const options = { deadline: Date.now() + 10_000 };
   const unary = <T>(
@@ -120,6 +131,56 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     admin.close();
+  }
+}
+
+/** The channel's credentials: TLS as the flags say, or plaintext; undefined (said) if unusable. */
+async function credentialsFor(
+  config: { server_ip: string; tls: ReturnType<typeof clientTlsFromFlags> },
+): Promise<grpc.ChannelCredentials | undefined> {
+  try {
+    return config.tls
+      ? await channelCredentials(config.server_ip, config.tls)
+      : grpc.credentials.createInsecure();
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    console.error(`admin: ${error.message}`);
+    return undefined;
+  }
+}
+
+/**
+ * `health`: one Check, one line (`chat.Chat: SERVING` on stdout, or why not on stderr), and the
+ * exit status a probe reads: 0 when SERVING, 1 for anything else.
+ */
+async function health(
+  config: {
+    server_ip: string;
+    port: number;
+    service: string | undefined;
+    tls: ReturnType<typeof clientTlsFromFlags>;
+  },
+): Promise<number> {
+  const credentials = await credentialsFor(config);
+  if (!credentials) return 1;
+  const address = hostPort(config.server_ip, config.port);
+  const service = config.service ?? "";
+  const label = service === "" ? "server" : service;
+  const client = healthClient(address, credentials);
+  try {
+    const status = await checkHealth(client, service, HEALTH_DEADLINE_MS);
+    console.log(`${label}: ${status}`);
+    return status === "SERVING" ? 0 : 1;
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    console.error(
+      `admin: health of ${label} at ${address}: ${grpc.status[e.code] ?? "error"}: ${
+        e.details ?? messageOf(error)
+      }`,
+    );
+    return 1;
+  } finally {
+    client.close();
   }
 }
 

@@ -11,6 +11,12 @@ import {
   type GroupSpec,
   startChatServer,
 } from "./src/server/mod.ts";
+import { statsLine } from "./src/server/metrics.ts";
+import {
+  MetricsBindError,
+  type MetricsEndpoint,
+  serveMetrics,
+} from "./src/server/ops/prometheus.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { denoVersionWarning } from "./src/shared/deno_version.ts";
 import {
@@ -102,10 +108,16 @@ const FLAGS = {
     description:
       "the operator secret for deno task admin, made at first start (default <db>.admin-secret)",
   },
+  metrics: {
+    type: "string",
+    value: "ADDR:PORT",
+    description:
+      "serve Prometheus metrics at http://ADDR:PORT/metrics (port 0 picks a free one; default: not served)",
+  },
   ...SERVER_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-synchronous full|off] [-claim first-use|invite | -jwt_key FILE [-jwt_issuer ISS] [-jwt_audience AUD]] [-admin_secret FILE] [-rate_limits on|off] [-tls_cert FILE -tls_key FILE [-tls_client_ca FILE]]";
+  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-synchronous full|off] [-claim first-use|invite | -jwt_key FILE [-jwt_issuer ISS] [-jwt_audience AUD]] [-admin_secret FILE] [-rate_limits on|off] [-metrics ADDR:PORT] [-tls_cert FILE -tls_key FILE [-tls_client_ca FILE]]";
 
 /** Member handles, lower-cased: membership belongs to accounts, never to display names. */
 function parseMembers(text: string | undefined, flag = "-members"): string[] | null {
@@ -117,6 +129,22 @@ function parseMembers(text: string | undefined, flag = "-members"): string[] | n
     if (problem) throw new FlagError(`flag ${flag}: "${name}": ${problem}`);
   }
   return names.map((n) => n.toLowerCase());
+}
+
+/** `-metrics 127.0.0.1:9464` or `-metrics [::1]:9464`: where to serve metrics, if anywhere. */
+function parseMetricsAddress(text: string | undefined): { host: string; port: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = text.match(/^(?:\[([^\]]+)\]|([^:[\]]+)):(.*)$/);
+  if (!m) {
+    throw new FlagError(`flag -metrics must be ADDR:PORT, e.g. 127.0.0.1:9464, got '${text}'`);
+  }
+  const port = Number(m[3]);
+  if (!/^\d+$/.test(m[3]) || port > 65535) {
+    throw new FlagError(
+      `flag -metrics: the port must be a whole number from 0 to 65535, got '${m[3]}'`,
+    );
+  }
+  return { host: m[1] ?? m[2], port };
 }
 
 /** One account mode per server: a name's claim, an invite, or a token. */
@@ -183,6 +211,7 @@ async function main(): Promise<number> {
       jwt: { keyFile: values.jwt_key, issuer: values.jwt_issuer, audience: values.jwt_audience },
       adminSecret: values.admin_secret,
       limits: rateLimits === "on" ? undefined : "off" as const,
+      metricsAt: parseMetricsAddress(values.metrics),
     };
   });
   if ("exit" in cli) return cli.exit;
@@ -199,6 +228,7 @@ async function main(): Promise<number> {
     jwt,
     adminSecret,
     limits,
+    metricsAt,
   } = cli.config;
   quietGrpcLogs();
   const warning = denoVersionWarning(Deno.version.deno);
@@ -248,10 +278,29 @@ async function main(): Promise<number> {
   // Not SIGUSR1: since Deno 2.9.2 that opens a debugger on 127.0.0.1:9229 in any process.
   // The second line is the same registry as JSON, for programs (tests, the benchmark).
   const running = server;
-  Deno.addSignalListener("SIGUSR2", () => {
-    log(running.stats());
-    log(`metrics ${JSON.stringify(running.metrics())}`);
+  Deno.addSignalListener("SIGUSR2", async () => {
+    try {
+      const metrics = await running.metrics();
+      log(statsLine(metrics));
+      log(`metrics ${JSON.stringify(metrics)}`);
+    } catch (error) {
+      // A stats request must never stop the server.
+      console.error(`server: the stats could not be collected: ${error}`);
+    }
   });
+  // After the gRPC port: a scrape reads a running server.
+  let endpoint: MetricsEndpoint | undefined;
+  if (metricsAt) {
+    try {
+      endpoint = serveMetrics(metricsAt.host, metricsAt.port, server.registry);
+    } catch (error) {
+      if (!(error instanceof MetricsBindError)) throw error;
+      console.error(`server: ${error.message}`);
+      await server.shutdown();
+      return 1;
+    }
+  }
+  const metricsAtUrl = endpoint ? `, metrics at ${endpoint.url}` : "";
   const access = (m: readonly string[] | null) =>
     m ? `closed to ${m.join(", ")}` : "open to every client";
   const others = groups.map((g) => `, group ${g.name} ${access(g.members)}`).join("");
@@ -283,17 +332,20 @@ async function main(): Promise<number> {
   log(
     `listening on ${host}:${server.port}, database ${db}, group ${DEFAULT_GROUP} ${
       access(members)
-    }${others}${transport}, accounts ${accounts}`,
+    }${others}${transport}, accounts ${accounts}${metricsAtUrl}`,
   );
 
   const outcome = await Promise.race([stopped, server.failed]);
   if (outcome instanceof Error) {
     // Nothing more can be stored: a supervisor's restart is the way back.
     console.error(`server: ${outcome.message}; stopping (exit 1) so that it can be restarted`);
+    await endpoint?.close();
     await server.shutdown();
     return 1;
   }
   log(`${outcome}: shutting down`);
+  // The endpoint first: a scrape during the drain would read a store being closed.
+  await endpoint?.close();
   await server.shutdown();
   const { commits, messages } = server.committer.stats;
   log(`stopped after ${messages} sends in ${commits} commits`);

@@ -225,9 +225,13 @@ Deno.test("cli: deno task admin says what is wrong with its command line, and he
   const help = await runToEnd("admin", ["-help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^usage: deno task admin invite\|release\|revoke /);
+  assert.match(help.stdout, /\n {7}deno task admin health \[-service NAME\] /);
   const cases: [string[], string][] = [
-    [[], "admin: a command is required: invite, release, revoke"],
-    [["promote"], "admin: unknown command 'promote'; the commands are invite, release, revoke"],
+    [[], "admin: a command is required: invite, release, revoke, health"],
+    [
+      ["promote"],
+      "admin: unknown command 'promote'; the commands are invite, release, revoke, health",
+    ],
     [["release"], "admin: release needs -handle"],
     [["revoke", "-handle", "x"], "admin: revoke needs -client_id"],
   ];

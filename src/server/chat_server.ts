@@ -50,6 +50,7 @@ import type { HandlerContext } from "./handlers/context.ts";
 import { Refusals } from "./handlers/refusals.ts";
 import { chatHandlers } from "./handlers/service.ts";
 import { OpenStreams } from "./handlers/streams.ts";
+import { addOperability } from "./ops/mod.ts";
 import { ServerMetrics, statsLine } from "./metrics.ts";
 
 export type { GroupSpec };
@@ -112,9 +113,11 @@ export interface RunningChatServer {
    */
   shutdown(graceMs?: number): Promise<void>;
   /** Every metric now, by name (see metrics.ts). */
-  metrics(): Record<string, number>;
+  metrics(): Promise<Record<string, number>>;
+  /** The metrics registry itself, which `-metrics` serves as Prometheus text. */
+  registry: ServerMetrics["registry"];
   /** One line for operators: memory, open streams, sends and commits so far. */
-  stats(): string;
+  stats(): Promise<string>;
 }
 
 /** Server options of grpc-js: wire limits and keepalive, so dead peers are noticed. */
@@ -204,21 +207,20 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     metrics,
     log,
   };
-  const { registry } = metrics;
-  registry.gauge("chat_open_streams", () => streams.size);
-  registry.gauge("chat_commits_total", () => committer.stats.commits);
-  registry.gauge("chat_sends_committed_total", () => committer.stats.messages);
-  registry.gauge("chat_messages_stored_total", () => committer.stats.stored);
-  registry.gauge("chat_commit_largest_batch", () => committer.stats.largestBatch);
-  registry.gauge("chat_refusals_total", () => {
-    let n = 0;
-    for (const count of ctx.refusals.byCode.values()) n += count;
-    return n;
+  metrics.watch({
+    commits: committer.stats,
+    streams,
+    refusals: ctx.refusals.byCode,
+    sessions,
+    guestsRegistered: () => reader.guestCount(),
   });
+  committer.observe = (messages, seconds) => metrics.committed(messages, seconds);
 
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
   server.addService(chatServiceDefinition(), chatHandlers(ctx));
   server.addService(adminServiceDefinition(), adminHandlers(ctx, adminSecret));
+  // Health (NOT_SERVING until the port is bound) and reflection: see ops/mod.ts.
+  const health = addOperability(server);
   const address = hostPort(options.host, options.port);
   let port: number;
   try {
@@ -244,8 +246,13 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     streams.endAll(
       statusError(grpc.status.UNAVAILABLE, "the server is shutting down; reconnect later"),
     );
+  // The store is open and the port bound. A writer that died before this point is reported
+  // just after, by the handler below (a resolved promise's callbacks run after this line).
+  health.set("SERVING");
   // A writer that died cannot come back: end the streams now, so clients go elsewhere or wait.
   const failed = writer.failed.then((error) => {
+    // First, so that probes and load balancers stop sending clients here.
+    health.set("NOT_SERVING");
     try {
       endStreams();
     } catch (cause) {
@@ -257,6 +264,9 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   const shutdown = (graceMs = 5_000) =>
     stopping ??= (async () => {
       const timer = setTimeout(() => server.forceShutdown(), graceMs);
+      // NOT_SERVING before tryShutdown, while Watch streams can still be told; their end then
+      // lets the drain below finish without waiting for the grace period.
+      health.drain();
       // tryShutdown refuses new calls at once; calls in progress finish, among
       // them sends waiting for the commits that close() below makes.
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -266,7 +276,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       clearTimeout(timer);
       await store.close();
     })();
-  const snapshot = () => registry.snapshot();
+  const snapshot = () => metrics.snapshot();
   return {
     port,
     reader,
@@ -274,6 +284,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     failed,
     shutdown,
     metrics: snapshot,
-    stats: () => statsLine(snapshot()),
+    registry: metrics.registry,
+    stats: async () => statsLine(await snapshot()),
   };
 }

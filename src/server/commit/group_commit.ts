@@ -45,9 +45,14 @@ export interface CommitStats {
   largestBatch: number;
 }
 
+/** Told of each commit made: its messages (retries included) and the writer's time for it. */
+export type CommitObserver = (messages: number, seconds: number) => void;
+
 /** Batches writes through a {@link StoreWriter}; see the module doc. */
 export class GroupCommitter {
   readonly stats: CommitStats = { commits: 0, messages: 0, stored: 0, largestBatch: 0 };
+  /** Told of each commit made (the server's metrics set it). */
+  observe: CommitObserver = () => {};
   #reader: StoreReader;
   #writer: StoreWriter;
   #onCommitted: (appended: Appended[]) => void;
@@ -194,8 +199,10 @@ export class GroupCommitter {
     this.#committing = this.#cursors;
     this.#cursors = new Map();
     const cursors = [...this.#committing.values()];
+    const started = performance.now();
     this.#inFlight = this.#writer.commit(batch.map((p) => p.message), cursors).then(
       (results) => {
+        this.observe(batch.length, (performance.now() - started) / 1000);
         this.#next();
         this.#committed(batch, results);
       },

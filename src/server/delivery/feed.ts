@@ -88,10 +88,16 @@ export class GroupFeed {
     return { group: this.name, throughSeq: through, messages };
   }
 
+  /** Whether the messages after `after` are in memory, or must be read from the store. */
+  holds(after: number): boolean {
+    const first = this.#recent[0]?.seq;
+    return first !== undefined && after + 1 >= first;
+  }
+
   /** Messages with `after < seq <= through`, from memory when it has them. */
   read(after: number, through: number): FrameMessage[] {
-    const first = this.#recent[0]?.seq;
-    if (first !== undefined && after + 1 >= first) {
+    if (this.holds(after)) {
+      const first = this.#recent[0].seq;
       return this.#recent.slice(after + 1 - first, through + 1 - first);
     }
     return this.#reader.readFrameRange(this.name, after, through);

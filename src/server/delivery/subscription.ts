@@ -27,10 +27,13 @@ export interface SubscriptionOptions {
   /**
    * Writes one frame to the client's stream and calls `done` once the
    * transport has taken it; no other frame is written to this subscriber until then.
+   * `fromStore`: its messages were read back from the store, not memory (for metrics).
    */
-  write: (frame: DeliveryFrame, done: () => void) => void;
+  write: (frame: DeliveryFrame, done: () => void, fromStore: boolean) => void;
   /** Called when the acknowledged sequence moves forward, to persist it. */
   onAcked: (seq: number) => void;
+  /** Called when sending stops with more to send because the window is full (for metrics). */
+  onWindowFull?: () => void;
   window?: number;
 }
 
@@ -38,10 +41,13 @@ export interface SubscriptionOptions {
 export class Subscription {
   readonly clientId: string;
   #feed: GroupFeed;
-  #write: (frame: DeliveryFrame, done: () => void) => void;
+  #write: SubscriptionOptions["write"];
   /** A frame is with the transport: what arrives meanwhile goes out in the next, together. */
   #writing = false;
   #onAcked: (seq: number) => void;
+  #onWindowFull: (() => void) | undefined;
+  /** The window is full and there is more to send: counted once until acks open it. */
+  #waiting = false;
   #window: number;
   #sent: number;
   #acked: number;
@@ -52,6 +58,7 @@ export class Subscription {
     this.#feed = options.feed;
     this.#write = options.write;
     this.#onAcked = options.onAcked;
+    this.#onWindowFull = options.onWindowFull;
     this.#window = options.window ?? DELIVERY_WINDOW;
     this.#sent = options.cursor;
     this.#acked = options.cursor;
@@ -122,6 +129,7 @@ export class Subscription {
         this.#acked + this.#window,
         this.#sent + MAX_MESSAGES_PER_FRAME,
       );
+      const fromStore = !this.#feed.holds(this.#sent);
       const frame = this.#feed.frame(this.#sent, through, this.clientId);
       if (frame.messages.length === 0 && this.#sent === this.#acked) {
         // Only the client's own messages, nothing outstanding: no frame to wait for.
@@ -131,7 +139,10 @@ export class Subscription {
       }
       this.#sent = through;
       this.#writing = true;
-      this.#write(frame, this.#written);
+      this.#write(frame, this.#written, fromStore);
     }
+    const full = this.#active && this.#sent < last && this.#sent - this.#acked >= this.#window;
+    if (full && !this.#waiting) this.#onWindowFull?.();
+    this.#waiting = full;
   }
 }

@@ -24,6 +24,20 @@ export async function takeMessage(
   principal: Principal,
   request: SendRequest | MalformedRequest,
 ): Promise<SendReply> {
+  ctx.metrics.sendStarted();
+  try {
+    return await storeMessage(ctx, principal, request);
+  } finally {
+    ctx.metrics.sendEnded();
+  }
+}
+
+/** What {@link takeMessage} does, besides counting the send in flight. */
+async function storeMessage(
+  ctx: HandlerContext,
+  principal: Principal,
+  request: SendRequest | MalformedRequest,
+): Promise<SendReply> {
   const started = performance.now();
   refuseMalformed<SendRequest>(request, "SendRequest");
   const { group: groupName, text, clientMsgId } = request;

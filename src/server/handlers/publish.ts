@@ -37,7 +37,7 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
     call.pause();
     // After this turn: a message being taken in right now is answered too.
     queueMicrotask(() => replies.then(() => fail(status)));
-  });
+  }, "publish");
   call.on("data", (request: SendRequest | MalformedRequest) => {
     if (ended || closing) return;
     const clientMsgId = request instanceof MalformedRequest ? "" : request.clientMsgId;

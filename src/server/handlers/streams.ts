@@ -24,15 +24,21 @@ function tokenExpired(): grpc.ServiceError {
   );
 }
 
+/** Which call a stream is, for the metrics' count by kind. */
+export type StreamKind = "subscribe" | "publish";
+
 interface OpenStream {
   end: EndStream;
   principal: Principal;
+  kind: StreamKind;
   expiry?: ReturnType<typeof setTimeout>;
 }
 
 /** The registry of open streams; see the module doc. */
 export class OpenStreams {
   #streams = new Map<object, OpenStream>();
+  /** Counted as they come and go, so that a scrape does not walk every stream. */
+  #open: Record<StreamKind, number> = { subscribe: 0, publish: 0 };
   #expiryOf: (principal: Principal) => number | undefined;
   #log: (line: string) => void;
 
@@ -53,9 +59,17 @@ export class OpenStreams {
     return this.#streams.size;
   }
 
-  /** Registers `stream` of `principal` until {@link delete}; ends it when its grant expires. */
-  add(stream: object, principal: Principal, end: EndStream): void {
-    const entry: OpenStream = { end, principal };
+  /** How many of `kind` are open. */
+  sizeOf(kind: StreamKind): number {
+    return this.#open[kind];
+  }
+
+  /**
+   * Registers `stream` (a `kind` call) of `principal` until {@link delete}; ends it when its
+   * grant expires.
+   */
+  add(stream: object, principal: Principal, end: EndStream, kind: StreamKind): void {
+    const entry: OpenStream = { end, principal, kind };
     const until = this.#expiryOf(principal);
     if (until !== undefined) {
       entry.expiry = setTimeout(() => {
@@ -63,12 +77,16 @@ export class OpenStreams {
         end(tokenExpired());
       }, Math.min(Math.max(0, until - Date.now()), MAX_TIMER_MS));
     }
+    if (!this.#streams.has(stream)) this.#open[kind]++;
     this.#streams.set(stream, entry);
   }
 
   /** Forgets `stream` (it ended). */
   delete(stream: object): void {
-    clearTimeout(this.#streams.get(stream)?.expiry);
+    const entry = this.#streams.get(stream);
+    if (!entry) return;
+    clearTimeout(entry.expiry);
+    this.#open[entry.kind]--;
     this.#streams.delete(stream);
   }
 

@@ -53,7 +53,7 @@ export class SubscribeSession implements MemberStream {
     ctx.streams.add(call, principal, (status) => {
       this.#stop();
       call.emit("error", status);
-    });
+    }, "subscribe");
     call.on("data", (frame: SubscribeFrame | MalformedRequest) => this.#take(frame));
     // The client half-closed: its goodbye. A cancel may come with it; that says more.
     call.on(
@@ -127,11 +127,12 @@ export class SubscribeSession implements MemberStream {
       feed: group.feed,
       clientId,
       cursor,
-      write: (delivery, done) => {
-        metrics.delivered(delivery.messages.length);
+      write: (delivery, done, fromStore) => {
+        metrics.delivered(delivery.messages.length, fromStore);
         this.#call.write(encodeDelivery(delivery), done);
       },
       onAcked: (seq) => committer.saveCursor({ clientId, group: group.name, seq }),
+      onWindowFull: () => metrics.windowFull(),
     });
   }
 
