@@ -9,9 +9,12 @@ import {
   BindError,
   GroupConflictError,
   type GroupSpec,
+  jsonLog,
   startChatServer,
+  textLog,
 } from "./src/server/mod.ts";
 import { statsLine } from "./src/server/metrics.ts";
+
 import {
   MetricsBindError,
   type MetricsEndpoint,
@@ -66,6 +69,12 @@ const FLAGS = {
     description: `another group: open to every client, or after = closed to those names`,
   },
   quiet: { type: "boolean", description: "log only start, stop and errors, not every call" },
+  log: {
+    type: "string",
+    value: "text|json",
+    default: "text",
+    description: "log lines for people (text), or one JSON object per line for a log pipeline",
+  },
   synchronous: {
     type: "string",
     value: "full|off",
@@ -117,7 +126,7 @@ const FLAGS = {
   ...SERVER_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-synchronous full|off] [-claim first-use|invite | -jwt_key FILE [-jwt_issuer ISS] [-jwt_audience AUD]] [-admin_secret FILE] [-rate_limits on|off] [-metrics ADDR:PORT] [-tls_cert FILE -tls_key FILE [-tls_client_ca FILE]]";
+  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-log text|json] [-synchronous full|off] [-claim first-use|invite | -jwt_key FILE [-jwt_issuer ISS] [-jwt_audience AUD]] [-admin_secret FILE] [-rate_limits on|off] [-metrics ADDR:PORT] [-tls_cert FILE -tls_key FILE [-tls_client_ca FILE]]";
 
 /** Member handles, lower-cased: membership belongs to accounts, never to display names. */
 function parseMembers(text: string | undefined, flag = "-members"): string[] | null {
@@ -205,6 +214,7 @@ async function main(): Promise<number> {
       members: parseMembers(values.members),
       groups: parseGroups(values.group),
       quiet: values.quiet,
+      logFormat: parseChoice(values.log, "log", ["text", "json"]),
       synchronous: synchronous === "off" ? "OFF" as const : "FULL" as const,
       tls: serverTlsFromFlags(values),
       mode: parseMode(values),
@@ -222,6 +232,7 @@ async function main(): Promise<number> {
     members,
     groups,
     quiet,
+    logFormat,
     synchronous,
     tls,
     mode,
@@ -246,8 +257,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const stamp = () => new Date().toISOString();
-  const log = (line: string) => console.log(`${stamp()} ${line}`);
+  const log = logFormat === "json" ? jsonLog() : textLog();
   let server;
   try {
     server = await startChatServer({
@@ -281,8 +291,8 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGUSR2", async () => {
     try {
       const metrics = await running.metrics();
-      log(statsLine(metrics));
-      log(`metrics ${JSON.stringify(metrics)}`);
+      log(statsLine(metrics), { event: "stats" });
+      log(`metrics ${JSON.stringify(metrics)}`, { event: "metrics", metrics });
     } catch (error) {
       // A stats request must never stop the server.
       console.error(`server: the stats could not be collected: ${error}`);
@@ -333,6 +343,16 @@ async function main(): Promise<number> {
     `listening on ${host}:${server.port}, database ${db}, group ${DEFAULT_GROUP} ${
       access(members)
     }${others}${transport}, accounts ${accounts}${metricsAtUrl}`,
+    {
+      event: "listening",
+      address: `${host}:${server.port}`,
+      port: server.port,
+      database: db,
+      groups: [DEFAULT_GROUP, ...groups.map((g) => g.name)],
+      tls: tls ? (tls.clientCa ? "mutual" : "server") : "off",
+      accounts: mode,
+      metrics: endpoint?.url,
+    },
   );
 
   const outcome = await Promise.race([stopped, server.failed]);
@@ -343,12 +363,16 @@ async function main(): Promise<number> {
     await server.shutdown();
     return 1;
   }
-  log(`${outcome}: shutting down`);
+  log(`${outcome}: shutting down`, { event: "shutdown", signal: outcome });
   // The endpoint first: a scrape during the drain would read a store being closed.
   await endpoint?.close();
   await server.shutdown();
   const { commits, messages } = server.committer.stats;
-  log(`stopped after ${messages} sends in ${commits} commits`);
+  log(`stopped after ${messages} sends in ${commits} commits`, {
+    event: "stopped",
+    sends: messages,
+    commits,
+  });
   return 0;
 }
 

@@ -51,6 +51,7 @@ import { Refusals } from "./handlers/refusals.ts";
 import { chatHandlers } from "./handlers/service.ts";
 import { OpenStreams } from "./handlers/streams.ts";
 import { addOperability } from "./ops/mod.ts";
+import type { Log } from "./log.ts";
 import { ServerMetrics, statsLine } from "./metrics.ts";
 
 export type { GroupSpec };
@@ -67,7 +68,8 @@ export interface ChatServerOptions {
   members: readonly string[] | null;
   /** Groups besides the default one, each open (members null) or closed to a list of names. */
   groups?: readonly GroupSpec[];
-  log?: (line: string) => void;
+  /** Where the server says what happens (see log.ts); nowhere by default. */
+  log?: Log;
   synchronous?: SqliteOptions["synchronous"];
   /** Storage options beyond `synchronous` (tests start a writer that dies, for one). */
   sqlite?: Omit<SqliteOptions, "synchronous">;
@@ -256,7 +258,10 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     try {
       endStreams();
     } catch (cause) {
-      log(`ending streams after the writer stopped failed: ${messageOf(cause)}`);
+      log(`ending streams after the writer stopped failed: ${messageOf(cause)}`, {
+        event: "error",
+        details: messageOf(cause),
+      }, "warn");
     }
     return error;
   });

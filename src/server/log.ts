@@ -28,7 +28,14 @@ export interface LogFields {
   status?: string;
   /** Milliseconds from arrival to answer. */
   latency_ms?: number;
-  [field: string]: string | number | boolean | undefined | null | readonly string[];
+  [field: string]:
+    | string
+    | number
+    | boolean
+    | undefined
+    | null
+    | readonly string[]
+    | Readonly<Record<string, number>>;
 }
 
 /** How the server's parts log: the sentence, and its fields (`warn` for what an operator must see). */

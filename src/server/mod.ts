@@ -15,3 +15,4 @@ export {
 export { AdminSecretError } from "./admin/secret.ts";
 export { GroupConflictError } from "./groups/directory.ts";
 export type { AccountMode } from "./auth/accounts.ts";
+export { jsonLog, type Log, type LogFields, textLog } from "./log.ts";

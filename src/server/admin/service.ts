@@ -48,7 +48,11 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
       if (handle !== "") refuseBadHandle(handle);
       const { code, stored } = oneTimeCode("invite", handle || null);
       await ctx.writer.addCode(stored);
-      ctx.log(`admin: invite made${handle ? ` for ${handle}` : ""}`);
+      ctx.log(`admin: invite made${handle ? ` for ${handle}` : ""}`, {
+        event: "admin",
+        action: "invite",
+        handle: handle || undefined,
+      });
       return { code, expiresAtMs: stored.expiresAtMs };
     }),
     ReleaseHandle: call("release", async (request: { handle: string }) => {
@@ -65,7 +69,12 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
         (p) => p.client.account === handle,
         statusError(grpc.status.UNAVAILABLE, `the account ${handle} was released; reconnect`),
       );
-      ctx.log(`admin: released ${handle} (${devices} devices are guests now)`);
+      ctx.log(`admin: released ${handle} (${devices} devices are guests now)`, {
+        event: "admin",
+        action: "release",
+        handle,
+        devices,
+      });
       return { devices };
     }),
     RevokeDevice: call("revoke", async (request: { clientId: string }) => {
@@ -81,7 +90,7 @@ export function adminHandlers(ctx: HandlerContext, secret: AdminSecret): AdminHa
         (p) => p.client.id === id,
         statusError(grpc.status.UNAUTHENTICATED, "this device was revoked by the operator"),
       );
-      ctx.log(`admin: revoked device ${id}`);
+      ctx.log(`admin: revoked device ${id}`, { event: "admin", action: "revoke", client_id: id });
       return {};
     }),
   } as AdminHandlers;

@@ -52,6 +52,7 @@ import { type Limit, rateLimitedError } from "../auth/rate_limit.ts";
 import type { Sessions } from "../delivery/sessions.ts";
 import type { Caller, Group, GroupDirectory } from "./directory.ts";
 import { RANK } from "./room.ts";
+import type { Log, LogFields } from "../log.ts";
 
 /** A room's role as chat.proto numbers it. */
 export const ROLE_NUMBER: Readonly<Record<RoomRole, (typeof Role)[keyof typeof Role]>> = {
@@ -74,7 +75,7 @@ export interface RoomServiceOptions {
   between<T>(work: () => Promise<T>): Promise<T>;
   /** Room changes per member (auth/rate_limit.ts ROOM_CHANGE_LIMIT). */
   limit: Limit;
-  log: (line: string) => void;
+  log: Log;
 }
 
 /** Settings of a room to make. */
@@ -177,6 +178,11 @@ export class RoomService {
       for (const stream of this.#o.sessions.of(owner)) stream.addGroup(group);
       this.#o.log(
         `room ${name} made by ${principal.label} (${room.visibility}, history ${room.history})`,
+        {
+          ...this.#fields("create", principal, name),
+          visibility: room.visibility,
+          history: room.history,
+        },
       );
       return this.info(client, group);
     });
@@ -239,7 +245,10 @@ export class RoomService {
       this.#o.groups.addMember(group, member);
       for (const stream of this.#o.sessions.of(key)) stream.addGroup(group);
       this.#tell(group, this.#event(RoomEventKind.JOINED, group, key, ""), client.id);
-      this.#o.log(`room ${group.name}: ${principal.label} joined${codeHash ? " with a code" : ""}`);
+      this.#o.log(
+        `room ${group.name}: ${principal.label} joined${codeHash ? " with a code" : ""}`,
+        { ...this.#fields("join", principal, group.name), with_code: codeHash !== undefined },
+      );
       return this.info(client, group);
     });
   }
@@ -291,6 +300,7 @@ export class RoomService {
       if (deleted) this.#o.groups.deleteRoom(group);
       this.#o.log(
         `room ${group.name}: ${principal.label} left${deleted ? "; the room is deleted" : ""}`,
+        { ...this.#fields("leave", principal, group.name), deleted },
       );
       return { deleted };
     });
@@ -327,7 +337,10 @@ export class RoomService {
       if (handle === "") {
         const { code, stored } = oneTimeCode("room", group.name, by);
         await this.#o.writer.addCode(stored);
-        this.#o.log(`room ${group.name}: invite code made by ${principal.label}`);
+        this.#o.log(
+          `room ${group.name}: invite code made by ${principal.label}`,
+          this.#fields("invite-code", principal, group.name),
+        );
         return { code, expiresAtMs: stored.expiresAtMs };
       }
       if (room.members.has(handle)) {
@@ -344,7 +357,10 @@ export class RoomService {
       this.#o.groups.invite(group, handle, expiresAtMs);
       const event = this.#event(RoomEventKind.INVITED, group, handle, by);
       for (const stream of this.#o.sessions.of(handle)) stream.tell(group.name, [event]);
-      this.#o.log(`room ${group.name}: @${handle} invited by ${principal.label}`);
+      this.#o.log(
+        `room ${group.name}: @${handle} invited by ${principal.label}`,
+        { ...this.#fields("invite", principal, group.name), handle },
+      );
       return { code: "", expiresAtMs: 0 };
     });
   }
@@ -383,7 +399,10 @@ export class RoomService {
       const event = this.#event(RoomEventKind.REMOVED, group, handle, by);
       await this.#o.writer.changeRoom({ op: "leave", room: group.name, member: handle });
       this.#drop(group, handle, event, client.id, false);
-      this.#o.log(`room ${group.name}: @${handle} removed by ${principal.label}`);
+      this.#o.log(
+        `room ${group.name}: @${handle} removed by ${principal.label}`,
+        { ...this.#fields("remove", principal, group.name), handle },
+      );
       return event.member!;
     });
   }
@@ -427,7 +446,10 @@ export class RoomService {
           this.#event(RoomEventKind.ROLE_CHANGED, group, handle, client.account!),
           client.id,
         );
-        this.#o.log(`room ${group.name}: @${handle} made ${wanted} by ${principal.label}`);
+        this.#o.log(
+          `room ${group.name}: @${handle} made ${wanted} by ${principal.label}`,
+          { ...this.#fields("role", principal, group.name), handle, role: wanted },
+        );
       }
       return this.#member(group, handle);
     });
@@ -501,6 +523,17 @@ export class RoomService {
         ? this.#o.reader.countUnread(group.name, from, caller.id)
         : 0,
       operatorGroup: !room,
+    };
+  }
+
+  /** A room change's log fields: what it was, who made it, in which room. */
+  #fields(action: string, principal: Principal, group: string): LogFields {
+    return {
+      event: "room",
+      action,
+      client: principal.label,
+      client_id: principal.client.id,
+      group,
     };
   }
 

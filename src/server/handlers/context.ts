@@ -14,6 +14,7 @@ import type { Sessions } from "../delivery/sessions.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { OpenStreams } from "./streams.ts";
 import type { Refusals } from "./refusals.ts";
+import type { Log } from "../log.ts";
 
 /** How this server gives accounts. */
 export interface AccountsConfig {
@@ -51,5 +52,5 @@ export interface HandlerContext {
   streams: OpenStreams;
   metrics: ServerMetrics;
   /** One line per register, send, subscribe and disconnect. */
-  log: (line: string) => void;
+  log: Log;
 }

@@ -72,11 +72,21 @@ async function storeMessage(
       : undefined,
   );
   const { seq, sentAtMs } = appended.message;
+  const latencyMs = performance.now() - started;
   ctx.log(
     `send ${principal.label} -> ${group.name} #${seq}${
       appended.duplicate ? " (retry, not stored again)" : ""
     }`,
+    {
+      event: "send",
+      client: principal.label,
+      client_id: client.id,
+      group: group.name,
+      seq,
+      duplicate: appended.duplicate,
+      latency_ms: Math.round(latencyMs * 1000) / 1000,
+    },
   );
-  ctx.metrics.sendAnswered(performance.now() - started);
+  ctx.metrics.sendAnswered(latencyMs);
   return { seq, sentAtMs, duplicate: appended.duplicate };
 }

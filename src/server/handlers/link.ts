@@ -31,6 +31,11 @@ export async function createLinkCode(
   if (!decision.ok) throw rateLimitedError("link codes", decision.retryAfterMs, "for this account");
   const { code, stored } = oneTimeCode("link", handle, principal.client.id);
   await ctx.writer.addCode(stored);
-  ctx.log(`link code for ${handle} made by ${principal.label}`);
+  ctx.log(`link code for ${handle} made by ${principal.label}`, {
+    event: "link-code",
+    client: principal.label,
+    client_id: principal.client.id,
+    handle,
+  });
   return { code, expiresAtMs: stored.expiresAtMs };
 }

@@ -9,6 +9,7 @@ import { messageOf } from "../../shared/errors.ts";
 import { WriterFailedError } from "../../store/types.ts";
 import { CommitterClosedError } from "../commit/group_commit.ts";
 import { AckError } from "../delivery/subscription.ts";
+import type { Log } from "../log.ts";
 
 /** The gRPC status for `error`: its own if it has one, else the closest code and a sentence. */
 export function toStatus(error: unknown): grpc.ServiceError {
@@ -28,11 +29,11 @@ export function toStatus(error: unknown): grpc.ServiceError {
 
 /** Logs refused calls, each as `refused <what> [from <who>]: <CODE>: <details>`. */
 export class Refusals {
-  #log: (line: string) => void;
+  #log: Log;
   /** Refusals so far, by status code name (for metrics). */
   readonly byCode: Map<string, number> = new Map();
 
-  constructor(log: (line: string) => void) {
+  constructor(log: Log) {
     this.#log = log;
   }
 
@@ -56,10 +57,18 @@ export class Refusals {
       this.#quiet++;
       return status;
     }
-    const quiet = this.#quiet ? ` (and ${this.#quiet} more refusals not logged)` : "";
+    const quietCount = this.#quiet;
+    const quiet = quietCount ? ` (and ${quietCount} more refusals not logged)` : "";
     this.#quiet = 0;
     const line = `refused ${what}${who ? ` from ${who}` : ""}: ${code}: ${status.details}${quiet}`;
-    this.#log(oneLine(line));
+    this.#log(oneLine(line), {
+      event: "refusal",
+      call: what,
+      client: who,
+      status: code,
+      details: status.details,
+      not_logged_before: quietCount || undefined,
+    });
     return status;
   }
 

@@ -91,7 +91,14 @@ async function registerChecked(
   ];
   const groups = listed.map((g) => groupInfo(ctx, principal.client, g, resumed));
   const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
-  ctx.log(`register ${principal.label} (${resumed ? "resumed" : "new"}; ${unread})`);
+  ctx.log(`register ${principal.label} (${resumed ? "resumed" : "new"}; ${unread})`, {
+    event: "register",
+    client: principal.label,
+    client_id: principal.client.id,
+    handle: principal.client.account,
+    resumed,
+    unread: groups.reduce((n, g) => n + g.unread, 0),
+  });
   return {
     clientId: principal.client.id,
     key,
@@ -185,9 +192,13 @@ async function registerNew(
   }
   if (claiming) ctx.limits.claims.take(peer);
   if (plan.proof.kind !== "token") {
-    ctx.log(
-      `${plan.proof.kind === "link" ? "link" : "claim"} ${client.account} by ${principal.label}`,
-    );
+    const event = plan.proof.kind === "link" ? "link" : "claim";
+    ctx.log(`${event} ${client.account} by ${principal.label}`, {
+      event,
+      client: principal.label,
+      client_id: client.id,
+      handle: client.account,
+    });
   }
   return { principal, key, guestReason: "" };
 }

@@ -9,6 +9,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../../protocol/status.ts";
 import type { Principal } from "../auth/authenticator.ts";
+import type { Log } from "../log.ts";
 
 /** A stream's way to end itself with a status. */
 export type EndStream = (status: grpc.ServiceError) => void;
@@ -40,7 +41,7 @@ export class OpenStreams {
   /** Counted as they come and go, so that a scrape does not walk every stream. */
   #open: Record<StreamKind, number> = { subscribe: 0, publish: 0 };
   #expiryOf: (principal: Principal) => number | undefined;
-  #log: (line: string) => void;
+  #log: Log;
 
   /**
    * @param expiryOf until when a caller may act as its account (token mode), or undefined.
@@ -48,7 +49,7 @@ export class OpenStreams {
    */
   constructor(
     expiryOf: (principal: Principal) => number | undefined,
-    log: (line: string) => void,
+    log: Log,
   ) {
     this.#expiryOf = expiryOf;
     this.#log = log;
@@ -73,7 +74,11 @@ export class OpenStreams {
     const until = this.#expiryOf(principal);
     if (until !== undefined) {
       entry.expiry = setTimeout(() => {
-        this.#log(`token expired: ending a stream of ${principal.label}`);
+        this.#log(`token expired: ending a stream of ${principal.label}`, {
+          event: "token-expired",
+          client: principal.label,
+          client_id: principal.client.id,
+        });
         end(tokenExpired());
       }, Math.min(Math.max(0, until - Date.now()), MAX_TIMER_MS));
     }

@@ -116,7 +116,12 @@ export class SubscribeSession implements MemberStream {
     // Headers now tell the client the subscription is live even when nothing is waiting.
     this.#call.sendMetadata(new grpc.Metadata());
     const from = [...subscriptions].map(([g, s]) => `${g} after #${s.acked}`).join(", ");
-    log(`subscribe ${this.#principal.label} (${from || "member of no group"})`);
+    log(`subscribe ${this.#principal.label} (${from || "member of no group"})`, {
+      event: "subscribe",
+      client: this.#principal.label,
+      client_id: this.clientId,
+      groups: [...subscriptions.keys()],
+    });
     for (const s of subscriptions.values()) s.start();
   }
 
@@ -199,7 +204,12 @@ export class SubscribeSession implements MemberStream {
   #end(why: "stream ended" | "cancelled"): void {
     if (this.#ended) return;
     this.#stop();
-    this.#ctx.log(`disconnect ${this.#principal.label} (${why})`);
+    this.#ctx.log(`disconnect ${this.#principal.label} (${why})`, {
+      event: "disconnect",
+      client: this.#principal.label,
+      client_id: this.clientId,
+      reason: why,
+    });
     if (why === "stream ended") this.#call.end();
   }
 
@@ -208,7 +218,13 @@ export class SubscribeSession implements MemberStream {
     if (this.#ended) return;
     this.#stop();
     const status = this.#ctx.refusals.refuse("subscribe", this.#principal.label, error);
-    this.#ctx.log(`disconnect ${this.#principal.label} (${status.details})`);
+    this.#ctx.log(`disconnect ${this.#principal.label} (${status.details})`, {
+      event: "disconnect",
+      client: this.#principal.label,
+      client_id: this.clientId,
+      reason: status.details,
+      status: grpc.status[status.code],
+    });
     this.#call.emit("error", status);
   }
 }
