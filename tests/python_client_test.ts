@@ -18,7 +18,7 @@ import { rawClient, register, roomCall } from "./grpc.ts";
 import { serverMetrics, startServer } from "./harness.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const INSTALL = "apt-get install -y python3-grpcio python3-grpc-tools";
+const INSTALL = "apt-get install -y python3-grpcio python3-grpc-tools python3-pkg-resources";
 const SKIP = Deno.env.get("CHAT_SKIP_PYTHON") === "1";
 
 /** The first interpreter that imports grpc and grpc_tools, or why none did. */
@@ -30,7 +30,7 @@ async function findPython(): Promise<{ python?: string; tried: string[] }> {
   for (const python of candidates) {
     try {
       const probe = await new Deno.Command(python, {
-        args: ["-c", "import grpc, grpc_tools"],
+        args: ["-c", "import grpc, grpc_tools.protoc"],
         stdin: "null",
         stdout: "null",
         stderr: "piped",

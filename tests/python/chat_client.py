@@ -45,7 +45,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PROTO = os.path.normpath(os.path.join(HERE, "..", "..", "chat.proto"))
-INSTALL = "apt-get install -y python3-grpcio python3-grpc-tools"
+INSTALL = "apt-get install -y python3-grpcio python3-grpc-tools python3-pkg-resources"
 RPC_TIMEOUT = 5.0
 
 
@@ -185,7 +185,7 @@ def run(args):
         print("chat_client.py: %s; install: %s" % (error, INSTALL), file=sys.stderr)
         return 2
     try:
-        import grpc_tools  # noqa: F401 (protoc is run as a module below)
+        import grpc_tools.protoc  # noqa: F401 (run as a module below; it needs pkg_resources)
     except ImportError as error:
         print("chat_client.py: %s; install: %s" % (error, INSTALL), file=sys.stderr)
         return 2
