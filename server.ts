@@ -20,6 +20,7 @@ import {
   type MetricsEndpoint,
   serveMetrics,
 } from "./src/server/ops/prometheus.ts";
+import { messageOf } from "./src/shared/errors.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { denoVersionWarning } from "./src/shared/deno_version.ts";
 import {
@@ -302,7 +303,16 @@ async function main(): Promise<number> {
   let endpoint: MetricsEndpoint | undefined;
   if (metricsAt) {
     try {
-      endpoint = serveMetrics(metricsAt.host, metricsAt.port, server.registry);
+      endpoint = serveMetrics(
+        metricsAt.host,
+        metricsAt.port,
+        server.registry,
+        (error) =>
+          log(`metrics could not be collected: ${messageOf(error)}`, {
+            event: "error",
+            details: messageOf(error),
+          }, "warn"),
+      );
     } catch (error) {
       if (!(error instanceof MetricsBindError)) throw error;
       console.error(`server: ${error.message}`);
@@ -364,9 +374,9 @@ async function main(): Promise<number> {
     return 1;
   }
   log(`${outcome}: shutting down`, { event: "shutdown", signal: outcome });
-  // The endpoint first: a scrape during the drain would read a store being closed.
-  await endpoint?.close();
-  await server.shutdown();
+  // The health service turns NOT_SERVING at once, as the drain starts; the endpoint closes
+  // meanwhile (a scrape in progress finishes first).
+  await Promise.all([server.shutdown(), endpoint?.close()]);
   const { commits, messages } = server.committer.stats;
   log(`stopped after ${messages} sends in ${commits} commits`, {
     event: "stopped",

@@ -24,6 +24,12 @@ async function playEvents(server: ServerProcess): Promise<void> {
     await sub.until(() => sub.seqs.length === 1);
     await refusal(send(client, eve, "x", "m2", HOSTILE_GROUP));
     await refusal(send(client, { ...eve, key: "wrong" }, "x"));
+    // An ack for a group the stream does not deliver, named with a line separator: refused,
+    // and the stream ends; both the refusal and the disconnect name it.
+    const bad = new RawSubscription(client, auth(eve.clientId, eve.key));
+    bad.call.write({ open: { seen: [] } });
+    bad.call.write({ ack: { group: HOSTILE_GROUP, seq: 1 } });
+    await bad.status;
     sub.call.end();
     await sub.status;
     await server.proc.waitForLine(/disconnect /);
@@ -32,16 +38,22 @@ async function playEvents(server: ServerProcess): Promise<void> {
   }
 }
 
-Deno.test("log: -log json writes one JSON object per line, with the fields of register, send, refusal, subscribe and disconnect", async () => {
+/** What a server started with `flags` logged while {@link playEvents} ran, to its stop. */
+async function loggedLines(flags: string[]): Promise<string[]> {
   const dir = await Deno.makeTempDir({ prefix: "chat-log-" });
-  const server = await startServer({ db: `${dir}/chat.db`, extra: ["-log", "json"] });
+  const server = await startServer({ db: `${dir}/chat.db`, extra: flags });
   try {
     await playEvents(server);
   } finally {
     server.proc.kill("SIGTERM");
     await server.proc.status;
+    await Deno.remove(dir, { recursive: true });
   }
-  const lines = server.proc.stdout.filter((l) => l.trim() !== "");
+  return server.proc.stdout.filter((l) => l.trim() !== "");
+}
+
+Deno.test("log: -log json writes one JSON object per line, with the fields of register, send, refusal, subscribe and disconnect", async () => {
+  const lines = await loggedLines(["-log", "json"]);
   const records = lines.map((line) => {
     const record = JSON.parse(line);
     assert.equal(typeof record, "object", line);
@@ -66,14 +78,21 @@ Deno.test("log: -log json writes one JSON object per line, with the fields of re
   assert.equal(typeof sent.latency_ms, "number");
   const [subscribed] = of("subscribe");
   assert.deepEqual([subscribed.client, subscribed.groups], [registers[0].client, ["general"]]);
+  assert.deepEqual(of("subscribe").map((r) => r.client), [registers[0].client, eve.client]);
   const refusals = of("refusal");
   assert.deepEqual(refusals.map((r) => [r.call, r.status]), [
     ["send", "NOT_FOUND"],
     ["send", "UNAUTHENTICATED"],
+    ["subscribe", "INVALID_ARGUMENT"],
   ]);
   assert.equal(refusals[0].client, eve.client);
   assert.ok(refusals[0].details.includes(JSON.stringify(HOSTILE_GROUP)), refusals[0].details);
-  const [disconnected] = of("disconnect");
+  const [dropped, disconnected] = of("disconnect");
+  assert.deepEqual([dropped.client, dropped.status], [eve.client, "INVALID_ARGUMENT"]);
+  assert.ok(
+    dropped.reason.includes(JSON.stringify(HOSTILE_GROUP)),
+    dropped.reason,
+  );
   assert.deepEqual([disconnected.client, disconnected.reason], [
     registers[0].client,
     "stream ended",
@@ -98,15 +117,7 @@ Deno.test("log: -log json writes one JSON object per line, with the fields of re
 });
 
 Deno.test("log: the readable log stays one line per event, a timestamp first, whatever a client sends", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-log-" });
-  const server = await startServer({ db: `${dir}/chat.db` });
-  try {
-    await playEvents(server);
-  } finally {
-    server.proc.kill("SIGTERM");
-    await server.proc.status;
-  }
-  const lines = server.proc.stdout.filter((l) => l.trim() !== "");
+  const lines = await loggedLines([]);
   for (const line of lines) {
     assert.match(
       line,
@@ -115,6 +126,11 @@ Deno.test("log: the readable log stays one line per event, a timestamp first, wh
     );
     assert.doesNotMatch(line, /[\u2028\u2029]/, line);
   }
+  assert.equal(
+    lines.filter((l) => / disconnect /.test(l)).length,
+    2,
+    "both disconnects, one line each",
+  );
   const refused = lines.filter((l) => / refused send /.test(l));
   assert.equal(refused.length, 2);
   // The group name is quoted, and the line separator in it written out: one line still.

@@ -8,9 +8,9 @@
  * JSON logger that runs on Deno.
  *
  * Names and texts that came from clients never forge a line: in JSON every
- * string is escaped, and in text the server quotes what it was not given
- * already checked (display names and handles hold no control characters:
- * src/shared/validate.ts).
+ * string is escaped, and in text every control character, line separator and
+ * direction override is written out as `\uXXXX` ({@link oneLine}), whatever
+ * the part of the server that logged it quoted or checked before.
  *
  * @module
  */
@@ -43,10 +43,27 @@ export type Log = (text: string, fields?: LogFields, level?: "info" | "warn") =>
 
 /**
  * The readable log: `2026-11-30T10:22:10.226Z send @bob Bob#a4fa -> general #1`, on `write`
- * (stdout by default). Fields are left out: the sentence says them.
+ * (stdout by default), each sentence made {@link oneLine}. Fields are left out: the sentence
+ * says them.
  */
 export function textLog(write: (line: string) => void = (line) => console.log(line)): Log {
-  return (text) => write(`${new Date().toISOString()} ${text}`);
+  return (text) => write(`${new Date().toISOString()} ${oneLine(text)}`);
+}
+
+// deno-lint-ignore no-control-regex -- matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with control characters, line separators and direction overrides written as `\uXXXX`,
+ * so that it is one line and shows what it holds.
+ *
+ * @example
+ * ```ts
+ * oneLine("a\nb"); // "a\\u000ab"
+ * ```
+ */
+export function oneLine(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**

@@ -9,7 +9,7 @@ import { messageOf } from "../../shared/errors.ts";
 import { WriterFailedError } from "../../store/types.ts";
 import { CommitterClosedError } from "../commit/group_commit.ts";
 import { AckError } from "../delivery/subscription.ts";
-import type { Log } from "../log.ts";
+import { type Log, oneLine } from "../log.ts";
 
 /** The gRPC status for `error`: its own if it has one, else the closest code and a sentence. */
 export function toStatus(error: unknown): grpc.ServiceError {
@@ -79,11 +79,3 @@ export class Refusals {
 
 /** Refusal lines logged a second at most; see {@link Refusals.refuse}. */
 export const LOGGED_PER_SECOND = 20;
-
-// deno-lint-ignore no-control-regex -- matching control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** `text` with control characters and line separators written as `\uXXXX`. */
-function oneLine(text: string): string {
-  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}

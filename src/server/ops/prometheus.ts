@@ -36,17 +36,23 @@ export interface MetricsEndpoint {
 }
 
 /**
- * Serves `source` at `http://host:port/metrics` until {@link MetricsEndpoint.close}.
+ * Serves `source` at `http://host:port/metrics` until {@link MetricsEndpoint.close}; a scrape
+ * whose collection fails is answered 500 and the error given to `onError`.
  *
  * @throws {MetricsBindError} when the address cannot be listened on (in use, not local, not
  *   permitted).
  */
-export function serveMetrics(host: string, port: number, source: MetricsText): MetricsEndpoint {
+export function serveMetrics(
+  host: string,
+  port: number,
+  source: MetricsText,
+  onError: (error: unknown) => void = () => {},
+): MetricsEndpoint {
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve(
       { hostname: host, port, onListen: () => {} },
-      (request) => answer(request, source),
+      (request) => answer(request, source, onError),
     );
   } catch (error) {
     const inUse = error instanceof Deno.errors.AddrInUse;
@@ -66,7 +72,11 @@ export function serveMetrics(host: string, port: number, source: MetricsText): M
 }
 
 /** The answer to one request. */
-async function answer(request: Request, source: MetricsText): Promise<Response> {
+async function answer(
+  request: Request,
+  source: MetricsText,
+  onError: (error: unknown) => void,
+): Promise<Response> {
   if (new URL(request.url).pathname !== METRICS_PATH) {
     return new Response(`not found: metrics are at ${METRICS_PATH}\n`, { status: 404 });
   }
@@ -77,7 +87,9 @@ async function answer(request: Request, source: MetricsText): Promise<Response> 
     const text = await source.metrics();
     return new Response(text, { headers: { "content-type": source.contentType } });
   } catch (error) {
-    // A collect callback that failed: say so rather than serve a partial page.
-    return new Response(`metrics could not be collected: ${messageOf(error)}\n`, { status: 500 });
+    // A collect callback that failed: say so rather than serve a partial page. Why is for the
+    // server's log: whoever can reach this port is not told its internals.
+    onError(error);
+    return new Response("metrics could not be collected; see the server's log\n", { status: 500 });
   }
 }
