@@ -18,11 +18,13 @@
  *   idle      as many idle connected clients as allowed, up to 10,000; server RSS
  *   durability  send-acknowledged p50/p99 at 1,000 sends/s, synchronous FULL and OFF
  *   sendloop  one client awaiting each send: the rate one typing loop reaches
+ *   piped     `deno task client` fed 10,000 lines on stdin: lines stored per second
  *
  * @module
  */
 import {
   type ChatProcess,
+  connectClient,
   serverMetrics,
   serverRssMb,
   serverStats,
@@ -43,6 +45,8 @@ const CONSUMERS_PER_PROCESS = 250;
 const GROUPS = 10;
 const GROUP_MEMBERS = 100;
 const PUBLISHERS = 16;
+/** The piped-client workload: this many lines fed to `deno task client` on stdin. */
+const PIPED_LINES = quick ? 2_000 : 10_000;
 
 const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
 const processes: ChatProcess[] = [];
@@ -337,6 +341,44 @@ async function idle(): Promise<void> {
   await stop(...procs, server.proc);
 }
 
+/**
+ * The client as a program uses it: `deno task client` fed lines on stdin (a script, a bridge),
+ * timed from the first line written to the last one stored. The client ends at end of input
+ * after waiting at most 10 s for what is queued; lines it had not sent by then do not count.
+ */
+async function pipedClient(): Promise<void> {
+  const server = await realServer();
+  const { proc } = await connectClient({
+    name: "piper",
+    port: server.port,
+    stateDir: `${dir}/piper-state`,
+  });
+  processes.push(proc);
+  const stored = async () => (await serverMetrics(server.proc)).chat_messages_stored_total;
+  const start = performance.now();
+  for (let i = 1; i <= PIPED_LINES; i++) await proc.type(`piped line ${i}`);
+  await proc.closeInput();
+  let last = 0, lastAt = start;
+  while (true) {
+    const now = await stored();
+    if (now > last) [last, lastAt] = [now, performance.now()];
+    const exited = await Promise.race([proc.status.then(() => true), sleep(250).then(() => false)]);
+    if (now >= PIPED_LINES || exited) {
+      break;
+    }
+  }
+  last = await stored();
+  if (last > 0 && lastAt === start) lastAt = performance.now();
+  const perS = Math.round(last / ((lastAt - start) / 1000));
+  results.piped_client_lines_per_s = perS;
+  row(
+    "piped",
+    `deno task client fed ${fmt(PIPED_LINES)} lines`,
+    `${fmt(perS)} lines/s (${fmt(last)} stored)`,
+  );
+  await stop(proc, server.proc);
+}
+
 /** One client awaiting each acknowledgement before its next send: what one typing loop reaches. */
 async function sendLoop(): Promise<void> {
   const server = await realServer();
@@ -400,6 +442,7 @@ try {
   if (wanted("catchup")) await catchup();
   if (wanted("durability")) await durability();
   if (wanted("sendloop")) await sendLoop();
+  if (wanted("piped")) await pipedClient();
   if (wanted("scale")) await scale();
   if (wanted("scale") || wanted("groups")) await manyGroups();
   if (wanted("idle")) await idle();
