@@ -8,6 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { CLIENT_CHANNEL_OPTIONS } from "../src/client/session.ts";
+import { unary } from "../src/client/calls.ts";
 import {
   ADMIN_SECRET_HEADER,
   type ChatClient,
@@ -72,28 +73,19 @@ export function register(
   key = "",
   proof: { invite?: string; token?: string; linkCode?: string } = {},
 ): Promise<RegisterReply> {
-  return new Promise((resolve, reject) =>
-    client.Register(
-      { name, clientId, key, ...proof },
-      deadline(),
-      (e, r) => e ? reject(e) : resolve(r!),
-    )
-  );
+  return unary(client, "Register", { name, clientId, key, ...proof }, { options: deadline() });
 }
 
 /** CreateLinkCode, as a promise. */
-export function createLinkCode(
+export async function createLinkCode(
   client: ChatClient,
   who: { clientId: string; key: string },
 ): Promise<{ code: string; expiresAtMs: number }> {
-  return new Promise((resolve, reject) =>
-    client.CreateLinkCode(
-      {},
-      auth(who.clientId, who.key),
-      deadline(),
-      (e, r) => e ? reject(e) : resolve({ code: r!.code, expiresAtMs: Number(r!.expiresAtMs) }),
-    )
-  );
+  const reply = await unary(client, "CreateLinkCode", {}, {
+    metadata: auth(who.clientId, who.key),
+    options: deadline(),
+  });
+  return { code: reply.code, expiresAtMs: Number(reply.expiresAtMs) };
 }
 
 /** An Admin client for `127.0.0.1:port`, and its calls as promises with `secret`. */
@@ -143,18 +135,12 @@ export function roomCall<T = Record<string, unknown>>(
   method: RoomMethod,
   request: Record<string, unknown> = {},
 ): Promise<T> {
-  const call = (client as unknown as Record<
-    RoomMethod,
-    (
-      request: unknown,
-      metadata: grpc.Metadata,
-      options: grpc.CallOptions,
-      done: (e: grpc.ServiceError | null, r?: T) => void,
-    ) => void
-  >)[method].bind(client);
-  return new Promise((resolve, reject) =>
-    call(request, auth(who.clientId, who.key), deadline(), (e, r) => e ? reject(e) : resolve(r!))
-  );
+  // Untyped on purpose: tests send fields as they please (bad ones included) and read what
+  // they expect back.
+  return unary(client, method, request as never, {
+    metadata: auth(who.clientId, who.key),
+    options: deadline(),
+  }) as Promise<T>;
 }
 
 /** Send, as a promise. */
@@ -165,14 +151,10 @@ export function send(
   clientMsgId: string = crypto.randomUUID(),
   group = "general",
 ): Promise<SendReply> {
-  return new Promise((resolve, reject) =>
-    client.Send(
-      { group, text, clientMsgId },
-      auth(who.clientId, who.key),
-      deadline(),
-      (e, r) => e ? reject(e) : resolve(r!),
-    )
-  );
+  return unary(client, "Send", { group, text, clientMsgId }, {
+    metadata: auth(who.clientId, who.key),
+    options: deadline(),
+  });
 }
 
 /**

@@ -16,11 +16,8 @@ export interface MemberStream {
   readonly clientId: string;
   /** Starts delivering `group` (its member just joined). */
   addGroup(group: Group): void;
-  /**
-   * Stops delivering the group called `name` at once (its member left or was removed, or
-   * `deleted` it as its last member).
-   */
-  dropGroup(name: string, deleted: boolean): void;
+  /** Stops delivering the group called `name` at once (its member left or was removed). */
+  dropGroup(name: string): void;
   /** Tells the client of `events` of `group`: at most once (a stream far behind misses them). */
   tell(group: string, events: RoomEvent[]): void;
 }

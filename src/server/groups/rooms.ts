@@ -125,7 +125,7 @@ export class RoomService {
         for (const member of group.room!.members.keys()) {
           const event = this.#event(RoomEventKind.DELETED, group, member, "");
           for (const stream of this.#o.sessions.of(member)) {
-            stream.dropGroup(group.name, true);
+            stream.dropGroup(group.name);
             stream.tell(group.name, [event]);
           }
         }
@@ -274,30 +274,16 @@ export class RoomService {
         );
       }
       const left = this.#event(RoomEventKind.LEFT, group, key, "");
-      // The last member's leave deletes the room with its cursors: its streams stop taking
-      // acks for it first, and its cursors waiting to be written go, so that none is written
-      // after the deletion (a room made again by that name would start from it).
-      const deleting = room.members.size === 1;
-      const streams = [...this.#o.sessions.of(key)];
-      if (deleting) {
-        for (const stream of streams) stream.dropGroup(group.name, true);
-        this.#o.forgetCursors(group.name);
-      }
-      let deleted: boolean;
-      try {
-        ({ deleted } = await this.#o.writer.changeRoom({
-          op: "leave",
-          room: group.name,
-          member: key,
-        }));
-      } catch (error) {
-        if (deleting) { for (const stream of streams) stream.addGroup(group); }
-        throw error;
-      }
+      const { deleted } = await this.#o.writer.changeRoom({
+        op: "leave",
+        room: group.name,
+        member: key,
+      });
       // The leaver's other devices hear that the room is gone; had it members, they hear he left.
       const event = deleted ? { ...left, kind: RoomEventKind.DELETED } : left;
-      this.#drop(group, key, event, client.id, deleted);
-      if (deleted) this.#o.groups.deleteRoom(group);
+      this.#drop(group, key, event, client.id);
+      // Still between commits: no cursor of the deleted room is written after it.
+      if (deleted) this.#forget(group);
       this.#o.log(
         `room ${group.name}: ${principal.label} left${deleted ? "; the room is deleted" : ""}`,
         { ...this.#fields("leave", principal, group.name), deleted },
@@ -398,7 +384,7 @@ export class RoomService {
       const by = client.account!;
       const event = this.#event(RoomEventKind.REMOVED, group, handle, by);
       await this.#o.writer.changeRoom({ op: "leave", room: group.name, member: handle });
-      this.#drop(group, handle, event, client.id, false);
+      this.#drop(group, handle, event, client.id);
       this.#o.log(
         `room ${group.name}: @${handle} removed by ${principal.label}`,
         { ...this.#fields("remove", principal, group.name), handle },
@@ -576,13 +562,23 @@ export class RoomService {
    * `member` is out of `group` (committed): its streams stop carrying the room at once and
    * hear `event`, as do the members left (but the device that did it, which has its answer).
    */
-  #drop(group: Group, member: MemberKey, event: RoomEvent, actor: string, deleted: boolean): void {
+  #drop(group: Group, member: MemberKey, event: RoomEvent, actor: string): void {
     this.#o.groups.removeMember(group, member);
     for (const stream of this.#o.sessions.of(member)) {
-      stream.dropGroup(group.name, deleted);
+      stream.dropGroup(group.name);
       if (stream.clientId !== actor) stream.tell(group.name, [event]);
     }
     this.#tell(group, event, actor);
+  }
+
+  /**
+   * `group` was deleted (committed): out of the directory, so acks still on their way for it
+   * are let be, and its cursors waiting to be written go. Called between commits, so none of
+   * them can be written after the deletion: a room made again by that name starts clean.
+   */
+  #forget(group: Group): void {
+    this.#o.groups.deleteRoom(group);
+    this.#o.forgetCursors(group.name);
   }
 
   /** Tells `event` to every member's streams but the device `actor`'s. */

@@ -11,6 +11,8 @@ import { refuseMalformed, statusError } from "../../protocol/status.ts";
 import type { MalformedRequest } from "../../protocol/wire.ts";
 import { checkClientMsgId, checkText } from "../../shared/validate.ts";
 import type { Principal } from "../auth/authenticator.ts";
+import type { ClientRecord } from "../../store/types.ts";
+import type { Group } from "../groups/directory.ts";
 import type { HandlerContext } from "./context.ts";
 
 /**
@@ -32,6 +34,16 @@ export async function takeMessage(
   }
 }
 
+/** PERMISSION_DENIED for `client`'s send to `group`; who the members are is not its business. */
+function notMember(client: ClientRecord, group: Group): grpc.ServiceError {
+  return statusError(
+    grpc.status.PERMISSION_DENIED,
+    `${client.name} is not a member of group ${group.name}${
+      client.account ? "" : " (this device is a guest: its name proves no account)"
+    }`,
+  );
+}
+
 /** What {@link takeMessage} does, besides counting the send in flight. */
 async function storeMessage(
   ctx: HandlerContext,
@@ -43,15 +55,7 @@ async function storeMessage(
   const { group: groupName, text, clientMsgId } = request;
   const group = ctx.groups.require(groupName);
   const { client } = principal;
-  // Who the members are is not the caller's business.
-  const notMember = () =>
-    statusError(
-      grpc.status.PERMISSION_DENIED,
-      `${client.name} is not a member of group ${group.name}${
-        client.account ? "" : " (this device is a guest: its name proves no account)"
-      }`,
-    );
-  if (!group.admits(client)) throw notMember();
+  if (!group.admits(client)) throw notMember(client, group);
   const problem = checkText(text) ?? checkClientMsgId(clientMsgId);
   if (problem) throw statusError(grpc.status.INVALID_ARGUMENT, `not sent: ${problem}`);
   const fields = {
@@ -68,7 +72,9 @@ async function storeMessage(
     // again then. The operator's groups change only at a restart.
     group.room
       ? () =>
-        ctx.groups.get(group.name) !== group || !group.admits(client) ? notMember() : undefined
+        ctx.groups.get(group.name) !== group || !group.admits(client)
+          ? notMember(client, group)
+          : undefined
       : undefined,
   );
   const { seq, sentAtMs } = appended.message;

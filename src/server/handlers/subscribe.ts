@@ -36,10 +36,10 @@ export class SubscribeSession implements MemberStream {
   /**
    * Groups this stream delivered and no longer does. Acks that were on their way still move
    * the cursor through the stopped subscription, so that a member who joins again is not sent
-   * what he had printed; unless the room was deleted meanwhile (null here, or no longer the
-   * directory's `group`): a room made again by that name must not start from them.
+   * what he had printed; unless the room is no longer the directory's `group` (it was deleted,
+   * and maybe made again by that name, which must not start from them).
    */
-  #left = new Map<string, { subscription: Subscription; group: Group } | null>();
+  #left = new Map<string, { subscription: Subscription; group: Group | undefined }>();
   /** Event frames with the transport. */
   #pendingEvents = 0;
   #ended = false;
@@ -157,13 +157,12 @@ export class SubscribeSession implements MemberStream {
   }
 
   /** See {@link MemberStream.dropGroup}. */
-  dropGroup(name: string, deleted: boolean): void {
+  dropGroup(name: string): void {
     const subscription = this.#subscriptions?.get(name);
-    const group = this.#ctx.groups.get(name);
     if (!subscription) return;
     subscription.stop();
     this.#subscriptions!.delete(name);
-    this.#left.set(name, deleted || !group ? null : { subscription, group });
+    this.#left.set(name, { subscription, group: this.#ctx.groups.get(name) });
   }
 
   /** See {@link MemberStream.tell}. */
@@ -176,7 +175,9 @@ export class SubscribeSession implements MemberStream {
   #ack(subscriptions: ReadonlyMap<string, Subscription>, ack: Ack): void {
     const left = this.#left.get(ack.group);
     const subscription = subscriptions.get(ack.group) ??
-      (left && this.#ctx.groups.get(ack.group) === left.group ? left.subscription : undefined);
+      (left?.group && this.#ctx.groups.get(ack.group) === left.group
+        ? left.subscription
+        : undefined);
     // An ack of 0 acknowledges nothing (a client that knows no events acks their frames so);
     // one of a left room that was deleted since is let be.
     if (!subscription && (this.#left.has(ack.group) || Number(ack.seq) === 0)) return;
