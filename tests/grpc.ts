@@ -40,17 +40,19 @@ export function rawClient(port: number, { ownConnection = false } = {}): ChatCli
 /**
  * Opens a Subscribe stream as `who` with `seen` in its open frame; resolves once the server
  * has answered with headers (the subscription is live), rejects if the stream fails first.
+ * `acceptMore`: the stream reads `Delivery.more`, as the client does.
  */
 export async function openSubscription(
   client: ChatClient,
   who: { clientId: string; key: string },
   seen: { group: string; seq: number }[] = [],
+  { acceptMore = false } = {},
 ): Promise<grpc.ClientDuplexStream<SubscribeFrame, Delivery>> {
   const call = client.Subscribe(auth(who.clientId, who.key));
   await new Promise((resolve, reject) => {
     call.once("metadata", resolve);
     call.once("error", reject);
-    call.write({ open: { seen } });
+    call.write({ open: { seen, acceptMore } });
   });
   return call;
 }

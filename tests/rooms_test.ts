@@ -43,7 +43,7 @@ import {
   type RoomMethod,
   send,
 } from "./grpc.ts";
-import { startScript } from "./harness.ts";
+import { connectClient, receivedMessages, startScript } from "./harness.ts";
 
 /** A registered device: its identity, and the account it proves ("" for a guest). */
 interface Device {
@@ -75,8 +75,11 @@ interface Rig {
     method: RoomMethod,
     request?: Record<string, unknown>,
   ): Promise<{ code: string; details: string }>;
-  /** A Subscribe stream of `who`, open (the server has answered with headers). */
-  subscribe(who: Device): Promise<RawSubscription>;
+  /**
+   * A Subscribe stream of `who`, open (the server has answered with headers); `acceptMore`:
+   * it reads `Delivery.more`, as the client does.
+   */
+  subscribe(who: Device, options?: { acceptMore?: boolean }): Promise<RawSubscription>;
 }
 
 async function withRig(
@@ -108,8 +111,8 @@ async function withRig(
     },
     call: (who, method, request = {}) => roomCall(client, who, method, request),
     refused: (who, method, request = {}) => refusal(roomCall(client, who, method, request)),
-    subscribe: async (who) => {
-      const sub = await openStream(client, who);
+    subscribe: async (who, { acceptMore = false } = {}) => {
+      const sub = await openStream(client, who, acceptMore);
       subscriptions.push(sub);
       return sub;
     },
@@ -125,12 +128,16 @@ async function withRig(
 }
 
 /** Opens a Subscribe stream of `who` on `client`; resolves once the server has answered. */
-async function openStream(client: ChatClient, who: Device): Promise<RawSubscription> {
+async function openStream(
+  client: ChatClient,
+  who: Device,
+  acceptMore = false,
+): Promise<RawSubscription> {
   const sub = new RawSubscription(client, auth(who.clientId, who.key));
   await new Promise((resolve, reject) => {
     sub.call.once("metadata", resolve);
     sub.status.then((s) => reject(new Error(`the stream ended: ${s.details}`)));
-    sub.call.write({ open: { seen: [] } });
+    sub.call.write({ open: { seen: [], acceptMore } });
   });
   return sub;
 }
@@ -168,6 +175,11 @@ function eventsOf(sub: RawSubscription): string[] {
       `${d.group} ${KIND_NAMES.get(e.kind)} ${memberLabel(e.member)}${e.by ? ` by ${e.by}` : ""}`
     );
   });
+}
+
+/** Every frame `sub` received, those of `Delivery.more` after their Delivery's own, in order. */
+function flatten(sub: RawSubscription): Delivery[] {
+  return sub.deliveries.flatMap((d) => [d, ...d.more]);
 }
 
 /** The texts `sub` received in `group`, in order. */
@@ -657,6 +669,7 @@ Deno.test("rooms: invite: owners and admins only, known accounts, once; the invi
         },
         by: "alice",
       }],
+      more: [],
     });
     assert.deepEqual(eventsOf(chadStream), ["secret INVITED @chad by alice"]);
     assert.deepEqual(textsOf(chadStream, "secret"), []);
@@ -1293,6 +1306,90 @@ Deno.test("rooms: a new member gets the whole history once on his open stream; i
       "all:member|MEMBER|2|31|31",
       "fresh:member|MEMBER|2|12|2",
     ]);
+  });
+});
+
+Deno.test("rooms: a stream that accepts more gets the backlog of all its rooms in one Delivery, each message once and in order; one that does not gets a frame per room", async () => {
+  await withRig(async (rig) => {
+    const [alice, bob] = await Promise.all(["Alice", "Bob"].map((n) => rig.device(n)));
+    const rooms = ["red", "green", "blue"];
+    for (const room of rooms) {
+      await rig.call(alice, "CreateRoom", { name: room });
+      await rig.call(bob, "JoinRoom", { room });
+    }
+    const texts = (room: string) => Array.from({ length: 5 }, (_, i) => `${room} ${i + 1}`);
+    for (const room of rooms) await sendAll(rig, alice, room, texts(room));
+    const everything = rooms.flatMap(texts);
+    const received = (sub: RawSubscription) => flatten(sub).flatMap((d) => d.messages);
+    // Every subscription starts in the same turn when the stream opens: one write for all.
+    const batched = await rig.subscribe(bob, { acceptMore: true });
+    await batched.until(() => received(batched).length === everything.length);
+    assert.equal(batched.deliveries.length, 1, "one Delivery for the three rooms");
+    assert.deepEqual(
+      flatten(batched).map((d) => [d.group, d.throughSeq, d.messages.map((m) => m.text)]),
+      rooms.map((room) => [room, 5, texts(room)]),
+    );
+    // His other device's stream does not accept more: three frames, none with `more`.
+    const { code } = await createLinkCode(rig.client, bob);
+    const plain = await rig.subscribe(await rig.device("Bob Phone", { linkCode: code }));
+    await plain.until(() => received(plain).length === everything.length);
+    assert.deepEqual(
+      plain.deliveries.map((d) => [d.group, d.messages.length, d.more.length]),
+      rooms.map((room) => [room, 5, 0]),
+    );
+    // Live messages and events keep coming, each once, whatever frames they share.
+    await sendAll(rig, alice, "red", ["red 6"]);
+    await rig.call(alice, "RemoveMember", { room: "blue", handle: "bob" });
+    await sendAll(rig, alice, "green", ["green 6"]);
+    await batched.until(() => received(batched).length === everything.length + 2);
+    assert.deepEqual(textsOf({ deliveries: flatten(batched) }, "red"), [...texts("red"), "red 6"]);
+    assert.deepEqual(textsOf({ deliveries: flatten(batched) }, "green"), [
+      ...texts("green"),
+      "green 6",
+    ]);
+    await batched.until(() => flatten(batched).some((d) => d.events.length > 0));
+    assert.deepEqual(
+      flatten(batched).flatMap((d) => d.events.map((e) => `${d.group} ${KIND_NAMES.get(e.kind)}`)),
+      ["blue REMOVED"],
+    );
+  });
+});
+
+Deno.test("rooms: the client takes a Delivery of several rooms: each message printed once, in its room's order, and remembered for all of them", async () => {
+  await withRig(async (rig) => {
+    const alice = await rig.device("Alice");
+    const rooms = ["red", "green", "blue"];
+    for (const room of rooms) await rig.call(alice, "CreateRoom", { name: room });
+    const stateDir = `${rig.dbPath}.carol`;
+    const options = { name: "Carol", port: rig.port, stateDir };
+    const first = await connectClient(options);
+    for (const room of rooms) {
+      await first.proc.type(`/join ${room}`);
+      await first.proc.waitForLine(new RegExp(`^\\* joined ${room}`), { stream: "stderr" });
+    }
+    await first.proc.closeInput();
+    assert.equal((await first.proc.status).code, 0);
+    const texts = (room: string) => Array.from({ length: 5 }, (_, i) => `${room} ${i + 1}`);
+    for (const room of rooms) await sendAll(rig, alice, room, texts(room));
+    // Back online: the three rooms' backlog comes in one Delivery (see the test above).
+    const back = await connectClient(options);
+    const all = rooms.flatMap(texts);
+    await back.proc.waitForLine(/blue 5$/);
+    await back.proc.waitForCount(/^\[(red|green|blue)\] /, all.length);
+    const printed = receivedMessages(back.proc);
+    for (const room of rooms) {
+      assert.deepEqual(printed.filter((m) => m.group === room).map((m) => m.text), texts(room));
+    }
+    assert.equal(printed.length, all.length, "each message printed once");
+    await back.proc.closeInput();
+    assert.equal((await back.proc.status).code, 0);
+    // Remembered for every room of that Delivery: nothing is printed again.
+    const again = await connectClient(options);
+    await sendAll(rig, alice, "green", ["green 6"]);
+    await again.proc.waitForLine(/green 6$/);
+    assert.deepEqual(receivedMessages(again.proc).map((m) => m.text), ["green 6"]);
+    await again.proc.closeInput();
+    await again.proc.status;
   });
 });
 

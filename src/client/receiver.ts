@@ -3,7 +3,8 @@
  * with backoff when it ends. Each message is reported once (a sequence at or
  * below what was already printed is dropped), then remembered in the state
  * file, then acknowledged through an {@link AckBatcher}: a client killed at
- * any point reprints at most the frame it was taking. A frame may instead
+ * any point reprints at most the Delivery it was taking (which may carry
+ * several groups' frames, `Delivery.more`). A frame may instead
  * carry room events, which are reported and neither remembered nor acked:
  * the server tells them at most once.
  *
@@ -119,20 +120,34 @@ export class Receiver {
         resolve({ status, retired });
       });
       call.write({
-        open: { seen: Object.entries(state.seen).map(([group, seq]) => ({ group, seq })) },
+        open: {
+          seen: Object.entries(state.seen).map(([group, seq]) => ({ group, seq })),
+          acceptMore: true,
+        },
       });
     });
   }
 
+  /** One Delivery: its own group's frame, then those of `more`, each as if it came alone. */
   #take(acks: AckBatcher, state: IdentityState, delivery: Delivery): void {
-    // An events-only frame has through_seq 0 and nothing to print, remember or ack.
-    if (delivery.messages.length > 0 || delivery.throughSeq > 0) {
-      this.#takeMessages(acks, state, delivery);
+    const frames = delivery.more.length ? [delivery, ...delivery.more] : [delivery];
+    const taken: Delivery[] = [];
+    for (const frame of frames) {
+      // An events-only frame has through_seq 0 and nothing to print, remember or ack.
+      if (frame.messages.length > 0 || frame.throughSeq > 0) {
+        this.#takeMessages(state, frame);
+        taken.push(frame);
+      }
+      for (const wire of frame.events) this.#takeEvent(state, frame.group, wire);
     }
-    for (const wire of delivery.events) this.#takeEvent(state, delivery.group, wire);
+    if (taken.length === 0) return;
+    // Printed, then remembered, then acknowledged: a kill at any point reprints at most this
+    // Delivery. One save for all its groups.
+    this.#save(state);
+    for (const frame of taken) acks.received(frame.group, frame.throughSeq);
   }
 
-  #takeMessages(acks: AckBatcher, state: IdentityState, delivery: Delivery): void {
+  #takeMessages(state: IdentityState, delivery: Delivery): void {
     const link = this.#link;
     const group = delivery.group;
     let seen = state.seen[group] ?? 0;
@@ -145,9 +160,6 @@ export class Receiver {
       link.emit({ type: "message", message: { group, ...m } });
     }
     state.seen[group] = Math.max(seen, delivery.throughSeq);
-    // Printed, then remembered, then acknowledged: a kill at any point reprints at most this frame.
-    this.#save(state);
-    acks.received(group, delivery.throughSeq);
   }
 
   #takeEvent(state: IdentityState, group: string, wire: WireRoomEvent): void {

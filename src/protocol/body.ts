@@ -20,7 +20,8 @@ export interface BodyFields {
   senderHandle: string;
 }
 
-function varintLength(value: number): number {
+/** Bytes of `value` (a non-negative safe integer) as a protobuf varint. */
+export function varintLength(value: number): number {
   let n = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 128);
@@ -29,7 +30,8 @@ function varintLength(value: number): number {
   return n;
 }
 
-function writeVarint(out: Uint8Array, at: number, value: number): number {
+/** Writes `value` as a protobuf varint at `at`; returns the offset after it. */
+export function writeVarint(out: Uint8Array, at: number, value: number): number {
   while (value >= 0x80) {
     out[at++] = (value % 128) | 0x80;
     value = Math.floor(value / 128);

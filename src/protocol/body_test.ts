@@ -39,7 +39,13 @@ Deno.test("body: frames built from stored bodies decode as standard chat.Deliver
     messages.map((m) => ({ seq: m.seq, body: encodeBody(m) })),
   );
   const decoded = decodeDelivery(Buffer.from(frame));
-  assert.deepEqual(decoded, { group: "general", throughSeq: 2 ** 40 + 5, messages, events: [] });
+  assert.deepEqual(decoded, {
+    group: "general",
+    throughSeq: 2 ** 40 + 5,
+    messages,
+    events: [],
+    more: [],
+  });
 });
 
 Deno.test("body: an empty frame (only the client's own messages) decodes too", () => {
@@ -48,6 +54,7 @@ Deno.test("body: an empty frame (only the client's own messages) decodes too", (
     throughSeq: 7,
     messages: [],
     events: [],
+    more: [],
   });
 });
 

@@ -12,8 +12,8 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { encodeFrame } from "./body.ts";
-import { chatProto } from "./proto.ts";
+import { encodeFrame, varintLength, writeVarint } from "./body.ts";
+import { chatProto, type RoomEvent } from "./proto.ts";
 import { messageOf } from "../shared/errors.ts";
 
 /** One Delivery frame (chat.proto): messages of one group, and the sequence it accounts through. */
@@ -38,6 +38,45 @@ export function encodeDelivery(frame: DeliveryFrame): Buffer {
     encodings.set(frame, bytes);
   }
   return bytes;
+}
+
+/** The bytes of an events-only Delivery frame (through_seq 0, no messages). */
+export function encodeEvents(group: string, events: RoomEvent[]): Buffer {
+  return chatProto.chat.Chat.service.Subscribe.responseSerialize({
+    group,
+    throughSeq: 0,
+    messages: [],
+    events,
+  });
+}
+
+/**
+ * One Delivery of several frames' bytes: the first as it is, each further one as an entry of
+ * its `more` field. Protobuf merges a message's fields across concatenated bytes, so a reader
+ * that knows `more` sees the first frame with the rest in `more`, in order; the frames
+ * themselves stay shared and are not encoded again.
+ */
+export function combineDeliveries(frames: readonly Uint8Array[]): Buffer {
+  let size = frames[0].length;
+  for (let i = 1; i < frames.length; i++) size += moreOverhead(frames[i].length) + frames[i].length;
+  const out = Buffer.allocUnsafe(size);
+  out.set(frames[0], 0);
+  let at = frames[0].length;
+  for (let i = 1; i < frames.length; i++) {
+    out[at++] = DELIVERY_MORE_TAG;
+    at = writeVarint(out, at, frames[i].length);
+    out.set(frames[i], at);
+    at += frames[i].length;
+  }
+  return out;
+}
+
+/** Delivery.more: field 5, length-delimited. */
+const DELIVERY_MORE_TAG = (5 << 3) | 2;
+
+/** The bytes {@link combineDeliveries} adds to put a frame of `length` bytes in `more`. */
+export function moreOverhead(length: number): number {
+  return 1 + varintLength(length);
 }
 
 /** Stands in for a request whose bytes are not a valid message of its type. */

@@ -12,10 +12,11 @@ import * as grpc from "@grpc/grpc-js";
 import type { Ack__Output as Ack } from "../../protocol/gen/chat/Ack.ts";
 import type { RoomEvent, SubscribeFrame } from "../../protocol/proto.ts";
 import { refuseMalformed, statusError } from "../../protocol/status.ts";
-import { encodeDelivery, type MalformedRequest } from "../../protocol/wire.ts";
+import { encodeDelivery, encodeEvents, type MalformedRequest } from "../../protocol/wire.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import { Subscription } from "../delivery/subscription.ts";
 import type { MemberStream } from "../delivery/sessions.ts";
+import { FrameWriter } from "../delivery/writer.ts";
 import type { Group } from "../groups/directory.ts";
 import { MAX_PENDING_EVENTS } from "../../shared/limits.ts";
 import { type MemberKey, memberKey } from "../../store/types.ts";
@@ -40,7 +41,9 @@ export class SubscribeSession implements MemberStream {
    * and maybe made again by that name, which must not start from them).
    */
   #left = new Map<string, { subscription: Subscription; group: Group | undefined }>();
-  /** Event frames with the transport. */
+  /** Frames and events go out through it, one write per turn for a client that accepts more. */
+  #writer: FrameWriter | undefined;
+  /** Event frames not yet taken by the transport. */
   #pendingEvents = 0;
   #ended = false;
 
@@ -73,7 +76,7 @@ export class SubscribeSession implements MemberStream {
         if (frame.frame !== "open" || !frame.open) {
           throw statusError(grpc.status.INVALID_ARGUMENT, "the first Subscribe frame must be open");
         }
-        this.#open(frame.open.seen ?? []);
+        this.#open(frame.open.seen ?? [], frame.open.acceptMore ?? false);
       } else if (frame.frame === "ack" && frame.ack) {
         this.#ack(subscriptions, frame.ack);
       } else {
@@ -85,7 +88,7 @@ export class SubscribeSession implements MemberStream {
   }
 
   /** Checks every claimed position first, then moves cursors and starts delivery. */
-  #open(seen: readonly Ack[]): void {
+  #open(seen: readonly Ack[], acceptMore: boolean): void {
     const { committer, groups, log } = this.#ctx;
     const { client } = this.#principal;
     const claims = new Map<string, number>();
@@ -112,6 +115,7 @@ export class SubscribeSession implements MemberStream {
       subscriptions.set(group.name, this.#subscription(group, cursor));
     }
     this.#subscriptions = subscriptions;
+    this.#writer = new FrameWriter((bytes, done) => this.#call.write(bytes, done), acceptMore);
     this.#ctx.sessions.add(this.#member, this);
     // Headers now tell the client the subscription is live even when nothing is waiting.
     this.#call.sendMetadata(new grpc.Metadata());
@@ -134,7 +138,7 @@ export class SubscribeSession implements MemberStream {
       cursor,
       write: (delivery, done, fromStore) => {
         metrics.delivered(delivery.messages.length, fromStore);
-        this.#call.write(encodeDelivery(delivery), done);
+        this.#writer!.write(encodeDelivery(delivery), done);
       },
       onAcked: (seq) => committer.saveCursor({ clientId, group: group.name, seq }),
       onWindowFull: () => metrics.windowFull(),
@@ -169,7 +173,7 @@ export class SubscribeSession implements MemberStream {
   tell(group: string, events: RoomEvent[]): void {
     if (this.#ended || !this.#subscriptions || this.#pendingEvents >= MAX_PENDING_EVENTS) return;
     this.#pendingEvents++;
-    this.#call.write({ group, throughSeq: 0, messages: [], events }, () => this.#pendingEvents--);
+    this.#writer!.write(encodeEvents(group, events), () => this.#pendingEvents--);
   }
 
   #ack(subscriptions: ReadonlyMap<string, Subscription>, ack: Ack): void {
@@ -199,6 +203,7 @@ export class SubscribeSession implements MemberStream {
     this.#ctx.streams.delete(this.#call);
     if (this.#subscriptions) this.#ctx.sessions.delete(this.#member, this);
     for (const s of this.#subscriptions?.values() ?? []) s.stop();
+    this.#writer?.close();
   }
 
   /** The client ended the stream: stop, log why, and close our side. */

@@ -8,6 +8,10 @@ import type {
   RoomEvent as _chat_RoomEvent,
   RoomEvent__Output as _chat_RoomEvent__Output,
 } from "../chat/RoomEvent.ts";
+import type {
+  Delivery as _chat_Delivery,
+  Delivery__Output as _chat_Delivery__Output,
+} from "../chat/Delivery.ts";
 import type { Long } from "@grpc/proto-loader";
 
 /**
@@ -26,6 +30,12 @@ export interface Delivery {
   "throughSeq"?: number | string | Long;
   "messages"?: (_chat_ChatMessage)[];
   "events"?: (_chat_RoomEvent)[];
+  /**
+   * Frames of other groups written with this one, only to a stream opened with
+   * Open.accept_more. Each is read as if it had come alone, after this one and
+   * in order; none has `more` of its own.
+   */
+  "more"?: (_chat_Delivery)[];
 }
 
 /**
@@ -44,4 +54,10 @@ export interface Delivery__Output {
   "throughSeq": number;
   "messages": (_chat_ChatMessage__Output)[];
   "events": (_chat_RoomEvent__Output)[];
+  /**
+   * Frames of other groups written with this one, only to a stream opened with
+   * Open.accept_more. Each is read as if it had come alone, after this one and
+   * in order; none has `more` of its own.
+   */
+  "more": (_chat_Delivery__Output)[];
 }

@@ -8,6 +8,11 @@ export interface Open {
    * move the cursor forward like an ack, never backward.
    */
   "seen"?: (_chat_Ack)[];
+  /**
+   * The client reads Delivery.more: the server may then write every group that
+   * has news for this stream in one frame (one write per turn, not one per group).
+   */
+  "acceptMore"?: boolean;
 }
 
 export interface Open__Output {
@@ -16,4 +21,9 @@ export interface Open__Output {
    * move the cursor forward like an ack, never backward.
    */
   "seen": (_chat_Ack__Output)[];
+  /**
+   * The client reads Delivery.more: the server may then write every group that
+   * has news for this stream in one frame (one write per turn, not one per group).
+   */
+  "acceptMore": boolean;
 }

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { chatProto, type Delivery } from "./proto.ts";
+import { encodeBody } from "./body.ts";
+import { combineDeliveries, encodeDelivery, encodeEvents, moreOverhead } from "./wire.ts";
+
+const decode = (bytes: Buffer) =>
+  chatProto.chat.Chat.service.Subscribe.responseDeserialize(bytes) as Delivery;
+
+function frame(group: string, seqs: number[], text = "hi") {
+  return {
+    group,
+    throughSeq: seqs.at(-1) ?? 0,
+    messages: seqs.map((seq) => ({
+      seq,
+      senderId: "s",
+      body: encodeBody({
+        senderId: "s",
+        senderName: "S",
+        text: `${text} ${seq}`,
+        sentAtMs: 1,
+        senderHandle: "",
+      }),
+    })),
+  };
+}
+
+Deno.test("wire: combined frames decode as the first frame with the others in `more`, in order, each whole", () => {
+  const a = encodeDelivery(frame("a", [1, 2]));
+  // A frame whose length needs a two-byte varint, to check the prefix.
+  const b = encodeDelivery(frame("b", [7], "x".repeat(300)));
+  const c = encodeEvents("c", [{
+    kind: 1,
+    member: { handle: "bob", role: 0, name: "Bob", clientId: "", devicesOnline: 0 },
+    by: "",
+  }]);
+  const combined = combineDeliveries([a, b, c]);
+  assert.equal(
+    combined.length,
+    a.length + moreOverhead(b.length) + b.length + moreOverhead(c.length) + c.length,
+  );
+  const d = decode(combined);
+  assert.deepEqual([d.group, d.throughSeq, d.messages.map((m) => m.text)], ["a", 2, [
+    "hi 1",
+    "hi 2",
+  ]]);
+  assert.deepEqual(d.more.map((m) => [m.group, m.throughSeq, m.messages.length, m.events.length]), [
+    ["b", 7, 1, 0],
+    ["c", 0, 0, 1],
+  ]);
+  assert.equal(d.more[0].messages[0].text, `${"x".repeat(300)} 7`);
+  assert.deepEqual(d.more[1].events[0].member?.handle, "bob");
+  // One frame alone is the frame itself.
+  assert.deepEqual(combineDeliveries([a]), a);
+});
