@@ -8,16 +8,20 @@
  *                                    report {"received", "at"} every 100 ms and
  *                                    latency percentiles on SIGTERM; with TARGET,
  *                                    report {"done"} once that many have arrived
- *   publishers PORT COUNT RATE SECS [stream]
+ *   publishers PORT COUNT RATE SECS [stream] [wait]
  *                                    COUNT concurrent send loops, RATE messages/s
  *                                    in all (0: as fast as acks allow), for SECS;
  *                                    each message a Send call, or with "stream" a
- *                                    message on the loop's own Publish stream
+ *                                    message on the loop's own Publish stream; with
+ *                                    "wait", each "run RATE SECS" line on stdin is
+ *                                    a run instead
  *   idle PORT COUNT                  COUNT clients that register, subscribe and wait
  *
  * Options after those: "groups=G" puts client i in group g(i % G) by its name
  * (`g3-m13`, publishers `g3-p3`), for a server started with `-group gK=...`;
- * "first=N" numbers a consumers process's clients from N.
+ * "first=N" numbers a consumers process's clients from N; "rooms=R" is the
+ * rooms workload (see `rooms` below); "window=W" lets each publisher keep W
+ * messages unanswered.
  *
  * A message text is the send time (ms, performance.timeOrigin-based) padded
  * to 100 bytes, so a consumer can tell each message's end-to-end latency.
@@ -28,7 +32,7 @@ import * as grpc from "@grpc/grpc-js";
 import { AckBatcher } from "../src/client/acks.ts";
 import { percentiles } from "../src/shared/percentiles.ts";
 import type { Delivery } from "../src/protocol/proto.ts";
-import { openSubscription, Publisher, rawClient, register, send } from "../tests/grpc.ts";
+import { openSubscription, Publisher, rawClient, register, roomCall, send } from "../tests/grpc.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const [mode, portText, countText, ...rest] = Deno.args;
@@ -44,10 +48,26 @@ const option = (name: string) => rest.find((a) => a.startsWith(`${name}=`))?.sli
  */
 const groups = Number(option("groups") ?? 0);
 const first = Number(option("first") ?? 0);
+/**
+ * "rooms=R": the rooms workload. Rooms r0 .. r(R-1), made at run time: publisher i makes the
+ * rooms r with r % COUNT == i and sends to them; consumer c joins the ROOMS_PER_CLIENT rooms
+ * (c + k * R / ROOMS_PER_CLIENT) % R, so every room has ROOMS_PER_CLIENT consumers as members
+ * (and its maker, who sends) and every consumer is in ROOMS_PER_CLIENT rooms.
+ */
+const rooms = Number(option("rooms") ?? 0);
+const ROOMS_PER_CLIENT = 10;
+/** "window=W": each publisher keeps up to W messages unanswered on its Publish stream. */
+const window = Number(option("window") ?? 1);
 const groupOf = (i: number) => groups > 0 ? `g${i % groups}` : "general";
-/** A client's name: `g3-m13` with groups, else `consumers-13`. */
+/** A client's name: `g3-m13` with groups, `rooms-m13` with rooms, else `consumers-13`. */
 const nameOf = (role: string, i: number) =>
-  groups > 0 ? `${groupOf(i)}-${role}${i}` : `${role}-${i}`;
+  groups > 0 ? `${groupOf(i)}-${role}${i}` : rooms > 0 ? `rooms-${role}${i}` : `${role}-${i}`;
+/** The rooms consumer `c` joins (see "rooms=R"). */
+const roomsOf = (c: number) =>
+  Array.from(
+    { length: ROOMS_PER_CLIENT },
+    (_, k) => `r${(c + k * rooms / ROOMS_PER_CLIENT) % rooms}`,
+  );
 const report = (value: unknown) => console.log(JSON.stringify(value));
 
 /** A channel of its own (its own HTTP/2 connection), as a separate client process would have. */
@@ -66,16 +86,20 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
     await Promise.all(
       Array.from({ length: Math.min(batch, count - start) }, async (_, i) => {
         const client = channel();
-        const me = await register(
-          client,
-          nameOf(mode === "idle" ? "idle" : "m", first + start + i),
-        );
-        const call = await openSubscription(client, me);
-        // Acks as the real client sends them (src/ack_batcher.ts).
+        const index = first + start + i;
+        const me = await register(client, nameOf(mode === "idle" ? "idle" : "m", index));
+        if (rooms > 0) {
+          for (const room of roomsOf(index)) await roomCall(client, me, "JoinRoom", { room });
+        }
+        // Reads Delivery.more, as the real client does (the bare baseline never sends it).
+        const call = await openSubscription(client, me, [], { acceptMore: true });
+        // Acks as the real client sends them (src/client/acks.ts).
         const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
-        call.on("data", (d: Delivery) => {
-          onDelivery(d);
-          if (ack) acks.received(d.group, d.throughSeq);
+        call.on("data", (delivery: Delivery) => {
+          for (const d of delivery.more.length ? [delivery, ...delivery.more] : [delivery]) {
+            onDelivery(d);
+            if (ack) acks.received(d.group, d.throughSeq);
+          }
         });
         call.on("error", () => {});
       }),
@@ -136,50 +160,91 @@ async function consumers(): Promise<void> {
   });
 }
 
+/** A publisher: posts a message to one of its groups and resolves once it is stored. */
+interface Sender {
+  client: grpc.Client;
+  post: (text: string, group: string) => Promise<void>;
+  /** The groups it sends to, one picked at random for each message. */
+  targets: string[];
+}
+
 async function publishers(): Promise<void> {
   const [rateText, secondsText] = rest;
-  const rate = Number(rateText);
-  const seconds = Number(secondsText);
   // "stream": each publisher sends on a Publish stream; otherwise each message is a Send call.
   const streaming = rest.includes("stream");
-  const senders = await Promise.all(Array.from({ length: count }, async (_, i) => {
+  const senders: Sender[] = await Promise.all(Array.from({ length: count }, async (_, i) => {
     const client = channel();
     const me = await register(client, nameOf("p", i));
-    const group = groupOf(i);
+    const targets = rooms > 0 ? [] : [groupOf(i)];
+    for (let r = i; r < rooms; r += count) {
+      await roomCall(client, me, "CreateRoom", { name: `r${r}` });
+      targets.push(`r${r}`);
+    }
     const publisher = streaming ? new Publisher(client, me) : undefined;
     const post = publisher
-      ? async (text: string) => {
+      ? async (text: string, group: string) => {
         const reply = await publisher.send(text, crypto.randomUUID(), group);
         if (reply.code !== grpc.status.OK) throw new Error(`refused: ${reply.details}`);
       }
-      : (text: string) => send(client, me, text, crypto.randomUUID(), group);
-    return { client, post };
+      : async (text: string, group: string) => {
+        await send(client, me, text, crypto.randomUUID(), group);
+      };
+    return { client, post, targets };
   }));
   report({ ready: count });
+  if (rest.includes("wait")) {
+    // Runs on command, so that consumers can join the rooms made above first: each
+    // "run RATE SECONDS" line on stdin is one run, answered by its "sent" report.
+    let buffered = "";
+    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const [command, r, s] = buffered.slice(0, newline).trim().split(/\s+/);
+        buffered = buffered.slice(newline + 1);
+        if (command === "run") report(await run(senders, Number(r), Number(s)));
+      }
+    }
+  } else {
+    report(await run(senders, Number(rateText), Number(secondsText)));
+  }
+  for (const { client } of senders) client.close();
+  Deno.exit(0);
+}
+
+/**
+ * Sends for `seconds` at `rate` messages/s in all (0: as fast as replies allow), each sender
+ * keeping up to `window` messages unanswered; returns the "sent" report.
+ */
+async function run(senders: Sender[], rate: number, seconds: number) {
   const acks = new Float64Array(2_000_000);
   let sent = 0;
   const start = now();
   const end = start + seconds * 1000;
-  // Paced: each sender owns every count-th slot of a global schedule at `rate`.
-  await Promise.all(senders.map(async ({ post }, i) => {
-    for (let k = 0; now() < end; k++) {
-      if (rate > 0) {
-        const due = start + ((k * count + i) * 1000) / rate;
-        const wait = due - now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        if (now() >= end) break;
-      }
-      const t = now();
-      const text = t.toFixed(3).padEnd(TEXT_BYTES, " ");
-      await post(text);
-      if (sent < acks.length) acks[sent] = now() - t;
-      sent++;
-    }
-  }));
+  const lanes = senders.length * window;
+  // Paced: each of a sender's `window` lanes owns every lanes-th slot of a global schedule.
+  await Promise.all(
+    senders.flatMap(({ post, targets }, i) =>
+      Array.from({ length: window }, async (_, w) => {
+        const lane = w * senders.length + i;
+        for (let k = 0; now() < end; k++) {
+          if (rate > 0) {
+            const due = start + ((k * lanes + lane) * 1000) / rate;
+            const wait = due - now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            if (now() >= end) break;
+          }
+          const t = now();
+          const text = t.toFixed(3).padEnd(TEXT_BYTES, " ");
+          await post(text, targets[Math.floor(Math.random() * targets.length)]);
+          if (sent < acks.length) acks[sent] = now() - t;
+          sent++;
+        }
+      })
+    ),
+  );
   const elapsed = (now() - start) / 1000;
-  report({ sent, per_s: Math.round(sent / elapsed), ack: latency(acks, sent) });
-  for (const { client } of senders) client.close();
-  Deno.exit(0);
+  return { sent, per_s: Math.round(sent / elapsed), ack: latency(acks, sent) };
 }
 
 async function idle(): Promise<void> {

@@ -45,6 +45,11 @@ const CONSUMERS_PER_PROCESS = 250;
 const GROUPS = 10;
 const GROUP_MEMBERS = 100;
 const PUBLISHERS = 16;
+/** The rooms workload: this many rooms of ROOM_MEMBERS consumers, as many consumers, each in 10. */
+const ROOMS = quick ? 200 : 1_000;
+const ROOM_MEMBERS = 10;
+/** How many messages each publisher of the rooms workload keeps unanswered on its stream. */
+const ROOM_PUBLISHER_WINDOW = Number(Deno.env.get("ROOM_WINDOW") ?? 1);
 /** The piped-client workload: this many lines fed to `deno task client` on stdin. */
 const PIPED_LINES = quick ? 2_000 : 10_000;
 
@@ -90,7 +95,7 @@ async function bareServer(): Promise<{ proc: ChatProcess; port: number }> {
 async function consumers(
   port: number,
   members: number,
-  { ack = true, groups = 0 } = {},
+  { ack = true, groups = 0, rooms = 0 } = {},
 ): Promise<ChatProcess[]> {
   const procs: ChatProcess[] = [];
   for (let left = members; left > 0; left -= CONSUMERS_PER_PROCESS) {
@@ -100,10 +105,12 @@ async function consumers(
       String(port),
       count,
       ...(ack ? [] : ["noack"]),
-      ...(groups ? [`groups=${groups}`, `first=${members - left}`] : []),
+      ...(groups ? [`groups=${groups}`] : []),
+      ...(rooms ? [`rooms=${rooms}`] : []),
+      `first=${members - left}`,
     ]));
   }
-  await Promise.all(procs.map((p) => p.waitForLine(/"ready"/, { timeoutMs: 120_000 })));
+  await Promise.all(procs.map((p) => p.waitForLine(/"ready"/, { timeoutMs: 300_000 })));
   return procs;
 }
 
@@ -128,27 +135,34 @@ async function cpuSeconds(proc: ChatProcess): Promise<number> {
 async function saturate(
   server: { port: number; proc: ChatProcess },
   procs: ChatProcess[],
-  { via = "stream" as Via, groups = 0 } = {},
+  { via = "stream" as Via, groups = 0, publishers = undefined as ChatProcess | undefined } = {},
 ): Promise<{ deliveries: number; cpuUs: number }> {
   const port = server.port;
   const seconds = SECONDS;
-  const publishers = load([
-    "publishers",
-    String(port),
-    String(PUBLISHERS),
-    "0",
-    String(seconds),
-    ...(via === "stream" ? ["stream"] : []),
-    ...(groups ? [`groups=${groups}`] : []),
-  ]);
-  await publishers.waitForLine(/"ready"/, { timeoutMs: 60_000 });
+  let from = 0;
+  if (publishers) {
+    // Publishers that made rooms and wait for a command (the rooms workload).
+    from = publishers.stdout.length;
+    await publishers.type(`run 0 ${seconds}`);
+  } else {
+    publishers = load([
+      "publishers",
+      String(port),
+      String(PUBLISHERS),
+      "0",
+      String(seconds),
+      ...(via === "stream" ? ["stream"] : []),
+      ...(groups ? [`groups=${groups}`] : []),
+    ]);
+    await publishers.waitForLine(/"ready"/, { timeoutMs: 60_000 });
+  }
   await sleep(Math.min(1_000, seconds * 250)); // warm-up
   const c1 = await cpuSeconds(server.proc);
   const [r1, t1] = [received(procs), performance.now()];
   await sleep(seconds * 500);
   const [r2, t2] = [received(procs), performance.now()];
   const c2 = await cpuSeconds(server.proc);
-  await publishers.waitForLine(/"sent"/, { timeoutMs: 60_000 });
+  await publishers.waitForLine(/"sent"/, { timeoutMs: 60_000, from });
   return {
     deliveries: Math.round((r2 - r1) / ((t2 - t1) / 1000)),
     cpuUs: +(((c2 - c1) * 1e6) / Math.max(1, r2 - r1)).toFixed(2),
@@ -283,6 +297,61 @@ async function manyGroups(): Promise<void> {
     `${fmt(deliveries)} (${cpuUs} us CPU each)`,
   );
   await stop(...group, server.proc);
+}
+
+/**
+ * Many small rooms, the shape chat servers live on: ROOMS rooms made at run time, each with
+ * ROOM_MEMBERS consumers as members (and its maker, a publisher that sends to it), ROOMS
+ * consumers each in ROOM_MEMBERS rooms, in processes of CONSUMERS_PER_PROCESS; the publishers
+ * send to random rooms of theirs. Deliveries/s at saturation, the server's CPU per delivery,
+ * and end-to-end latency at half that rate.
+ */
+async function manyRooms(): Promise<void> {
+  const server = await realServer();
+  const setupStart = performance.now();
+  const publishers = load([
+    "publishers",
+    String(server.port),
+    String(PUBLISHERS),
+    "0",
+    "0",
+    "stream",
+    "wait",
+    `rooms=${ROOMS}`,
+    `window=${ROOM_PUBLISHER_WINDOW}`,
+  ]);
+  await publishers.waitForLine(/"ready"/, { timeoutMs: 300_000 });
+  const group = await consumers(server.port, ROOMS, { rooms: ROOMS });
+  const setupS = (performance.now() - setupStart) / 1000;
+  const { deliveries, cpuUs } = await saturate(server, group, { publishers });
+  results.rooms_deliveries_per_s = deliveries;
+  results.rooms_server_cpu_us_per_delivery = cpuUs;
+  row(
+    "rooms",
+    `deliveries/s, ${fmt(ROOMS)} rooms of ${ROOM_MEMBERS}, each client in ${ROOM_MEMBERS}`,
+    `${fmt(deliveries)} (${cpuUs} us CPU each)`,
+  );
+  row("rooms", "  set-up: rooms made, joined, subscribed", `${setupS.toFixed(1)} s`);
+  // Half load: half the saturating message rate, latency from send to receipt.
+  const rate = Math.max(1, Math.round(deliveries / ROOM_MEMBERS / 2));
+  for (const p of group) await p.type("measure");
+  const from = publishers.stdout.length;
+  await publishers.type(`run ${rate} ${SECONDS}`);
+  await publishers.waitForLine(/"sent"/, { timeoutMs: 120_000 + SECONDS * 1000, from });
+  for (const p of group) p.kill("SIGTERM");
+  await Promise.all(group.map((p) => p.status));
+  // Each receiving process has its own percentiles: the worst of them is reported.
+  const latencies = group.map((p) => last(p, "latency").latency as { p50: number; p99: number });
+  const p50 = Math.max(...latencies.map((l) => l.p50));
+  const p99 = Math.max(...latencies.map((l) => l.p99));
+  results.rooms_p50_ms_at_half_load = p50;
+  results.rooms_p99_ms_at_half_load = p99;
+  row(
+    "rooms",
+    `end-to-end latency at ${fmt(rate)} msgs/s (p50 / p99, worst process)`,
+    `${p50} / ${p99} ms`,
+  );
+  await stop(publishers, server.proc);
 }
 
 async function catchup(): Promise<void> {
@@ -445,6 +514,7 @@ try {
   if (wanted("piped")) await pipedClient();
   if (wanted("scale")) await scale();
   if (wanted("scale") || wanted("groups")) await manyGroups();
+  if (wanted("rooms")) await manyRooms();
   if (wanted("idle")) await idle();
 } finally {
   await Promise.all(processes.map((p) => p.stop()));
