@@ -3,7 +3,10 @@
  * frames: the client acks once a quarter of the server's window has arrived
  * since its last ack, or shortly after the first frame it has not acked yet.
  * That keeps the server's window moving (it is never more than a quarter
- * behind) while sparing both ends one gRPC message per frame under load.
+ * behind) while sparing both ends one gRPC message per frame under load. The
+ * acks of every group due at once go in one frame when the server takes that
+ * (`SubscribeFrame.acks`): a member of many busy rooms would otherwise send
+ * about one ack per message.
  *
  * @module
  */
@@ -19,15 +22,31 @@ export const ACK_EVERY_MESSAGES = DELIVERY_WINDOW / 4;
  */
 export const ACK_DELAY_MS = 100;
 
-/** Batches cumulative acks per group; `send` writes one ack frame. */
+/** One group's cumulative ack. */
+export interface GroupAck {
+  group: string;
+  seq: number;
+}
+
+/** Batches cumulative acks per group; see the module doc. */
 export class AckBatcher {
   #send: (group: string, seq: number) => void;
+  #sendMany: ((acks: GroupAck[]) => void) | undefined;
   #pending = new Map<string, { seq: number; since: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #acked = new Map<string, number>();
 
+  /** @param send writes one group's ack frame. */
   constructor(send: (group: string, seq: number) => void) {
     this.#send = send;
+  }
+
+  /**
+   * From now on, the acks of several groups due together go in one frame through `sendMany`
+   * (the server said it takes such frames).
+   */
+  batchWith(sendMany: (acks: GroupAck[]) => void): void {
+    this.#sendMany = sendMany;
   }
 
   /** Notes that everything in `group` through `seq` has been taken (printed and remembered). */
@@ -49,6 +68,16 @@ export class AckBatcher {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#sendMany && this.#pending.size > 1) {
+      const acks: GroupAck[] = [];
+      for (const [group, { seq }] of this.#pending) {
+        acks.push({ group, seq });
+        this.#acked.set(group, seq);
+      }
+      this.#pending.clear();
+      this.#sendMany(acks);
+      return;
+    }
     for (const group of this.#pending.keys()) this.#ack(group); // #ack deletes: safe in a Map
   }
 

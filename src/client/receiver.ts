@@ -15,6 +15,8 @@ import { AckBatcher } from "./acks.ts";
 import { errorOf } from "../shared/errors.ts";
 import { Backoff } from "../shared/backoff.ts";
 import {
+  ACKS_BATCHED,
+  ACKS_HEADER,
   type ChatClient,
   type Delivery,
   type RoomEvent as WireRoomEvent,
@@ -103,11 +105,14 @@ export class Receiver {
     return new Promise((resolve) => {
       const call = link.client.Subscribe(metadataOf(state));
       this.#stream = call;
-      call.on("metadata", () => {
+      const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
+      call.on("metadata", (headers: grpc.Metadata) => {
+        if (headers.get(ACKS_HEADER)[0] === ACKS_BATCHED) {
+          acks.batchWith((list) => call.write({ acks: { acks: list } }));
+        }
         onOpen();
         link.cameOnline();
       });
-      const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
       this.#acks = acks;
       call.on("data", (delivery: Delivery) => {
         if (this.#stream === call && state === link.current()) this.#take(acks, state, delivery);

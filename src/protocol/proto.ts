@@ -40,6 +40,13 @@ export const CLIENT_KEY_HEADER = "x-client-key";
  * as decimal digits.
  */
 export const RETRY_AFTER_MS_HEADER = "retry-after-ms";
+/**
+ * A Subscribe response header: the server takes `SubscribeFrame.acks` (several groups' acks in
+ * one frame) when it is {@link ACKS_BATCHED}.
+ */
+export const ACKS_HEADER = "x-chat-acks";
+/** See {@link ACKS_HEADER}. */
+export const ACKS_BATCHED = "batched";
 /** Metadata key of the operator secret on every Admin call. */
 export const ADMIN_SECRET_HEADER = "x-admin-secret";
 

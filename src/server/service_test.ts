@@ -5,7 +5,7 @@ import {
   MAX_RECEIVE_MESSAGE_BYTES,
   MAX_TEXT_BYTES,
 } from "../shared/limits.ts";
-import { chatProto } from "../protocol/proto.ts";
+import { ACKS_BATCHED, ACKS_HEADER, chatProto } from "../protocol/proto.ts";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import {
@@ -413,6 +413,42 @@ Deno.test("service: acks move the cursor; a resumed stream starts after it", asy
     await second.status;
     client.close();
   });
+});
+
+Deno.test("service: one acks frame moves several groups' cursors, as the response headers offer; a bad ack in it ends the stream as a lone one would", async () => {
+  const server = await testServer({ groups: [{ name: "dev", members: null }] });
+  const client = rawClient(server.port);
+  const [a, b] = [await register(client, "A"), await register(client, "B")];
+  for (const group of ["general", "dev"]) {
+    for (let i = 1; i <= 3; i++) await send(client, a, `${group} ${i}`, `${group}-${i}`, group);
+  }
+  const sub = new RawSubscription(client, auth(b.clientId, b.key));
+  const headers = new Promise<grpc.Metadata>((resolve) => sub.call.once("metadata", resolve));
+  sub.call.write({ open: { seen: [] } });
+  assert.deepEqual((await headers).get(ACKS_HEADER), [ACKS_BATCHED]);
+  await sub.until(() => sub.seqs.length === 6);
+  sub.call.write({ acks: { acks: [{ group: "general", seq: 2 }, { group: "dev", seq: 3 }] } });
+  /** Waits until Register says B's cursors are `want`. */
+  const cursorsAre = async (want: string) => {
+    const deadline = Date.now() + 5_000;
+    let got = "";
+    while (Date.now() < deadline) {
+      const reply = await register(client, "B", b.clientId, b.key);
+      got = reply.groups.map((g) => `${g.name}:${g.cursor}`).join();
+      if (got === want) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.fail(`cursors ${got}, not ${want}, after 5 s`);
+  };
+  await cursorsAre("general:2,dev:3");
+  // Past what was sent, in the middle of a frame: the stream ends, the acks before it count.
+  sub.call.write({ acks: { acks: [{ group: "general", seq: 3 }, { group: "dev", seq: 4 }] } });
+  const status = await sub.status;
+  assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(status.details, /ack 4 for group dev is past the last delivered sequence 3/);
+  await cursorsAre("general:3,dev:3");
+  client.close();
+  await server.shutdown();
 });
 
 Deno.test("service: bad Subscribe frames end that stream with INVALID_ARGUMENT", async () => {

@@ -2,6 +2,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { EnumTypeDefinition, MessageTypeDefinition } from "@grpc/proto-loader";
 
 import type { Ack as _chat_Ack, Ack__Output as _chat_Ack__Output } from "./chat/Ack.ts";
+import type { Acks as _chat_Acks, Acks__Output as _chat_Acks__Output } from "./chat/Acks.ts";
 import type {
   AdminClient as _chat_AdminClient,
   AdminDefinition as _chat_AdminDefinition,
@@ -163,6 +164,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   chat: {
     Ack: MessageTypeDefinition<_chat_Ack, _chat_Ack__Output>;
+    Acks: MessageTypeDefinition<_chat_Acks, _chat_Acks__Output>;
     /**
      * The operator's service, on the same port. Every call carries the operator
      * secret as metadata `x-admin-secret`: the server keeps it in a file only its

@@ -10,7 +10,12 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Ack__Output as Ack } from "../../protocol/gen/chat/Ack.ts";
-import type { RoomEvent, SubscribeFrame } from "../../protocol/proto.ts";
+import {
+  ACKS_BATCHED,
+  ACKS_HEADER,
+  type RoomEvent,
+  type SubscribeFrame,
+} from "../../protocol/proto.ts";
 import { refuseMalformed, statusError } from "../../protocol/status.ts";
 import { encodeDelivery, encodeEvents, type MalformedRequest } from "../../protocol/wire.ts";
 import type { Principal } from "../auth/authenticator.ts";
@@ -79,8 +84,10 @@ export class SubscribeSession implements MemberStream {
         this.#open(frame.open.seen ?? [], frame.open.acceptMore ?? false);
       } else if (frame.frame === "ack" && frame.ack) {
         this.#ack(subscriptions, frame.ack);
+      } else if (frame.frame === "acks" && frame.acks) {
+        for (const ack of frame.acks.acks) this.#ack(subscriptions, ack);
       } else {
-        throw statusError(grpc.status.INVALID_ARGUMENT, "only ack frames may follow open");
+        throw statusError(grpc.status.INVALID_ARGUMENT, "only ack or acks frames may follow open");
       }
     } catch (error) {
       this.#fail(error);
@@ -117,8 +124,11 @@ export class SubscribeSession implements MemberStream {
     this.#subscriptions = subscriptions;
     this.#writer = new FrameWriter((bytes, done) => this.#call.write(bytes, done), acceptMore);
     this.#ctx.sessions.add(this.#member, this);
-    // Headers now tell the client the subscription is live even when nothing is waiting.
-    this.#call.sendMetadata(new grpc.Metadata());
+    // Headers now tell the client the subscription is live even when nothing is waiting, and
+    // that acks of several groups may share a frame.
+    const headers = new grpc.Metadata();
+    headers.set(ACKS_HEADER, ACKS_BATCHED);
+    this.#call.sendMetadata(headers);
     const from = [...subscriptions].map(([g, s]) => `${g} after #${s.acked}`).join(", ");
     log(`subscribe ${this.#principal.label} (${from || "member of no group"})`, {
       event: "subscribe",
