@@ -182,7 +182,7 @@ async function publishers(): Promise<void> {
       await roomCall(client, me, "CreateRoom", { name: `r${r}` });
       targets.push(`r${r}`);
     }
-    const publisher = streaming ? new Publisher(client, me) : undefined;
+    const publisher = streaming ? new Publisher(client, me, { acceptMore: true }) : undefined;
     const post = publisher
       ? async (text: string, group: string) => {
         const reply = await publisher.send(text, crypto.randomUUID(), group);

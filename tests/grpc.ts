@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import { CLIENT_CHANNEL_OPTIONS } from "../src/client/session.ts";
 import { unary } from "../src/client/calls.ts";
 import {
+  ACCEPT_MORE_HEADER,
   ADMIN_SECRET_HEADER,
   type ChatClient,
   chatProto,
@@ -166,13 +167,25 @@ export function send(
 export class Publisher {
   #call: grpc.ClientDuplexStream<SendRequest, PublishReply>;
   #waiting: { resolve: (r: PublishReply) => void; reject: (e: unknown) => void }[] = [];
+  /** Reply messages received (fewer than replies when they share messages). */
+  messages = 0;
   /** How the stream ended. */
   readonly status: Promise<grpc.StatusObject>;
 
-  constructor(client: ChatClient, who: { clientId: string; key: string }) {
-    this.#call = client.Publish(auth(who.clientId, who.key));
+  /** `acceptMore`: the stream reads `PublishReply.more` (several replies in one message). */
+  constructor(
+    client: ChatClient,
+    who: { clientId: string; key: string },
+    { acceptMore = false } = {},
+  ) {
+    const metadata = auth(who.clientId, who.key);
+    if (acceptMore) metadata.set(ACCEPT_MORE_HEADER, "1");
+    this.#call = client.Publish(metadata);
     this.status = new Promise((resolve) => this.#call.on("status", resolve));
-    this.#call.on("data", (reply: PublishReply) => this.#waiting.shift()?.resolve(reply));
+    this.#call.on("data", (reply: PublishReply) => {
+      this.messages++;
+      for (const one of [reply, ...reply.more]) this.#waiting.shift()?.resolve(one);
+    });
     this.#call.on("error", (error) => {
       for (const w of this.#waiting.splice(0)) w.reject(error);
     });

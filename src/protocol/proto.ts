@@ -47,6 +47,11 @@ export const RETRY_AFTER_MS_HEADER = "retry-after-ms";
 export const ACKS_HEADER = "x-chat-acks";
 /** See {@link ACKS_HEADER}. */
 export const ACKS_BATCHED = "batched";
+/**
+ * A Publish request header: with the value "1", the caller reads `PublishReply.more`, and the
+ * server puts the replies that are ready at once in one message.
+ */
+export const ACCEPT_MORE_HEADER = "x-chat-accept-more";
 /** Metadata key of the operator secret on every Admin call. */
 export const ADMIN_SECRET_HEADER = "x-admin-secret";
 

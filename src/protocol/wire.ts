@@ -13,6 +13,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { encodeFrame, varintLength, writeVarint } from "./body.ts";
+import type { PublishReply } from "./gen/chat/PublishReply.ts";
 import { chatProto, type RoomEvent } from "./proto.ts";
 import { messageOf } from "../shared/errors.ts";
 
@@ -50,31 +51,43 @@ export function encodeEvents(group: string, events: RoomEvent[]): Buffer {
   });
 }
 
+/** The bytes of a PublishReply (to write it, or combine it with others). */
+export function encodePublishReply(reply: PublishReply): Buffer {
+  return chatProto.chat.Chat.service.Publish.responseSerialize(reply);
+}
+
+/** Field numbers of the `more` fields (chat.proto): a Delivery's and a PublishReply's. */
+export const MORE_FIELD = { delivery: 5, publishReply: 7 } as const;
+
 /**
- * One Delivery of several frames' bytes: the first as it is, each further one as an entry of
- * its `more` field. Protobuf merges a message's fields across concatenated bytes, so a reader
- * that knows `more` sees the first frame with the rest in `more`, in order; the frames
- * themselves stay shared and are not encoded again.
+ * One message of several messages' bytes: the first as it is, each further one as an entry of
+ * its `more` field (`moreField`, a repeated field of the message's own type). Protobuf merges a
+ * message's fields across concatenated bytes, so a reader that knows `more` sees the first
+ * message with the rest in `more`, in order; the messages themselves are not encoded again
+ * (a Delivery frame stays shared by all who get it).
  */
-export function combineDeliveries(frames: readonly Uint8Array[]): Buffer {
-  let size = frames[0].length;
-  for (let i = 1; i < frames.length; i++) size += moreOverhead(frames[i].length) + frames[i].length;
+export function combineWithMore(messages: readonly Uint8Array[], moreField: number): Buffer {
+  let size = messages[0].length;
+  for (let i = 1; i < messages.length; i++) {
+    size += moreOverhead(messages[i].length) + messages[i].length;
+  }
   const out = Buffer.allocUnsafe(size);
-  out.set(frames[0], 0);
-  let at = frames[0].length;
-  for (let i = 1; i < frames.length; i++) {
-    out[at++] = DELIVERY_MORE_TAG;
-    at = writeVarint(out, at, frames[i].length);
-    out.set(frames[i], at);
-    at += frames[i].length;
+  out.set(messages[0], 0);
+  let at = messages[0].length;
+  const tag = (moreField << 3) | 2; // length-delimited
+  for (let i = 1; i < messages.length; i++) {
+    out[at++] = tag;
+    at = writeVarint(out, at, messages[i].length);
+    out.set(messages[i], at);
+    at += messages[i].length;
   }
   return out;
 }
 
-/** Delivery.more: field 5, length-delimited. */
-const DELIVERY_MORE_TAG = (5 << 3) | 2;
-
-/** The bytes {@link combineDeliveries} adds to put a frame of `length` bytes in `more`. */
+/**
+ * The bytes {@link combineWithMore} adds to put a message of `length` bytes in `more` (whose
+ * field number is below 16, so its tag is one byte).
+ */
 export function moreOverhead(length: number): number {
   return 1 + varintLength(length);
 }

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { chatProto, type Delivery } from "./proto.ts";
 import { encodeBody } from "./body.ts";
-import { combineDeliveries, encodeDelivery, encodeEvents, moreOverhead } from "./wire.ts";
+import { combineWithMore, encodeDelivery, encodeEvents, MORE_FIELD, moreOverhead } from "./wire.ts";
+
+const combine = (frames: Uint8Array[]) => combineWithMore(frames, MORE_FIELD.delivery);
 
 const decode = (bytes: Buffer) =>
   chatProto.chat.Chat.service.Subscribe.responseDeserialize(bytes) as Delivery;
@@ -34,7 +36,7 @@ Deno.test("wire: combined frames decode as the first frame with the others in `m
     member: { handle: "bob", role: 0, name: "Bob", clientId: "", devicesOnline: 0 },
     by: "",
   }]);
-  const combined = combineDeliveries([a, b, c]);
+  const combined = combine([a, b, c]);
   assert.equal(
     combined.length,
     a.length + moreOverhead(b.length) + b.length + moreOverhead(c.length) + c.length,
@@ -51,5 +53,5 @@ Deno.test("wire: combined frames decode as the first frame with the others in `m
   assert.equal(d.more[0].messages[0].text, `${"x".repeat(300)} 7`);
   assert.deepEqual(d.more[1].events[0].member?.handle, "bob");
   // One frame alone is the frame itself.
-  assert.deepEqual(combineDeliveries([a]), a);
+  assert.deepEqual(combine([a]), a);
 });

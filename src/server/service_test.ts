@@ -244,6 +244,46 @@ Deno.test("service: Publish answers every message in order, refusing bad ones wi
   });
 });
 
+Deno.test("service: a Publish stream that reads PublishReply.more gets replies ready at once in one message, each request answered once, in order", async () => {
+  await withServer(null, async ({ port, lastSeq }) => {
+    const client = rawClient(port);
+    const alice = await register(client, "Alice");
+    const publisher = new Publisher(client, alice, { acceptMore: true });
+    const ids = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    // A refusal and a retry among them: answered in their places like any other.
+    const replies = await Promise.all(
+      ids.map((id, i) =>
+        i === 50
+          ? publisher.send("", id)
+          : i === 120
+          ? publisher.send("again", "m7")
+          : publisher.send(`text ${i}`, id)
+      ),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.clientMsgId),
+      ids.map((id, i) => i === 120 ? "m7" : id),
+    );
+    const seqs = replies.map((r) => r.seq);
+    assert.deepEqual(seqs.slice(0, 50), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual([grpc.status[replies[50].code], seqs[50]], ["INVALID_ARGUMENT", 0]);
+    assert.deepEqual([seqs[51], seqs[119], seqs[120], replies[120].duplicate], [51, 119, 8, true]);
+    assert.equal(seqs[199], 198);
+    assert.equal(lastSeq(), 198);
+    assert.ok(
+      publisher.messages < replies.length,
+      `${publisher.messages} reply messages for ${replies.length} replies`,
+    );
+    // Without the header each reply is its own message.
+    const plain = new Publisher(client, alice);
+    await Promise.all(["p1", "p2", "p3"].map((id) => plain.send(id, id)));
+    assert.equal(plain.messages, 3);
+    publisher.close();
+    plain.close();
+    client.close();
+  });
+});
+
 Deno.test("service: a Publish stream holds at most MAX_PUBLISH_IN_FLIGHT unanswered messages", async () => {
   const server = await testServer();
   // Commits wait until released, as if the disk had stalled.

@@ -1,15 +1,16 @@
 /**
- * The writes of one Subscribe stream. Each write costs tens of microseconds in grpc-js and
- * HTTP/2 whatever it carries, and a member of many rooms would otherwise get one write per room
- * with news. For a client that reads `Delivery.more` (it said so in `Open.accept_more`), the
- * frames of every group made in the same turn, and those made while the stream's last write is
- * still with the transport, go out as one Delivery; for any other client each frame is its own
- * write, as before. Frames keep the order they were made in either way.
+ * The writes of one server stream. Each write costs tens of microseconds in grpc-js and HTTP/2
+ * whatever it carries: a member of many rooms would get one write per room with news, and a
+ * sender with many messages in flight one write per reply. For a client that reads the
+ * messages' `more` field (`Open.accept_more` on Subscribe, the `x-chat-accept-more` header on
+ * Publish), the messages made in the same turn, and those made while the stream's last write
+ * is still with the transport, go out as one; for any other client each is its own write, as
+ * before. Messages keep the order they were made in either way.
  *
  * @module
  */
 import type { Buffer } from "node:buffer";
-import { combineDeliveries, moreOverhead } from "../../protocol/wire.ts";
+import { combineWithMore, moreOverhead } from "../../protocol/wire.ts";
 import { MAX_SEND_MESSAGE_BYTES } from "../../shared/limits.ts";
 
 /** Hands bytes to the transport and calls `done` once it has taken them. */
@@ -21,11 +22,12 @@ interface Queued {
   done: (() => void) | undefined;
 }
 
-/** Writes one stream's Delivery frames, combined when the client accepts it; see the module doc. */
+/** Writes one stream's messages, combined when the client accepts it; see the module doc. */
 export class FrameWriter {
   #write: WriteBytes;
-  #combine: boolean;
+  #moreField: number | undefined;
   #maxBytes: number;
+  #scheduleFlush: (flush: () => void) => void;
   #queue: Queued[] = [];
   /** A write is with the transport: frames made meanwhile wait and go out together. */
   #writing = false;
@@ -33,21 +35,33 @@ export class FrameWriter {
   #closed = false;
 
   /**
-   * @param write hands one Delivery's bytes to the stream.
-   * @param combine the client reads `Delivery.more` (`Open.accept_more`).
-   * @param maxBytes most bytes in one combined write: a client accepts frames up to
-   *   {@link MAX_SEND_MESSAGE_BYTES}, however many groups they carry.
+   * @param write hands one message's bytes to the stream.
+   * @param moreField the number of the message's `more` field when the client reads it
+   *   (wire.ts `MORE_FIELD`); undefined: each message is its own write.
+   * @param options.maxBytes most bytes in one combined write: a client accepts messages up to
+   *   {@link MAX_SEND_MESSAGE_BYTES}, however many they combine.
+   * @param options.schedule runs the flush after the messages of this turn are in: at the end
+   *   of the turn by default (delivery frames are all made in one synchronous pass); a Publish
+   *   stream's replies come from promise chains, so it waits for the next turn (`setImmediate`).
    */
-  constructor(write: WriteBytes, combine: boolean, maxBytes: number = MAX_SEND_MESSAGE_BYTES) {
+  constructor(
+    write: WriteBytes,
+    moreField: number | undefined,
+    { maxBytes = MAX_SEND_MESSAGE_BYTES, schedule = queueMicrotask }: {
+      maxBytes?: number;
+      schedule?: (flush: () => void) => void;
+    } = {},
+  ) {
     this.#write = write;
-    this.#combine = combine;
+    this.#moreField = moreField;
     this.#maxBytes = maxBytes;
+    this.#scheduleFlush = schedule;
   }
 
-  /** Writes one Delivery frame's bytes; `done` is called once the transport has taken them. */
+  /** Writes one message's bytes; `done` is called once the transport has taken them. */
   write(bytes: Buffer, done?: () => void): void {
     if (this.#closed) return;
-    if (!this.#combine) {
+    if (this.#moreField === undefined) {
       this.#write(bytes, done ?? noop);
       return;
     }
@@ -61,11 +75,11 @@ export class FrameWriter {
     this.#queue = [];
   }
 
-  /** After this turn, so that every group with news in it goes out in the same write. */
+  /** After this turn, so that every message made in it goes out in the same write. */
   #schedule(): void {
     if (this.#writing || this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(this.#flush);
+    this.#scheduleFlush(this.#flush);
   }
 
   #flush = (): void => {
@@ -83,7 +97,9 @@ export class FrameWriter {
     }
     const batch = queue.splice(0, n);
     this.#writing = true;
-    const bytes = n === 1 ? batch[0].bytes : combineDeliveries(batch.map((q) => q.bytes));
+    const bytes = n === 1
+      ? batch[0].bytes
+      : combineWithMore(batch.map((q) => q.bytes), this.#moreField!);
     this.#write(bytes, () => {
       this.#writing = false;
       // Each `done` lets a subscription send its next frame, which queues it here.

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { FrameWriter } from "./writer.ts";
-import { combineDeliveries } from "../../protocol/wire.ts";
+import { combineWithMore, MORE_FIELD } from "../../protocol/wire.ts";
+
+const combine = (frames: Buffer[]) => combineWithMore(frames, MORE_FIELD.delivery);
 
 /** A transport that keeps each write and takes it only when told (`take`). */
 function transport() {
@@ -20,7 +22,7 @@ const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 Deno.test("delivery writer: a stream that does not accept more gets each frame as its own write, at once", () => {
   const t = transport();
-  const writer = new FrameWriter(t.write, false);
+  const writer = new FrameWriter(t.write, undefined);
   const done: string[] = [];
   writer.write(bytes("a"), () => done.push("a"));
   writer.write(bytes("b"), () => done.push("b"));
@@ -32,13 +34,13 @@ Deno.test("delivery writer: a stream that does not accept more gets each frame a
 
 Deno.test("delivery writer: frames of one turn go as one write; those made while it is with the transport go together in the next; every `done` is called once its write is taken", async () => {
   const t = transport();
-  const writer = new FrameWriter(t.write, true);
+  const writer = new FrameWriter(t.write, MORE_FIELD.delivery);
   const done: string[] = [];
   for (const f of ["a1", "b1", "c1"]) writer.write(bytes(f), () => done.push(f));
   assert.equal(t.writes.length, 0, "nothing is written before the turn ends");
   await turn();
   assert.deepEqual(t.writes.map((w) => w.bytes), [
-    combineDeliveries([bytes("a1"), bytes("b1"), bytes("c1")]),
+    combine([bytes("a1"), bytes("b1"), bytes("c1")]),
   ]);
   // The write is with the transport: what comes meanwhile waits for it, across turns.
   writer.write(bytes("a2"), () => done.push("a2"));
@@ -51,7 +53,7 @@ Deno.test("delivery writer: frames of one turn go as one write; those made while
   assert.deepEqual(done, ["a1", "b1", "c1"]);
   await turn();
   assert.deepEqual(t.writes.map((w) => w.bytes).slice(1), [
-    combineDeliveries([bytes("a2"), bytes("d1")]),
+    combine([bytes("a2"), bytes("d1")]),
   ]);
   t.take(1);
   assert.deepEqual(done, ["a1", "b1", "c1", "a2", "d1"]);
@@ -64,22 +66,22 @@ Deno.test("delivery writer: frames of one turn go as one write; those made while
 Deno.test("delivery writer: a combined write stays within its byte bound; the frames that do not fit go in the next write, in order", async () => {
   const t = transport();
   // Each frame is 10 bytes and costs 2 more in `more`: two fit in 22 bytes, three do not.
-  const writer = new FrameWriter(t.write, true, 22);
+  const writer = new FrameWriter(t.write, MORE_FIELD.delivery, { maxBytes: 22 });
   const frames = ["0123456789", "abcdefghij", "ABCDEFGHIJ", "klmnopqrst"].map(bytes);
   for (const f of frames) writer.write(f);
   await turn();
   t.take(0);
   await turn();
   assert.deepEqual(t.writes.map((w) => w.bytes), [
-    combineDeliveries(frames.slice(0, 2)),
-    combineDeliveries(frames.slice(2, 4)),
+    combine(frames.slice(0, 2)),
+    combine(frames.slice(2, 4)),
   ]);
   assert.ok(t.writes.every((w) => w.bytes.length <= 22));
 });
 
 Deno.test("delivery writer: after close nothing queued or new is written", async () => {
   const t = transport();
-  const writer = new FrameWriter(t.write, true);
+  const writer = new FrameWriter(t.write, MORE_FIELD.delivery);
   writer.write(bytes("a"));
   writer.close();
   writer.write(bytes("b"));

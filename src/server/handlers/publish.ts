@@ -2,13 +2,17 @@
  * A Publish stream: each request is stored as Send would store it, as soon as
  * it arrives, so the messages of many streams share commits; the replies go
  * back in request order, a refused message answered with its status while the
- * stream goes on.
+ * stream goes on. Replies ready at once share one message for a sender that
+ * reads `PublishReply.more`.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import type { PublishReply, SendRequest } from "../../protocol/proto.ts";
-import { MalformedRequest } from "../../protocol/wire.ts";
+import { setImmediate } from "node:timers";
+import type { PublishReply } from "../../protocol/gen/chat/PublishReply.ts";
+import { ACCEPT_MORE_HEADER, type SendRequest } from "../../protocol/proto.ts";
+import { encodePublishReply, MalformedRequest, MORE_FIELD } from "../../protocol/wire.ts";
+import { FrameWriter } from "../delivery/writer.ts";
 import { MAX_PUBLISH_IN_FLIGHT } from "../../shared/limits.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import type { HandlerContext } from "./context.ts";
@@ -25,6 +29,7 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
   let replies: Promise<void> = Promise.resolve();
   const stop = () => {
     ended = true;
+    writer.close();
     ctx.streams.delete(call);
   };
   const fail = (error: grpc.ServiceError) => {
@@ -32,6 +37,12 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
     stop();
     call.emit("error", error);
   };
+  // A sender with many messages in flight would otherwise cost a write per reply.
+  const writer = new FrameWriter(
+    (bytes, done) => call.write(bytes as unknown as PublishReply, done),
+    call.metadata.get(ACCEPT_MORE_HEADER)[0] === "1" ? MORE_FIELD.publishReply : undefined,
+    { schedule: setImmediate },
+  );
   ctx.streams.add(call, principal, (status) => {
     closing = true;
     call.pause();
@@ -56,7 +67,7 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
     };
     replies = replies.then(() => reply).then((answer) => {
       if (ended) answered();
-      else call.write(answer, answered);
+      else writer.write(encodePublishReply(answer), answered);
     }).catch((error) => {
       answered();
       fail(ctx.refusals.refuse("publish", principal.label, error));

@@ -17,7 +17,12 @@ import {
   type SubscribeFrame,
 } from "../../protocol/proto.ts";
 import { refuseMalformed, statusError } from "../../protocol/status.ts";
-import { encodeDelivery, encodeEvents, type MalformedRequest } from "../../protocol/wire.ts";
+import {
+  encodeDelivery,
+  encodeEvents,
+  type MalformedRequest,
+  MORE_FIELD,
+} from "../../protocol/wire.ts";
 import type { Principal } from "../auth/authenticator.ts";
 import { Subscription } from "../delivery/subscription.ts";
 import type { MemberStream } from "../delivery/sessions.ts";
@@ -122,7 +127,10 @@ export class SubscribeSession implements MemberStream {
       subscriptions.set(group.name, this.#subscription(group, cursor));
     }
     this.#subscriptions = subscriptions;
-    this.#writer = new FrameWriter((bytes, done) => this.#call.write(bytes, done), acceptMore);
+    this.#writer = new FrameWriter(
+      (bytes, done) => this.#call.write(bytes, done),
+      acceptMore ? MORE_FIELD.delivery : undefined,
+    );
     this.#ctx.sessions.add(this.#member, this);
     // Headers now tell the client the subscription is live even when nothing is waiting, and
     // that acks of several groups may share a frame.

@@ -496,8 +496,9 @@ export interface ChatClient extends grpc.Client {
    * Sends many messages on one stream, for programs that send a lot (bots,
    * bridges, load): the call's cost is paid once, not per message. Every
    * SendRequest is answered by one PublishReply, in the order sent, with what
-   * Send would have answered. A refused message is answered with its status
-   * code and the stream goes on; nothing is stored for it.
+   * Send would have answered (several may share one message: PublishReply.more).
+   * A refused message is answered with its status code and the stream goes on;
+   * nothing is stored for it.
    */
   Publish(
     metadata: grpc.Metadata,
@@ -510,8 +511,9 @@ export interface ChatClient extends grpc.Client {
    * Sends many messages on one stream, for programs that send a lot (bots,
    * bridges, load): the call's cost is paid once, not per message. Every
    * SendRequest is answered by one PublishReply, in the order sent, with what
-   * Send would have answered. A refused message is answered with its status
-   * code and the stream goes on; nothing is stored for it.
+   * Send would have answered (several may share one message: PublishReply.more).
+   * A refused message is answered with its status code and the stream goes on;
+   * nothing is stored for it.
    */
   publish(
     metadata: grpc.Metadata,
@@ -801,8 +803,9 @@ export interface ChatHandlers extends grpc.UntypedServiceImplementation {
    * Sends many messages on one stream, for programs that send a lot (bots,
    * bridges, load): the call's cost is paid once, not per message. Every
    * SendRequest is answered by one PublishReply, in the order sent, with what
-   * Send would have answered. A refused message is answered with its status
-   * code and the stream goes on; nothing is stored for it.
+   * Send would have answered (several may share one message: PublishReply.more).
+   * A refused message is answered with its status code and the stream goes on;
+   * nothing is stored for it.
    */
   Publish: grpc.handleBidiStreamingCall<_chat_SendRequest__Output, _chat_PublishReply>;
 

@@ -1,5 +1,9 @@
 // Original file: chat.proto
 
+import type {
+  PublishReply as _chat_PublishReply,
+  PublishReply__Output as _chat_PublishReply__Output,
+} from "../chat/PublishReply.ts";
 import type { Long } from "@grpc/proto-loader";
 
 export interface PublishReply {
@@ -21,6 +25,13 @@ export interface PublishReply {
    * Why the message was refused, for a person; empty when stored.
    */
   "details"?: string;
+  /**
+   * Replies to the requests after this one, in order, each as if it had come
+   * alone; none has `more` of its own. Only on a Publish call whose request
+   * headers hold `x-chat-accept-more: 1`: the replies ready at once then share
+   * one message.
+   */
+  "more"?: (_chat_PublishReply)[];
 }
 
 export interface PublishReply__Output {
@@ -42,4 +53,11 @@ export interface PublishReply__Output {
    * Why the message was refused, for a person; empty when stored.
    */
   "details": string;
+  /**
+   * Replies to the requests after this one, in order, each as if it had come
+   * alone; none has `more` of its own. Only on a Publish call whose request
+   * headers hold `x-chat-accept-more: 1`: the replies ready at once then share
+   * one message.
+   */
+  "more": (_chat_PublishReply__Output)[];
 }
