@@ -230,6 +230,11 @@ Deno.test("metrics: /metrics is strict Prometheus text whose counters move by ex
     assert.equal(moved("chat_sends_committed_total"), 9, "9 sends committed, the retry too");
     assert.equal(moved("chat_deliveries_total"), 3 + 3 + 2 * 5, "each message once per reader");
     assert.equal(moved("chat_catchup_messages_total"), 3 + 3, "the early ones, from the store");
+    assert.equal(
+      moved("chat_delivery_writes_total"),
+      2 * (1 + 5),
+      "Bob and Chad: the early ones in one write, then a write per live message; Alice none",
+    );
     assert.equal(moved("chat_refusals_total", { code: "PERMISSION_DENIED" }), 1);
     assert.equal(moved("chat_send_ack_seconds_count"), 9, "every answered send is observed");
     assert.ok(moved("chat_send_ack_seconds_sum") > 0);

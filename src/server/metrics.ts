@@ -123,6 +123,10 @@ export class ServerMetrics {
     "Messages of chat_deliveries_total read back from the store rather than from the recent " +
       "messages kept in memory: a subscriber catching up after being offline or far behind",
   );
+  #deliveryWrites = this.#counter(
+    "chat_delivery_writes_total",
+    "Writes to Subscribe streams: each carries one group's frame, or several (Delivery.more)",
+  );
   #windowWaits = this.#counter(
     "chat_window_waits_total",
     "Times a subscription had more to send but its window of unacknowledged messages was " +
@@ -293,6 +297,11 @@ export class ServerMetrics {
   delivered(messages: number, fromStore: boolean): void {
     this.#deliveries.inc(messages);
     if (fromStore) this.#catchUp.inc(messages);
+  }
+
+  /** Notes one write to a Subscribe stream, however many frames it carries. */
+  deliveryWrite(): void {
+    this.#deliveryWrites.inc();
   }
 
   /** Notes that a subscription stopped with more to send because its window was full. */

@@ -127,8 +127,12 @@ export class SubscribeSession implements MemberStream {
       subscriptions.set(group.name, this.#subscription(group, cursor));
     }
     this.#subscriptions = subscriptions;
+    const metrics = this.#ctx.metrics;
     this.#writer = new FrameWriter(
-      (bytes, done) => this.#call.write(bytes, done),
+      (bytes, done) => {
+        metrics.deliveryWrite();
+        this.#call.write(bytes, done);
+      },
       acceptMore ? MORE_FIELD.delivery : undefined,
     );
     this.#ctx.sessions.add(this.#member, this);
