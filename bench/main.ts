@@ -19,9 +19,18 @@
  *   durability  send-acknowledged p50/p99 at 1,000 sends/s, synchronous FULL and OFF
  *   sendloop  one client awaiting each send: the rate one typing loop reaches
  *   piped     `deno task client` fed 10,000 lines on stdin: lines stored per second
+ *   rooms     1,000 rooms of 10 made at run time, each consumer in 10 of them;
+ *             deliveries/s, CPU per delivery (and that of one group of 100 with
+ *             the same publishers), latency at half load
+ *   nats-fanout, nats-rooms, nats-catchup
+ *             NATS JetStream on the same shapes (bench/nats.ts), when
+ *             nats-server is installed
+ *
+ * The table ends with the goals of BENCHMARKS.md, each met or not by this run's figures.
  *
  * @module
  */
+import { natsPeer, type NatsWorkload } from "./nats.ts";
 import {
   type ChatProcess,
   connectClient,
@@ -48,14 +57,31 @@ const PUBLISHERS = 16;
 /** The rooms workload: this many rooms of ROOM_MEMBERS consumers, as many consumers, each in 10. */
 const ROOMS = quick ? 200 : 1_000;
 const ROOM_MEMBERS = 10;
-/** How many messages each publisher of the rooms workload keeps unanswered on its stream. */
-const ROOM_PUBLISHER_WINDOW = Number(Deno.env.get("ROOM_WINDOW") ?? 1);
+/**
+ * How many messages each publisher of the rooms workload keeps unanswered on its Publish stream
+ * (NATS's publishers the same many unacknowledged publishes): with one each, 16 publishers
+ * cannot load a server whose messages spread over 1,000 rooms (BENCHMARKS.md, "Rooms").
+ */
+const ROOM_PUBLISHER_WINDOW = 32;
 /** The piped-client workload: this many lines fed to `deno task client` on stdin. */
 const PIPED_LINES = quick ? 2_000 : 10_000;
 
 const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
 const processes: ChatProcess[] = [];
 const results: Record<string, number> = {};
+/**
+ * Keys the summary line always has, null when their workload did not run (the reason is printed):
+ * the figures the goals are read by.
+ */
+const ALWAYS = [
+  "rooms_deliveries_per_s",
+  "rooms_server_cpu_us_per_delivery",
+  "nats_fanout_deliveries_per_s",
+  "nats_rooms_deliveries_per_s",
+  "nats_catchup_msgs_per_s",
+  "nats_fanout_p99_ms_at_half_load",
+  "piped_client_lines_per_s",
+];
 const table: [string, string, string][] = [];
 const row = (workload: string, measure: string, value: string) => {
   table.push([workload, measure, value]);
@@ -123,11 +149,6 @@ const received = (procs: ChatProcess[]) =>
  */
 type Via = "stream" | "calls";
 
-/** CPU seconds a server process has used so far, all threads, from its metrics (SIGUSR2). */
-async function cpuSeconds(proc: ChatProcess): Promise<number> {
-  return (await serverMetrics(proc)).process_cpu_seconds_total;
-}
-
 /**
  * Deliveries per second over the middle of a saturating run of PUBLISHERS publishers, and the
  * server's CPU time per delivery over the same interval (the cost the scale goal is about).
@@ -135,8 +156,13 @@ async function cpuSeconds(proc: ChatProcess): Promise<number> {
 async function saturate(
   server: { port: number; proc: ChatProcess },
   procs: ChatProcess[],
-  { via = "stream" as Via, groups = 0, publishers = undefined as ChatProcess | undefined } = {},
-): Promise<{ deliveries: number; cpuUs: number }> {
+  {
+    via = "stream" as Via,
+    groups = 0,
+    window = 1,
+    publishers = undefined as ChatProcess | undefined,
+  } = {},
+): Promise<{ deliveries: number; cpuUs: number; perWrite?: number }> {
   const port = server.port;
   const seconds = SECONDS;
   let from = 0;
@@ -153,19 +179,26 @@ async function saturate(
       String(seconds),
       ...(via === "stream" ? ["stream"] : []),
       ...(groups ? [`groups=${groups}`] : []),
+      `window=${window}`,
     ]);
     await publishers.waitForLine(/"ready"/, { timeoutMs: 60_000 });
   }
   await sleep(Math.min(1_000, seconds * 250)); // warm-up
-  const c1 = await cpuSeconds(server.proc);
+  const m1 = await serverMetrics(server.proc);
   const [r1, t1] = [received(procs), performance.now()];
   await sleep(seconds * 500);
   const [r2, t2] = [received(procs), performance.now()];
-  const c2 = await cpuSeconds(server.proc);
+  const m2 = await serverMetrics(server.proc);
   await publishers.waitForLine(/"sent"/, { timeoutMs: 60_000, from });
   return {
     deliveries: Math.round((r2 - r1) / ((t2 - t1) / 1000)),
-    cpuUs: +(((c2 - c1) * 1e6) / Math.max(1, r2 - r1)).toFixed(2),
+    cpuUs: +(((m2.process_cpu_seconds_total - m1.process_cpu_seconds_total) * 1e6) /
+      Math.max(1, r2 - r1)).toFixed(2),
+    // The server's own count (the bare baseline has none): how well it batches per write.
+    perWrite: m1.chat_delivery_writes_total === undefined ? undefined : +(
+      (m2.chat_deliveries_total - m1.chat_deliveries_total) /
+      Math.max(1, m2.chat_delivery_writes_total - m1.chat_delivery_writes_total)
+    ).toFixed(1),
   };
 }
 
@@ -261,13 +294,13 @@ async function scale(): Promise<void> {
   for (const size of SCALE_SIZES) {
     const server = await realServer();
     const group = await consumers(server.port, size);
-    const { deliveries, cpuUs } = await saturate(server, group);
+    const { deliveries, cpuUs, perWrite } = await saturate(server, group);
     results[`scale_${size}_deliveries_per_s`] = deliveries;
     results[`scale_${size}_server_cpu_us_per_delivery`] = cpuUs;
     row(
       "scale",
       `deliveries/s, group of ${fmt(size)}`,
-      `${fmt(deliveries)} (${cpuUs} us CPU each)`,
+      `${fmt(deliveries)} (${cpuUs} us CPU each, ${perWrite} per write)`,
     );
     await stop(...group, server.proc);
   }
@@ -288,13 +321,13 @@ async function manyGroups(): Promise<void> {
   }
   const server = await realServer(flags);
   const group = await consumers(server.port, members, { groups: GROUPS });
-  const { deliveries, cpuUs } = await saturate(server, group, { groups: GROUPS });
+  const { deliveries, cpuUs, perWrite } = await saturate(server, group, { groups: GROUPS });
   results.groups_deliveries_per_s = deliveries;
   results.groups_server_cpu_us_per_delivery = cpuUs;
   row(
     "scale",
     `deliveries/s, ${GROUPS} groups of ${GROUP_MEMBERS} at once`,
-    `${fmt(deliveries)} (${cpuUs} us CPU each)`,
+    `${fmt(deliveries)} (${cpuUs} us CPU each, ${perWrite} per write)`,
   );
   await stop(...group, server.proc);
 }
@@ -323,15 +356,29 @@ async function manyRooms(): Promise<void> {
   await publishers.waitForLine(/"ready"/, { timeoutMs: 300_000 });
   const group = await consumers(server.port, ROOMS, { rooms: ROOMS });
   const setupS = (performance.now() - setupStart) / 1000;
-  const { deliveries, cpuUs } = await saturate(server, group, { publishers });
+  const { deliveries, cpuUs, perWrite } = await saturate(server, group, { publishers });
   results.rooms_deliveries_per_s = deliveries;
+  if (perWrite) results.rooms_deliveries_per_write = perWrite;
   results.rooms_server_cpu_us_per_delivery = cpuUs;
   row(
     "rooms",
     `deliveries/s, ${fmt(ROOMS)} rooms of ${ROOM_MEMBERS}, each client in ${ROOM_MEMBERS}`,
-    `${fmt(deliveries)} (${cpuUs} us CPU each)`,
+    `${fmt(deliveries)} (${cpuUs} us CPU each, ${perWrite} per write)`,
   );
   row("rooms", "  set-up: rooms made, joined, subscribed", `${setupS.toFixed(1)} s`);
+  // The same publishers (and window) into one group of 100: the cost the rooms goal is read by.
+  const reference = await realServer();
+  const hundred = await consumers(reference.port, 100);
+  const one = await saturate(reference, hundred, { window: ROOM_PUBLISHER_WINDOW });
+  await stop(...hundred, reference.proc);
+  results.rooms_reference_group_of_100_server_cpu_us_per_delivery = one.cpuUs;
+  results.rooms_cpu_ratio_vs_group_of_100 = +(cpuUs / one.cpuUs).toFixed(2);
+  row(
+    "rooms",
+    `  one group of 100, the same publishers`,
+    `${fmt(one.deliveries)} (${one.cpuUs} us CPU each, ${one.perWrite} per write)`,
+  );
+  row("rooms", "  CPU per delivery, ratio to that", `${results.rooms_cpu_ratio_vs_group_of_100} x`);
   // Half load: half the saturating message rate, latency from send to receipt.
   const rate = Math.max(1, Math.round(deliveries / ROOM_MEMBERS / 2));
   for (const p of group) await p.type("measure");
@@ -485,6 +532,87 @@ async function durability(): Promise<void> {
   }
 }
 
+/** NATS JetStream on the same shapes, in the same run (bench/nats.ts). */
+async function nats(workloads: NatsWorkload[]): Promise<void> {
+  const figures = await natsPeer({
+    quick,
+    seconds: SECONDS,
+    dir: `${dir}/nats`,
+    row,
+    processes,
+    publisherWindow: ROOM_PUBLISHER_WINDOW,
+    workloads,
+  });
+  for (const [key, value] of Object.entries(figures)) {
+    if (value !== null) results[key] = value;
+  }
+}
+
+/** Why a summary key is null. */
+function notRun(key: string): string {
+  const workload = key.startsWith("nats_") ? `nats-${key.split("_")[1]}` : key.split("_")[0];
+  if (!wanted(workload)) return `--only left out ${workload}`;
+  if (key.startsWith("nats_")) return "NATS did not run; see above";
+  return "the workload failed; see above";
+}
+
+/** The goals of BENCHMARKS.md, each read against figures of this run: met or not, with them. */
+function goals(): void {
+  const ratio = (a: string, b: string) =>
+    results[a] !== undefined && results[b] !== undefined
+      ? +(results[a] / results[b]).toFixed(2)
+      : undefined;
+  const checks: [string, number | undefined, (v: number) => boolean, string][] = [
+    [
+      "rooms CPU per delivery / one group of 100's, at most 1.5",
+      results.rooms_cpu_ratio_vs_group_of_100,
+      (v) => v <= 1.5,
+      "rooms_cpu_ratio_vs_group_of_100",
+    ],
+    [
+      "rooms deliveries/s / NATS's, at least 2",
+      ratio("rooms_deliveries_per_s", "nats_rooms_deliveries_per_s"),
+      (v) => v >= 2,
+      "rooms_ratio_vs_nats",
+    ],
+    [
+      "fan-out deliveries/s / NATS's, at least 1.5",
+      ratio("fanout_deliveries_per_s", "nats_fanout_deliveries_per_s"),
+      (v) => v >= 1.5,
+      "fanout_ratio_vs_nats",
+    ],
+    [
+      "fan-out p99 at half load / NATS's, at most 1",
+      ratio("fanout_p99_ms_at_half_load", "nats_fanout_p99_ms_at_half_load"),
+      (v) => v <= 1,
+      "fanout_p99_ratio_vs_nats",
+    ],
+    [
+      "catch-up msgs/s / NATS's pull consumer (batch 100), at least 2",
+      ratio("catchup_msgs_per_s", "nats_catchup_msgs_per_s"),
+      (v) => v >= 2,
+      "catchup_ratio_vs_nats",
+    ],
+    [
+      "piped client lines/s / the send loop's, at least 10",
+      ratio("piped_client_lines_per_s", "send_loop_msgs_per_s"),
+      (v) => v >= 10,
+      "piped_ratio_vs_send_loop",
+    ],
+    [
+      "server RSS per 1,000 idle clients, at most 35 MB",
+      results.rss_mb_per_1k_idle_clients,
+      (v) => v <= 35,
+      "",
+    ],
+  ];
+  for (const [goal, value, met, key] of checks) {
+    if (value === undefined) continue;
+    if (key) results[key] = value;
+    row("goal", goal, `${value}: ${met(value) ? "met" : "NOT met"}`);
+  }
+}
+
 const started = performance.now();
 console.error(
   `grpc-chat benchmark${
@@ -516,6 +644,9 @@ try {
   if (wanted("scale") || wanted("groups")) await manyGroups();
   if (wanted("rooms")) await manyRooms();
   if (wanted("idle")) await idle();
+  const peer = (["fanout", "rooms", "catchup"] as const).filter((w) => wanted(`nats-${w}`));
+  if (peer.length > 0) await nats(peer);
+  goals();
 } finally {
   await Promise.all(processes.map((p) => p.stop()));
   await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -523,4 +654,11 @@ try {
 console.log("| workload | measure | value |\n| --- | --- | --- |");
 for (const [w, m, v] of table) console.log(`| ${w} | ${m} | ${v} |`);
 console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
-console.log(JSON.stringify(results));
+const summary: Record<string, number | null> = { ...results };
+for (const key of ALWAYS) {
+  if (summary[key] === undefined || summary[key] === null) {
+    summary[key] = null;
+    console.error(`${key}: null (${notRun(key)})`);
+  }
+}
+console.log(JSON.stringify(summary));
