@@ -95,7 +95,8 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
         const call = await openSubscription(client, me, [], { acceptMore: true });
         // Acks as the real client sends them (src/client/acks.ts).
         const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
-        // The real server takes several groups' acks in one frame (x-chat-acks), as the client sees.
+        // The real server takes several groups' acks in one frame (x-chat-acks), as the client
+        // learns from its headers.
         acks.batchWith((list) => call.write({ acks: { acks: list } }));
         call.on("data", (delivery: Delivery) => {
           for (const d of delivery.more.length ? [delivery, ...delivery.more] : [delivery]) {

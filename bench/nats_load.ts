@@ -91,8 +91,8 @@ function consumerConfig(name: string, subject: string): Partial<ConsumerConfig> 
  * Pull consumers read with `consume()`: nats.js 2.x's newer consumers API (`consumers.get()`)
  * offers only pull consumers, push ones being left to the older `subscribe()`, and the NATS docs
  * recommend pull consumers for new applications. `consume()` keeps a pull request open and tops
- * it up as messages arrive, so messages still flow as they are published. Its default buffer of 100 messages is raised to a quarter of the
- * window, the most our server puts in one frame and what a member receives between acks.
+ * it up as messages arrive, so messages still flow as they are published. Its default buffer of
+ * 100 messages is raised to a quarter of the window, what a member receives between acks at most.
  */
 const CONSUME = { max_messages: DELIVERY_WINDOW / 4 };
 
