@@ -7,6 +7,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { TRANSIENT } from "../protocol/status.ts";
 import { type ChatClient, CLIENT_ID_HEADER, CLIENT_KEY_HEADER } from "../protocol/proto.ts";
 import { errorOf } from "../shared/errors.ts";
 import type { IdentityState } from "./identity.ts";
@@ -24,16 +25,8 @@ export class RefusedError extends Error {
   }
 }
 
-/** Statuses after which the same call may succeed later. */
-export const TRANSIENT: ReadonlySet<grpc.status> = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.CANCELLED,
-  grpc.status.UNKNOWN,
-  grpc.status.INTERNAL,
-  grpc.status.ABORTED,
-  grpc.status.RESOURCE_EXHAUSTED,
-]);
+/** Statuses after which the same call may succeed later (shared with the server). */
+export { TRANSIENT };
 
 /** The status of a failed call; UNKNOWN for something that is not a gRPC error. */
 export function statusOf(error: unknown): grpc.status {

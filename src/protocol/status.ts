@@ -18,6 +18,20 @@ export function statusError(code: grpc.status, details: string): grpc.ServiceErr
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
 
+/**
+ * Statuses after which the same call may succeed later: the server did not store what it was
+ * asked to (it was away, busy, or failed), and a client sends it again.
+ */
+export const TRANSIENT: ReadonlySet<grpc.status> = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.CANCELLED,
+  grpc.status.UNKNOWN,
+  grpc.status.INTERNAL,
+  grpc.status.ABORTED,
+  grpc.status.RESOURCE_EXHAUSTED,
+]);
+
 /** Whether `error` already carries a gRPC status code. */
 export function isServiceError(error: unknown): error is grpc.ServiceError {
   return !!error && typeof error === "object" && "code" in error && typeof error.code === "number";

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { chatProto, type Delivery } from "./proto.ts";
 import { encodeBody } from "./body.ts";
-import { combineWithMore, encodeDelivery, encodeEvents, MORE_FIELD, moreOverhead } from "./wire.ts";
+import {
+  combineWithMore,
+  encodeDelivery,
+  encodeEvents,
+  encodePublishReply,
+  MORE_FIELD,
+  moreOverhead,
+} from "./wire.ts";
 
 const combine = (frames: Uint8Array[]) => combineWithMore(frames, MORE_FIELD.delivery);
 
@@ -54,4 +61,43 @@ Deno.test("wire: combined frames decode as the first frame with the others in `m
   assert.deepEqual(d.more[1].events[0].member?.handle, "bob");
   // One frame alone is the frame itself.
   assert.deepEqual(combine([a]), a);
+});
+
+Deno.test("wire: a PublishReply written by hand decodes as what protobufjs writes decodes, and is no longer", () => {
+  const { responseSerialize, responseDeserialize } = chatProto.chat.Chat.service.Publish;
+  const cases = [
+    {
+      clientMsgId: "m1",
+      seq: 1,
+      sentAtMs: 1_764_000_000_000,
+      duplicate: false,
+      code: 0,
+      details: "",
+    },
+    { clientMsgId: "m1", seq: 2 ** 40 + 5, sentAtMs: 1, duplicate: true, code: 0, details: "" },
+    {
+      clientMsgId: "",
+      seq: 0,
+      sentAtMs: 0,
+      duplicate: false,
+      code: 3,
+      details: "the message is empty",
+    },
+    {
+      clientMsgId: "ü✓",
+      seq: 0,
+      sentAtMs: 0,
+      duplicate: false,
+      code: 16,
+      details: "wrong key: ✗".repeat(20),
+    },
+  ];
+  for (const reply of cases) {
+    const mine = encodePublishReply(reply);
+    const theirs = responseSerialize(reply);
+    assert.deepEqual(responseDeserialize(mine), responseDeserialize(theirs), JSON.stringify(reply));
+    assert.deepEqual(responseDeserialize(mine), { ...reply, more: [] });
+    // protobufjs writes the fields it was given even when they hold defaults; proto3 need not.
+    assert.ok(mine.length <= theirs.length);
+  }
 });

@@ -8,6 +8,7 @@ import {
 import { ACKS_BATCHED, ACKS_HEADER, chatProto } from "../protocol/proto.ts";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
+import { setImmediate } from "node:timers";
 import {
   auth,
   eventually,
@@ -282,6 +283,52 @@ Deno.test("service: a Publish stream that reads PublishReply.more gets replies r
     plain.close();
     client.close();
   });
+});
+
+Deno.test("service: once a Publish message is not stored for the server's failure, none after it on the stream is; sent again, they are stored in order", async () => {
+  const server = await testServer();
+  // A commit that fails as a full disk would: the message "boom" cannot be written. The
+  // messages after it reach the committer once its commit has started (its flush was queued
+  // first), so they wait for the next commit: the case where order is at stake.
+  const append = server.committer.append.bind(server.committer);
+  server.committer.append = async (message, check, failed) => {
+    if (message.text === "boom") {
+      return await append({ ...message, text: null as unknown as string }, check, failed);
+    }
+    if (message.text.startsWith("after")) await new Promise((resolve) => setImmediate(resolve));
+    return await append(message, check, failed);
+  };
+  const client = rawClient(server.port);
+  const alice = await register(client, "Alice");
+  const publisher = new Publisher(client, alice, { acceptMore: true });
+  assert.equal((await publisher.send("first", "m1")).seq, 1);
+  const ids = ["m2", "m3", "m4", "m5"];
+  const replies = await Promise.all(
+    ids.map((id, i) => publisher.send(i === 0 ? "boom" : `after ${i}`, id)),
+  );
+  assert.deepEqual(replies.map((r) => [grpc.status[r.code], r.seq]), [
+    ["INTERNAL", 0],
+    ["ABORTED", 0],
+    ["ABORTED", 0],
+    ["ABORTED", 0],
+  ]);
+  assert.match(replies[1].details, /message "m2" before it on this stream was not stored/);
+  assert.equal(server.reader.lastSeq("general"), 1, "nothing after the failed message was stored");
+  // The sender sends them again (the first now storable), in order, on a new stream.
+  const again = new Publisher(client, alice);
+  const retried = await Promise.all(
+    ids.map((id, i) => again.send(i === 0 ? "boom, written again" : `after ${i}`, id)),
+  );
+  assert.deepEqual(retried.map((r) => [grpc.status[r.code], r.seq]), [
+    ["OK", 2],
+    ["OK", 3],
+    ["OK", 4],
+    ["OK", 5],
+  ]);
+  publisher.close();
+  again.close();
+  client.close();
+  await server.shutdown();
 });
 
 Deno.test("service: a Publish stream holds at most MAX_PUBLISH_IN_FLIGHT unanswered messages", async () => {

@@ -22,6 +22,8 @@ interface Pending {
   message: NewMessage;
   /** See {@link GroupCommitter.append}. */
   check?: () => unknown;
+  /** See {@link GroupCommitter.append}. */
+  failed?: (error: unknown) => void;
   resolve: (appended: Appended) => void;
   reject: (error: unknown) => void;
 }
@@ -94,13 +96,21 @@ export class GroupCommitter {
    * @param check asked again just before the message's commit, after any change made
    *   {@link between} commits since it was appended (the sender removed from a room, the room
    *   deleted): what it returns, if anything, refuses the message, which is then not stored.
+   * @param failed called at once when the message's commit fails, before the next commit's
+   *   checks are asked (the promise's rejection comes later): a sender whose later messages
+   *   wait for that commit can have their checks refuse them, so that none is stored ahead of
+   *   the failed one's resend.
    */
-  append(message: NewMessage, check?: () => unknown): Promise<Appended> {
+  append(
+    message: NewMessage,
+    check?: () => unknown,
+    failed?: (error: unknown) => void,
+  ): Promise<Appended> {
     if (this.#closed) {
       return Promise.reject(new CommitterClosedError("the server is shutting down"));
     }
     return new Promise((resolve, reject) => {
-      this.#pending.push({ message, check, resolve, reject });
+      this.#pending.push({ message, check, failed, resolve, reject });
       this.#schedule();
     });
   }
@@ -207,6 +217,8 @@ export class GroupCommitter {
         this.#committed(batch, results);
       },
       (error) => {
+        // Told before the next commit starts, whose checks may depend on it.
+        for (const p of batch) p.failed?.(error);
         this.#next();
         // Kept for the next commit, unless no commit can ever come (the writer died).
         if (!(error instanceof WriterFailedError)) { for (const c of cursors) this.saveCursor(c); }

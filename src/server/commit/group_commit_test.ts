@@ -152,3 +152,40 @@ Deno.test("commit: a change between commits comes after the messages appended be
   assert.equal(store.lastSeq("general"), 2);
   store.close();
 });
+
+Deno.test("commit: a failed commit tells its senders before the next commit's checks are asked", async () => {
+  const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
+  const inline = new InlineWriter(store);
+  // Commits that end when the test says: the next message is appended while one is in flight.
+  let release = () => {};
+  const writer = Object.assign(Object.create(inline), {
+    commit: (messages: readonly NewMessage[], cursors: []) => {
+      const result = inline.commit(messages, cursors);
+      result.catch(() => {}); // settled when released, below
+      return new Promise<Appended[]>((resolve, reject) => {
+        release = () => result.then(resolve, reject);
+      });
+    },
+  }) as StoreWriter;
+  const committer = new GroupCommitter(store, writer, () => {});
+  // A stream's state, as a Publish stream keeps it: once one of its messages failed, the rest
+  // must not be stored ahead of its resend.
+  let failed = false;
+  const bad = committer.append(
+    { ...msg("a", "1"), text: null as unknown as string },
+    undefined,
+    () => failed = true,
+  );
+  const badSettled = bad.catch((error) => error);
+  await new Promise((resolve) => setImmediate(resolve)); // the failing commit is in flight
+  const later = committer.append(
+    msg("a", "2"),
+    () => failed ? new Error("an earlier message of this stream failed") : undefined,
+  );
+  const laterSettled = later.catch((error) => error);
+  release();
+  assert.match(String(await badSettled), /NOT NULL constraint failed/);
+  assert.match(String(await laterSettled), /an earlier message of this stream failed/);
+  assert.equal(store.lastSeq("general"), 0, "nothing stored ahead of the failed one");
+  store.close();
+});

@@ -16,19 +16,31 @@ import type { Group } from "../groups/directory.ts";
 import type { HandlerContext } from "./context.ts";
 
 /**
+ * What a stream of messages asks of each: `check`, asked just before its commit (what it
+ * returns refuses the message), and `failed`, told at once if its commit fails (see
+ * `GroupCommitter.append`).
+ */
+export interface MessageOrder {
+  check: () => grpc.ServiceError | undefined;
+  failed: (error: unknown) => void;
+}
+
+/**
  * Checks `request` from `principal` and stores it; resolves once it is durable.
  *
  * @throws {grpc.ServiceError} INVALID_ARGUMENT for a malformed request, text or id; NOT_FOUND
- *   for an unknown group; PERMISSION_DENIED for a non-member (naming no member).
+ *   for an unknown group; PERMISSION_DENIED for a non-member (naming no member); what
+ *   `order.check` says.
  */
 export async function takeMessage(
   ctx: HandlerContext,
   principal: Principal,
   request: SendRequest | MalformedRequest,
+  order?: MessageOrder,
 ): Promise<SendReply> {
   ctx.metrics.sendStarted();
   try {
-    return await storeMessage(ctx, principal, request);
+    return await storeMessage(ctx, principal, request, order);
   } finally {
     ctx.metrics.sendEnded();
   }
@@ -49,6 +61,7 @@ async function storeMessage(
   ctx: HandlerContext,
   principal: Principal,
   request: SendRequest | MalformedRequest,
+  order: MessageOrder | undefined,
 ): Promise<SendReply> {
   const started = performance.now();
   refuseMalformed<SendRequest>(request, "SendRequest");
@@ -65,17 +78,20 @@ async function storeMessage(
     text,
     sentAtMs: Date.now(),
   };
+  // A room may change before the commit (the sender removed, the room deleted): asked
+  // again then. The operator's groups change only at a restart.
+  const member = group.room
+    ? () =>
+      ctx.groups.get(group.name) !== group || !group.admits(client)
+        ? notMember(client, group)
+        : undefined
+    : undefined;
+  const check = order ? () => order.check() ?? member?.() : member;
   // Encoded here, once: stored as it is and spliced into every frame that carries it.
   const appended = await ctx.committer.append(
     { group: group.name, clientMsgId, ...fields, body: encodeBody(fields) },
-    // A room may change before the commit (the sender removed, the room deleted): asked
-    // again then. The operator's groups change only at a restart.
-    group.room
-      ? () =>
-        ctx.groups.get(group.name) !== group || !group.admits(client)
-          ? notMember(client, group)
-          : undefined
-      : undefined,
+    check,
+    order?.failed,
   );
   const { seq, sentAtMs } = appended.message;
   const latencyMs = performance.now() - started;

@@ -11,7 +11,13 @@ import * as grpc from "@grpc/grpc-js";
 import { setImmediate } from "node:timers";
 import type { PublishReply } from "../../protocol/gen/chat/PublishReply.ts";
 import { ACCEPT_MORE_HEADER, type SendRequest } from "../../protocol/proto.ts";
-import { encodePublishReply, MalformedRequest, MORE_FIELD } from "../../protocol/wire.ts";
+import { statusError, TRANSIENT } from "../../protocol/status.ts";
+import {
+  encodePublishReply,
+  MalformedRequest,
+  MORE_FIELD,
+  type PublishAnswer,
+} from "../../protocol/wire.ts";
 import { FrameWriter } from "../delivery/writer.ts";
 import { MAX_PUBLISH_IN_FLIGHT } from "../../shared/limits.ts";
 import type { Principal } from "../auth/authenticator.ts";
@@ -49,16 +55,31 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
     // After this turn: a message being taken in right now is answered too.
     queueMicrotask(() => replies.then(() => fail(status)));
   }, "publish");
+  // Once a message is not stored for the server's own failure (its commit failed, the
+  // server is going away), the sender will send it again, and those after it: none of those
+  // may be stored before it, so every later message of the stream is refused ABORTED. The
+  // commit tells its failure before the next commit's checks run (GroupCommitter.append).
+  let broken: grpc.ServiceError | undefined;
+  const breaks = (id: string) => {
+    broken ??= statusError(
+      grpc.status.ABORTED,
+      `not stored: message "${id.slice(0, 80)}" before it on this stream was not stored; ` +
+        "send them again, in order",
+    );
+  };
   call.on("data", (request: SendRequest | MalformedRequest) => {
     if (ended || closing) return;
     const clientMsgId = request instanceof MalformedRequest ? "" : request.clientMsgId;
-    const reply = takeMessage(ctx, principal, request).then(
-      (sent): PublishReply => ({ clientMsgId, ...sent, code: grpc.status.OK, details: "" }),
-      (error): PublishReply => {
-        const { code, details } = ctx.refusals.refuse("publish", principal.label, error);
-        return { clientMsgId, seq: 0, sentAtMs: 0, duplicate: false, code, details };
-      },
-    );
+    const order = { check: () => broken, failed: () => breaks(clientMsgId) };
+    const reply = (broken ? Promise.reject(broken) : takeMessage(ctx, principal, request, order))
+      .then(
+        (sent): PublishAnswer => ({ clientMsgId, ...sent, code: grpc.status.OK, details: "" }),
+        (error): PublishAnswer => {
+          const { code, details } = ctx.refusals.refuse("publish", principal.label, error);
+          if (TRANSIENT.has(code)) breaks(clientMsgId);
+          return { clientMsgId, seq: 0, sentAtMs: 0, duplicate: false, code, details };
+        },
+      );
     // A message counts until its reply has left: a sender that does not read its replies
     // holds at most this many messages and replies here.
     if (++inFlight === MAX_PUBLISH_IN_FLIGHT) call.pause();
