@@ -202,8 +202,11 @@ export function renderCloseReport({ unsent, inDoubt }: CloseReport): Line[] {
     lines.push(status(`${unsent} ${were} not sent: the server did not acknowledge them`));
   }
   if (inDoubt > 0) {
+    const [were, it] = inDoubt === 1 ? ["message was", "it"] : ["messages were", "them"];
     lines.push(
-      status("1 message was being sent as the client stopped: the server may or may not have it"),
+      status(
+        `${inDoubt} ${were} being sent as the client stopped: the server may or may not have ${it}`,
+      ),
     );
   }
   return lines;

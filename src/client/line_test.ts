@@ -381,6 +381,11 @@ Deno.test("line: a close report says what was not sent, or nothing", () => {
     err("* 2 messages were not sent: the server did not acknowledge them"),
     err("* 1 message was being sent as the client stopped: the server may or may not have it"),
   ]);
+  assert.deepEqual(renderCloseReport({ unsent: 0, inDoubt: 256 }), [
+    err(
+      "* 256 messages were being sent as the client stopped: the server may or may not have them",
+    ),
+  ]);
 });
 
 /**

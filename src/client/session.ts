@@ -5,7 +5,8 @@
  * {@link ClientEvent}s. `client.ts` renders them as lines (`line.ts`); tests
  * drive a session directly.
  *
- * Nothing here blocks: every call is asynchronous with a deadline. The one
+ * Nothing here blocks: every call is asynchronous with a deadline (on a
+ * Publish stream, each message's: see {@link Outbox}). The one
  * thing the receiver and the outbox share is the identity: it changes only
  * when a Register succeeds, and both wait for a registration in progress
  * rather than call with credentials the server has just rejected.
@@ -88,7 +89,7 @@ export const CALL_TIMEOUT_MS = 5_000;
 export interface CloseReport {
   /** Typed messages the server never got. */
   unsent: number;
-  /** A send was under way: the server may or may not have stored it. */
+  /** Messages on their way and not answered: the server may or may not have stored them. */
   inDoubt: number;
 }
 
@@ -369,7 +370,7 @@ export class ChatSession {
    */
   async close(drainMs = 5_000): Promise<CloseReport> {
     if (!this.#closing.signal.aborted) await this.#outbox.whenEmpty(drainMs);
-    const inDoubt = this.#outbox.sending ? 1 : 0;
+    const inDoubt = this.#outbox.inFlight;
     const report = { unsent: this.#outbox.size - inDoubt, inDoubt };
     this.#closing.abort();
     this.#outbox.abandon();

@@ -10,7 +10,8 @@ import {
   type ReceivedMessage,
   RefusedError,
 } from "./mod.ts";
-import { fakeHandlers, startFake, until } from "./testing.ts";
+import { fakeHandlers, startFake, unimplementedPublish, until } from "./testing.ts";
+import { PUBLISH_WINDOW } from "../shared/limits.ts";
 import { SignJWT } from "jose";
 import { loadTokenVerifier } from "../server/auth/jwt.ts";
 
@@ -509,8 +510,9 @@ Deno.test("client: offline, queued and back online are each said once, in that o
 });
 
 Deno.test("client: close during a send reports it as in doubt, not as unsent", async () => {
-  // A server that never answers Send: the call is in flight when the client closes.
-  const handlers = fakeHandlers({});
+  // An older server (no Publish) that never answers Send: one call is in flight when the
+  // client closes, the other line waits behind it.
+  const handlers = fakeHandlers({ Publish: unimplementedPublish });
   const { fake, port } = await startFake(handlers);
   const c = await session(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Flo");
   const refused = Promise.all([
@@ -520,6 +522,28 @@ Deno.test("client: close during a send reports it as in doubt, not as unsent", a
   const report = await c.s.close(100);
   assert.deepEqual(report, { unsent: 1, inDoubt: 1 });
   await refused;
+  fake.forceShutdown();
+});
+
+Deno.test("client: close with a window of lines on their way reports those as in doubt, the rest as unsent", async () => {
+  // A Publish stream that takes every line in and answers none.
+  let received = 0;
+  const { fake, port } = await startFake(fakeHandlers({
+    Publish: (call) => {
+      call.on("data", () => received++);
+      call.on("error", () => {});
+    },
+  }));
+  const c = await session(port, await Deno.makeTempDir({ prefix: "chat-client-" }), "Flo");
+  const outcomes = Promise.allSettled(
+    Array.from({ length: PUBLISH_WINDOW + 5 }, (_, i) => c.s.send(`line ${i + 1}`)),
+  );
+  await until(() => received === PUBLISH_WINDOW, "a window of lines on their way");
+  assert.deepEqual(await c.s.close(100), { unsent: 5, inDoubt: PUBLISH_WINDOW });
+  assert.ok(
+    (await outcomes).every((o) => o.status === "rejected"),
+    "every line is told it was not sent",
+  );
   fake.forceShutdown();
 });
 

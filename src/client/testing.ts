@@ -5,24 +5,84 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { type ChatHandlers, chatProto } from "../protocol/proto.ts";
+import { type ChatHandlers, chatProto, type SendRequest } from "../protocol/proto.ts";
 
 /** A unary handler that refuses as not implemented: what a test did not ask for. */
 const unimplemented = (_call: unknown, cb: (error: Partial<grpc.StatusObject>) => void) =>
   cb({ code: grpc.status.UNIMPLEMENTED, details: "not in this fake" });
 
+/** A Publish handler of a server that does not know Publish (an older one). */
+export const unimplementedPublish: ChatHandlers["Publish"] = (call) =>
+  call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "not in this fake" });
+
+/**
+ * A Publish handler that answers each message of the stream as `send` answers it, in the
+ * order sent (as a real server does, whatever order `send` answers in), and ends the stream
+ * once the client has half-closed it and everything is answered: a fake written for Send
+ * serves a client that publishes.
+ */
+export function publishVia(send: ChatHandlers["Send"]): ChatHandlers["Publish"] {
+  return (call) => {
+    let answered: Promise<void> = Promise.resolve();
+    let cancelled = false;
+    call.on("cancelled", () => cancelled = true);
+    call.on("data", (request: SendRequest) => {
+      const { clientMsgId } = request;
+      // What a unary handler reads of its call; the tests' Send handlers read no more.
+      const unaryCall = { request, metadata: call.metadata, getPeer: () => call.getPeer() };
+      const answer = new Promise<PublishReplyOf>((resolve) =>
+        send(
+          unaryCall as unknown as grpc.ServerUnaryCall<SendRequest, never>,
+          (error, reply) =>
+            resolve(
+              error
+                ? {
+                  clientMsgId,
+                  seq: 0,
+                  sentAtMs: 0,
+                  duplicate: false,
+                  code: error.code ?? grpc.status.UNKNOWN,
+                  details: error.details ?? "",
+                }
+                : {
+                  clientMsgId,
+                  seq: Number(reply?.seq ?? 0),
+                  sentAtMs: Number(reply?.sentAtMs ?? 0),
+                  duplicate: reply?.duplicate ?? false,
+                  code: grpc.status.OK,
+                  details: "",
+                },
+            ),
+        )
+      );
+      answered = answered.then(() => answer).then((reply) => {
+        if (!cancelled) call.write(reply);
+      });
+    });
+    call.on("end", () =>
+      answered.then(() => {
+        if (!cancelled) call.end();
+      }));
+  };
+}
+
+/** A PublishReply as a handler writes it. */
+type PublishReplyOf = Parameters<Parameters<ChatHandlers["Publish"]>[0]["write"]>[0];
+
 /**
  * Handlers of a fake server that registers everyone as one new client, opens every
- * subscription, never answers a Send or a CreateLinkCode, and refuses the room calls as
+ * subscription, never answers a Send or a CreateLinkCode, answers a Publish stream's
+ * messages as its Send does ({@link publishVia}), and refuses the room calls as
  * UNIMPLEMENTED; a test overrides what it needs.
  */
 export function fakeHandlers(overrides: Partial<ChatHandlers>): ChatHandlers {
+  const Send: ChatHandlers["Send"] = overrides.Send ?? (() => {});
   return {
     CreateLinkCode: () => {},
     Register: (_call, cb) =>
       cb(null, { clientId: "ef".repeat(16), key: "k", resumed: false, groups: [] }),
-    Send: () => {},
-    Publish: (call) => call.emit("error", { code: grpc.status.UNIMPLEMENTED }),
+    Send,
+    Publish: publishVia(Send),
     Subscribe: (call) => {
       call.once("data", () => call.sendMetadata(new grpc.Metadata()));
       call.on("end", () => call.end());
