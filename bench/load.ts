@@ -21,7 +21,7 @@
  * (`g3-m13`, publishers `g3-p3`), for a server started with `-group gK=...`;
  * "first=N" numbers a consumers process's clients from N; "rooms=R" is the
  * rooms workload (see `rooms` below); "window=W" lets each publisher keep W
- * messages unanswered.
+ * messages unanswered; "plain" asks for none of the protocol's batching.
  *
  * A message text is the send time (ms, performance.timeOrigin-based) padded
  * to 100 bytes, so a consumer can tell each message's end-to-end latency.
@@ -56,6 +56,11 @@ const first = Number(option("first") ?? 0);
  */
 const rooms = Number(option("rooms") ?? 0);
 const ROOMS_PER_CLIENT = 10;
+/**
+ * "plain": clients that ask for none of the protocol's batching (Open.accept_more,
+ * SubscribeFrame.acks, PublishReply.more), as clients made before it: what they save, measured.
+ */
+const plain = rest.includes("plain");
 /** "window=W": each publisher keeps up to W messages unanswered on its Publish stream. */
 const window = Number(option("window") ?? 1);
 const groupOf = (i: number) => groups > 0 ? `g${i % groups}` : "general";
@@ -92,12 +97,12 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
           for (const room of roomsOf(index)) await roomCall(client, me, "JoinRoom", { room });
         }
         // Reads Delivery.more, as the real client does (the bare baseline never sends it).
-        const call = await openSubscription(client, me, [], { acceptMore: true });
+        const call = await openSubscription(client, me, [], { acceptMore: !plain });
         // Acks as the real client sends them (src/client/acks.ts).
         const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
         // The real server takes several groups' acks in one frame (x-chat-acks), as the client
         // learns from its headers.
-        acks.batchWith((list) => call.write({ acks: { acks: list } }));
+        if (!plain) acks.batchWith((list) => call.write({ acks: { acks: list } }));
         call.on("data", (delivery: Delivery) => {
           for (const d of delivery.more.length ? [delivery, ...delivery.more] : [delivery]) {
             onDelivery(d);
@@ -183,7 +188,7 @@ async function publishers(): Promise<void> {
       await roomCall(client, me, "CreateRoom", { name: `r${r}` });
       targets.push(`r${r}`);
     }
-    const publisher = streaming ? new Publisher(client, me, { acceptMore: true }) : undefined;
+    const publisher = streaming ? new Publisher(client, me, { acceptMore: !plain }) : undefined;
     const post = publisher
       ? async (text: string, group: string) => {
         const reply = await publisher.send(text, crypto.randomUUID(), group);

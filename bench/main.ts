@@ -27,6 +27,9 @@
  *             nats-server is installed
  *
  * The table ends with the goals of BENCHMARKS.md, each met or not by this run's figures.
+ * `--plain` makes every load client ask for none of the protocol's batching, as clients made
+ * before it: run with and without it to see what Delivery.more, batched acks and shared
+ * Publish replies save.
  *
  * @module
  */
@@ -42,6 +45,11 @@ import {
 } from "../tests/harness.ts";
 
 const quick = Deno.args.includes("--quick");
+/**
+ * `--plain`: every load client asks for none of the protocol's batching (Delivery.more, acks in
+ * one frame, PublishReply.more), as clients made before it did: to measure what it saves.
+ */
+const plain = Deno.args.includes("--plain");
 /** `--only=fanout,catchup` runs just those workloads (for working on one of them). */
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 const wanted = (name: string) => !only || only.includes(name);
@@ -89,6 +97,7 @@ const row = (workload: string, measure: string, value: string) => {
 };
 
 function load(args: string[]): ChatProcess {
+  if (plain) args = [...args, "plain"];
   const proc = startScript(`load-${args[0]}`, "bench/load.ts", args);
   processes.push(proc);
   return proc;
