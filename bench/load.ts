@@ -30,16 +30,14 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { AckBatcher } from "../src/client/acks.ts";
-import { percentiles } from "../src/shared/percentiles.ts";
 import type { Delivery } from "../src/protocol/proto.ts";
+import { now, Receipts, report, runLanes, stampedText } from "./load_common.ts";
 import { openSubscription, Publisher, rawClient, register, roomCall, send } from "../tests/grpc.ts";
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const [mode, portText, countText, ...rest] = Deno.args;
 const port = Number(portText);
 const count = Number(countText);
-const TEXT_BYTES = 100;
-const now = () => performance.timeOrigin + performance.now();
 /** `name=value` options after the positional arguments. */
 const option = (name: string) => rest.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 /**
@@ -73,16 +71,9 @@ const roomsOf = (c: number) =>
     { length: ROOMS_PER_CLIENT },
     (_, k) => `r${(c + k * rooms / ROOMS_PER_CLIENT) % rooms}`,
   );
-const report = (value: unknown) => console.log(JSON.stringify(value));
 
 /** A channel of its own (its own HTTP/2 connection), as a separate client process would have. */
 const channel = () => rawClient(port, { ownConnection: true });
-
-/** p50 and p99 in ms to two decimals, as reported. */
-function latency(samples: Float64Array, n: number): { p50: number; p99: number } {
-  const { p50, p99 } = percentiles(samples, n);
-  return { p50: +p50.toFixed(2), p99: +p99.toFixed(2) };
-}
 
 /** Subscribes `count` clients, each on its own connection; resolves when all streams are open. */
 async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Promise<void> {
@@ -134,38 +125,18 @@ async function consumers(): Promise<void> {
   // one client first goes through the same calls with nothing to receive.
   if (target !== Infinity) await warmUp();
   const started = now();
-  let received = 0;
-  // Latency of up to 1M messages, sampled evenly enough for percentiles.
-  const samples = new Float64Array(1_000_000);
-  let sampled = 0;
-  let measuring = false;
+  const receipts = new Receipts();
   let firstAt = 0;
   await subscribeAll((d) => {
     firstAt ||= now();
-    received += d.messages.length;
-    if (received >= target) {
-      report({ done: now(), started, first: firstAt, received });
+    for (const m of d.messages) receipts.take(m.text);
+    if (receipts.received >= target) {
+      report({ done: now(), started, first: firstAt, received: receipts.received });
       Deno.exit(0);
-    }
-    if (!measuring) return;
-    const t = now();
-    for (const m of d.messages) {
-      if (sampled < samples.length) samples[sampled++] = t - parseFloat(m.text);
     }
   }, ack);
   report({ ready: count });
-  // "measure" on stdin starts latency sampling (after warm-up); SIGTERM ends the run.
-  (async () => {
-    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-      if (chunk.includes("measure")) measuring = true;
-    }
-  })();
-  const timer = setInterval(() => report({ received, at: now() }), 100);
-  Deno.addSignalListener("SIGTERM", () => {
-    clearInterval(timer);
-    report({ received, at: now(), latency: latency(samples, sampled), samples: sampled });
-    Deno.exit(0);
-  });
+  receipts.reportUntilTerm();
 }
 
 /** A publisher: posts a message to one of its groups and resolves once it is stored. */
@@ -222,37 +193,13 @@ async function publishers(): Promise<void> {
 
 /**
  * Sends for `seconds` at `rate` messages/s in all (0: as fast as replies allow), each sender
- * keeping up to `window` messages unanswered; returns the "sent" report.
+ * keeping up to `window` messages unanswered (a lane each); returns the "sent" report.
  */
-async function run(senders: Sender[], rate: number, seconds: number) {
-  const acks = new Float64Array(2_000_000);
-  let sent = 0;
-  const start = now();
-  const end = start + seconds * 1000;
-  const lanes = senders.length * window;
-  // Paced: each of a sender's `window` lanes owns every lanes-th slot of a global schedule.
-  await Promise.all(
-    senders.flatMap(({ post, targets }, i) =>
-      Array.from({ length: window }, async (_, w) => {
-        const lane = w * senders.length + i;
-        for (let k = 0; now() < end; k++) {
-          if (rate > 0) {
-            const due = start + ((k * lanes + lane) * 1000) / rate;
-            const wait = due - now();
-            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-            if (now() >= end) break;
-          }
-          const t = now();
-          const text = t.toFixed(3).padEnd(TEXT_BYTES, " ");
-          await post(text, targets[Math.floor(Math.random() * targets.length)]);
-          if (sent < acks.length) acks[sent] = now() - t;
-          sent++;
-        }
-      })
-    ),
-  );
-  const elapsed = (now() - start) / 1000;
-  return { sent, per_s: Math.round(sent / elapsed), ack: latency(acks, sent) };
+function run(senders: Sender[], rate: number, seconds: number) {
+  return runLanes(senders.length * window, rate, seconds, (lane) => {
+    const { post, targets } = senders[lane % senders.length];
+    return post(stampedText(), targets[Math.floor(Math.random() * targets.length)]);
+  });
 }
 
 async function idle(): Promise<void> {

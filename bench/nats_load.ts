@@ -38,24 +38,20 @@ import {
 } from "nats";
 import { AckBatcher } from "../src/client/acks.ts";
 import { DELIVERY_WINDOW } from "../src/shared/limits.ts";
-import { percentiles } from "../src/shared/percentiles.ts";
 import { STREAMS } from "./nats.ts";
+import { now, Receipts, report, runLanes, stampedText } from "./load_common.ts";
 
 const [mode, portText, countText, ...rest] = Deno.args;
 const port = Number(portText);
 const count = Number(countText);
-const TEXT_BYTES = 100;
 /** Members of each room in the rooms shape, and so rooms per client. */
 const ROOMS_PER_CLIENT = 10;
-const now = () => performance.timeOrigin + performance.now();
 /** `name=value` options after the positional arguments. */
 const option = (name: string) => rest.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 const rooms = Number(option("rooms") ?? 0);
 const first = Number(option("first") ?? 0);
 const window = Math.max(1, Number(option("window") ?? 1));
-const report = (value: unknown) => console.log(JSON.stringify(value));
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * A connection of its own per client, as a separate client process would have. The JetStream API
@@ -64,12 +60,6 @@ const decoder = new TextDecoder();
 async function open(): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
   const nc = await connect({ servers: `127.0.0.1:${port}`, maxReconnectAttempts: 0 });
   return { nc, js: nc.jetstream({ timeout: 60_000 }) };
-}
-
-/** p50 and p99 in ms to two decimals, as reported. */
-function latency(samples: Float64Array, n: number): { p50: number; p99: number } {
-  const { p50, p99 } = percentiles(samples, n);
-  return { p50: +p50.toFixed(2), p99: +p99.toFixed(2) };
 }
 
 /**
@@ -125,16 +115,8 @@ function subjectsOf(c: number): string[] {
 
 async function members(): Promise<void> {
   const stream = rooms ? STREAMS.rooms.name : STREAMS.general.name;
-  let received = 0;
-  const samples = new Float64Array(1_000_000);
-  let sampled = 0;
-  let measuring = false;
-  const onMessage = (msg: JsMsg) => {
-    received++;
-    if (measuring && sampled < samples.length) {
-      samples[sampled++] = now() - parseFloat(decoder.decode(msg.data));
-    }
-  };
+  const receipts = new Receipts();
+  const onMessage = (msg: JsMsg) => receipts.take(msg.data);
   const started = performance.now();
   // Clients join a batch at a time: thousands of consumer creations at once only queue.
   const batch = 25;
@@ -163,18 +145,7 @@ async function members(): Promise<void> {
     );
   }
   report({ ready: count, setup_ms: Math.round(performance.now() - started) });
-  // "measure" on stdin starts latency sampling (after warm-up); SIGTERM ends the run.
-  (async () => {
-    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-      if (chunk.includes("measure")) measuring = true;
-    }
-  })();
-  const timer = setInterval(() => report({ received, at: now() }), 100);
-  Deno.addSignalListener("SIGTERM", () => {
-    clearInterval(timer);
-    report({ received, at: now(), latency: latency(samples, sampled), samples: sampled });
-    Deno.exit(0);
-  });
+  receipts.reportUntilTerm();
 }
 
 async function publishers(): Promise<void> {
@@ -183,32 +154,15 @@ async function publishers(): Promise<void> {
   const seconds = Number(secondsText);
   const conns = await Promise.all(Array.from({ length: count }, () => open()));
   report({ ready: count });
-  const acks = new Float64Array(2_000_000);
-  let sent = 0;
-  const start = now();
-  const end = start + seconds * 1000;
   // `window` lanes per publisher, each awaiting its PubAck before its next publish, on the
-  // publisher's connection: up to `window` publishes in flight per publisher. Paced, each lane
-  // owns every lanes-th slot of a global schedule at `rate`, as in bench/load.ts.
-  const lanes = count * window;
-  await Promise.all(Array.from({ length: lanes }, async (_, lane) => {
-    const { js } = conns[Math.floor(lane / window)];
-    for (let k = 0; now() < end; k++) {
-      if (rate > 0) {
-        const due = start + ((k * lanes + lane) * 1000) / rate;
-        const wait = due - now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        if (now() >= end) break;
-      }
+  // publisher's connection: up to `window` publishes in flight per publisher.
+  report(
+    await runLanes(count * window, rate, seconds, async (lane) => {
+      const { js } = conns[Math.floor(lane / window)];
       const subject = rooms ? `chat.room.${Math.floor(Math.random() * rooms)}` : "chat.general";
-      const t = now();
-      await js.publish(subject, encoder.encode(t.toFixed(3).padEnd(TEXT_BYTES, " ")));
-      if (sent < acks.length) acks[sent] = now() - t;
-      sent++;
-    }
-  }));
-  const elapsed = (now() - start) / 1000;
-  report({ sent, per_s: Math.round(sent / elapsed), ack: latency(acks, sent) });
+      await js.publish(subject, encoder.encode(stampedText()));
+    }),
+  );
   await Promise.all(conns.map(({ nc }) => nc.close()));
   Deno.exit(0);
 }
@@ -221,7 +175,7 @@ async function fill(total: number): Promise<void> {
   await Promise.all(Array.from({ length: lanes }, async () => {
     while (next < total) {
       next++;
-      await js.publish("chat.catchup", encoder.encode(now().toFixed(3).padEnd(TEXT_BYTES, " ")));
+      await js.publish("chat.catchup", encoder.encode(stampedText()));
     }
   }));
   await nc.close();
