@@ -133,6 +133,10 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
   // A connection with no call for this long is closed: clients always hold a
   // Subscribe open, so this only ends connections that never became gRPC.
   "grpc.max_connection_idle_ms": 300_000,
+  // No channelz: nothing serves or reads it, and grpc-js, on by default, registers every
+  // connection and call with it (a socket ref in two ordered maps, a call tracker, counter
+  // closures per message): 1.4 to 2.4 MB of server RSS per 1,000 idle clients (bench, idle).
+  "grpc.enable_channelz": 0,
 };
 
 /**
