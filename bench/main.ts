@@ -63,7 +63,7 @@ const GROUPS = 10;
 const GROUP_MEMBERS = 100;
 const PUBLISHERS = 16;
 /** The rooms workload: this many rooms of ROOM_MEMBERS consumers, as many consumers, each in 10. */
-const ROOMS = quick ? 200 : 1_000;
+const ROOMS = quick ? 100 : 1_000;
 const ROOM_MEMBERS = 10;
 /**
  * How many messages each publisher of the rooms workload keeps unanswered on its Publish stream
@@ -550,6 +550,7 @@ async function nats(workloads: NatsWorkload[]): Promise<void> {
     row,
     processes,
     publisherWindow: ROOM_PUBLISHER_WINDOW,
+    rooms: ROOMS,
     workloads,
   });
   for (const [key, value] of Object.entries(figures)) {

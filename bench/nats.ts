@@ -37,8 +37,10 @@ export type NatsWorkload = "fanout" | "rooms" | "catchup";
 
 /** What natsPeer needs from the bench. */
 export interface NatsPeerOptions {
-  /** Quick mode: 200 rooms instead of 1,000, 30,000 catch-up messages instead of 100,000. */
+  /** Quick mode: 30,000 catch-up messages instead of 100,000, and 200 rooms unless told. */
   quick: boolean;
+  /** Rooms of the rooms shape (as many clients, each in 10): the bench's own count. */
+  rooms?: number;
   /** Length of each saturating or half-load run, in seconds (3 quick, 8 full). */
   seconds: number;
   /** A directory for nats-server's file store; its contents are removed at the end. */
@@ -395,7 +397,7 @@ async function fanout(nats: Nats, figures: NatsFigures): Promise<void> {
 async function roomsWorkload(nats: Nats, figures: NatsFigures): Promise<void> {
   const { quick, row } = nats.options;
   const window = nats.options.publisherWindow ?? 1;
-  const rooms = quick ? 200 : 1_000;
+  const rooms = nats.options.rooms ?? (quick ? 200 : 1_000);
   const drop = await makeStream(nats, STREAMS.rooms);
   let procs: ChatProcess[] = [];
   try {
