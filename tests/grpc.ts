@@ -165,7 +165,8 @@ export function send(
  * reply to that message, in order. `close` ends the stream.
  */
 export class Publisher {
-  #call: grpc.ClientDuplexStream<SendRequest, PublishReply>;
+  /** The stream itself (its headers, say). */
+  readonly call: grpc.ClientDuplexStream<SendRequest, PublishReply>;
   #waiting: { resolve: (r: PublishReply) => void; reject: (e: unknown) => void }[] = [];
   /** Reply messages received (fewer than replies when they share messages). */
   messages = 0;
@@ -180,13 +181,13 @@ export class Publisher {
   ) {
     const metadata = auth(who.clientId, who.key);
     if (acceptMore) metadata.set(ACCEPT_MORE_HEADER, "1");
-    this.#call = client.Publish(metadata);
-    this.status = new Promise((resolve) => this.#call.on("status", resolve));
-    this.#call.on("data", (reply: PublishReply) => {
+    this.call = client.Publish(metadata);
+    this.status = new Promise((resolve) => this.call.on("status", resolve));
+    this.call.on("data", (reply: PublishReply) => {
       this.messages++;
       for (const one of [reply, ...reply.more]) this.#waiting.shift()?.resolve(one);
     });
-    this.#call.on("error", (error) => {
+    this.call.on("error", (error) => {
       for (const w of this.#waiting.splice(0)) w.reject(error);
     });
   }
@@ -199,12 +200,12 @@ export class Publisher {
   ): Promise<PublishReply> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#call.write({ group, text, clientMsgId });
+      this.call.write({ group, text, clientMsgId });
     });
   }
 
   close(): void {
-    this.#call.end();
+    this.call.end();
   }
 }
 

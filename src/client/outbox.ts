@@ -5,8 +5,10 @@
  * A lone message (nothing queued behind it) goes by one Send, as a person typing sends.
  * Once messages wait behind one another (a script or a paste on stdin, a backlog after an
  * outage) they go on one Publish stream, up to {@link PUBLISH_WINDOW} written ahead of
- * their answers: the server stores a stream's messages in the order they arrive and
- * answers each, in that order, so the queue's head is always the oldest unanswered
+ * their answers once the server says it keeps a stream's order (`x-chat-publish: ordered`:
+ * after failing to store one message it refuses the rest, so their resend keeps the order;
+ * one at a time otherwise): the server stores a stream's messages in the order they arrive
+ * and answers each, in that order, so the queue's head is always the oldest unanswered
  * message. The stream is closed as soon as nothing is unanswered or waiting, and the next
  * call (a stream or a Send) starts only after the last one has answered everything it
  * carried: two calls never carry messages at once, so they cannot overtake each other.
@@ -25,7 +27,13 @@
 import * as grpc from "@grpc/grpc-js";
 import { Backoff } from "../shared/backoff.ts";
 import { PUBLISH_WINDOW } from "../shared/limits.ts";
-import { ACCEPT_MORE_HEADER, type PublishReply, type SendReply } from "../protocol/proto.ts";
+import {
+  ACCEPT_MORE_HEADER,
+  PUBLISH_ORDER_HEADER,
+  PUBLISH_ORDERED,
+  type PublishReply,
+  type SendReply,
+} from "../protocol/proto.ts";
 import { checkText } from "../shared/validate.ts";
 import {
   briefDetails,
@@ -231,7 +239,15 @@ export class Outbox {
       metadata.set(ACCEPT_MORE_HEADER, "1");
       const call = link.client.Publish(metadata);
       this.#heard = false;
-      call.on("metadata", () => this.#heard = true);
+      // One message on its way until the server says it keeps a stream's order when it fails
+      // to store a message (an older server does not: the resend could land behind the rest).
+      let window = 1;
+      call.on("metadata", (headers: grpc.Metadata) => {
+        if (over) return;
+        this.#heard = true;
+        if (headers.get(PUBLISH_ORDER_HEADER)[0] === PUBLISH_ORDERED) window = PUBLISH_WINDOW;
+        pump();
+      });
       let over = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = (failure?: Failure) => {
@@ -275,7 +291,7 @@ export class Outbox {
           if (this.#written === 0) finish();
           return;
         }
-        while (this.#written < PUBLISH_WINDOW && this.#written < queue.length) {
+        while (this.#written < window && this.#written < queue.length) {
           const item = queue[this.#written++];
           item.writtenAt = Date.now();
           item.deadline = deadlineMs(link.callOptions());
@@ -287,6 +303,7 @@ export class Outbox {
       };
 
       call.on("data", (reply: PublishReply) => {
+        if (over) return;
         this.#heard = true;
         if (reply.more.length === 0) take(reply);
         else for (const one of [reply, ...reply.more]) take(one);

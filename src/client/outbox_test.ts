@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { startChatServer } from "../server/chat_server.ts";
 import { PUBLISH_WINDOW } from "../shared/limits.ts";
-import { type ChatHandlers, CLIENT_ID_HEADER, type SendRequest } from "../protocol/proto.ts";
+import {
+  type ChatHandlers,
+  CLIENT_ID_HEADER,
+  PUBLISH_ORDER_HEADER,
+  PUBLISH_ORDERED,
+  type SendRequest,
+} from "../protocol/proto.ts";
 import { RefusedError } from "./calls.ts";
 import type { ClientEvent, OfflineEvent } from "./events.ts";
 import { IdentityStore } from "./identity_store.ts";
@@ -88,13 +94,20 @@ interface SeenStream {
 /**
  * A Publish handler that records each stream and hands each message to `onMessage` with
  * the stream's index; a stream the client half-closes is ended once `onMessage` has
- * answered all it was given (it says so by returning the number answered so far).
+ * answered all it was given (it says so by returning the number answered so far). It says
+ * `x-chat-publish: ordered` as today's server does, unless `ordered` is false (an older one).
  */
 function recordingPublish(
   streams: SeenStream[],
   onMessage: (stream: SeenStream, index: number, request: SendRequest) => void,
+  { ordered = true } = {},
 ): ChatHandlers["Publish"] {
   return (call) => {
+    if (ordered) {
+      const headers = new grpc.Metadata();
+      headers.set(PUBLISH_ORDER_HEADER, PUBLISH_ORDERED);
+      call.sendMetadata(headers);
+    }
     const seen: SeenStream = {
       call,
       clientId: String(call.metadata.get(CLIENT_ID_HEADER)[0] ?? ""),
@@ -331,6 +344,30 @@ Deno.test("outbox: at most PUBLISH_WINDOW messages are on their way; the rest wa
   assert.deepEqual(store.texts(), lines(count));
   assert.equal(streams.length, 1, "one stream carried them all");
   assert.equal(mostUnanswered, PUBLISH_WINDOW);
+  await pat.s.close();
+  fake.forceShutdown();
+});
+
+Deno.test("outbox: a server that does not say it keeps a stream's order (an older one) is sent one message at a time on its stream", async () => {
+  const store = new FakeStore();
+  const streams: SeenStream[] = [];
+  let unanswered = 0;
+  let mostUnanswered = 0;
+  const { fake, port } = await startFake(fakeHandlers({
+    Publish: recordingPublish(streams, (stream, _index, request) => {
+      mostUnanswered = Math.max(mostUnanswered, ++unanswered);
+      // Answered a little later, so that a client writing ahead would be seen doing it.
+      setTimeout(() => {
+        unanswered--;
+        stream.call.write(store.store(stream.clientId, request));
+      }, 2);
+    }, { ordered: false }),
+  }));
+  const pat = await open(port);
+  const replies = await Promise.all(lines(20).map((t) => pat.s.send(t)));
+  assert.deepEqual(replies.map((r) => r.seq), lines(20).map((_, i) => i + 1));
+  assert.deepEqual(store.texts(), lines(20));
+  assert.equal(mostUnanswered, 1);
   await pat.s.close();
   fake.forceShutdown();
 });

@@ -12,6 +12,7 @@ import {
 } from "./mod.ts";
 import { fakeHandlers, startFake, unimplementedPublish, until } from "./testing.ts";
 import { PUBLISH_WINDOW } from "../shared/limits.ts";
+import { PUBLISH_ORDER_HEADER, PUBLISH_ORDERED } from "../protocol/proto.ts";
 import { SignJWT } from "jose";
 import { loadTokenVerifier } from "../server/auth/jwt.ts";
 
@@ -526,10 +527,14 @@ Deno.test("client: close during a send reports it as in doubt, not as unsent", a
 });
 
 Deno.test("client: close with a window of lines on their way reports those as in doubt, the rest as unsent", async () => {
-  // A Publish stream that takes every line in and answers none.
+  // A Publish stream of today's server (it keeps a sender's order, so it may be sent a window
+  // ahead) that takes every line in and answers none.
   let received = 0;
   const { fake, port } = await startFake(fakeHandlers({
     Publish: (call) => {
+      const headers = new grpc.Metadata();
+      headers.set(PUBLISH_ORDER_HEADER, PUBLISH_ORDERED);
+      call.sendMetadata(headers);
       call.on("data", () => received++);
       call.on("error", () => {});
     },

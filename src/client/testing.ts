@@ -5,7 +5,13 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { type ChatHandlers, chatProto, type SendRequest } from "../protocol/proto.ts";
+import {
+  type ChatHandlers,
+  chatProto,
+  PUBLISH_ORDER_HEADER,
+  PUBLISH_ORDERED,
+  type SendRequest,
+} from "../protocol/proto.ts";
 
 /** A unary handler that refuses as not implemented: what a test did not ask for. */
 const unimplemented = (_call: unknown, cb: (error: Partial<grpc.StatusObject>) => void) =>
@@ -23,6 +29,11 @@ export const unimplementedPublish: ChatHandlers["Publish"] = (call) =>
  */
 export function publishVia(send: ChatHandlers["Send"]): ChatHandlers["Publish"] {
   return (call) => {
+    // As a real server does: it may be sent many messages ahead (the fake keeps no failure
+    // rule of its own; the tests that need one answer so themselves).
+    const headers = new grpc.Metadata();
+    headers.set(PUBLISH_ORDER_HEADER, PUBLISH_ORDERED);
+    call.sendMetadata(headers);
     let answered: Promise<void> = Promise.resolve();
     let cancelled = false;
     call.on("cancelled", () => cancelled = true);

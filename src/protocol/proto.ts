@@ -52,6 +52,15 @@ export const ACKS_BATCHED = "batched";
  * server puts the replies that are ready at once in one message.
  */
 export const ACCEPT_MORE_HEADER = "x-chat-accept-more";
+/**
+ * A Publish response header, sent at the stream's start: with {@link PUBLISH_ORDERED}, the server
+ * refuses (ABORTED) every later message of a stream once one was not stored for its own failure,
+ * so a sender may keep many messages in flight and still keep its order when it sends them again.
+ * A client keeps one message in flight on a stream without it (an older server).
+ */
+export const PUBLISH_ORDER_HEADER = "x-chat-publish";
+/** See {@link PUBLISH_ORDER_HEADER}. */
+export const PUBLISH_ORDERED = "ordered";
 /** Metadata key of the operator secret on every Admin call. */
 export const ADMIN_SECRET_HEADER = "x-admin-secret";
 

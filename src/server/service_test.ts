@@ -5,7 +5,13 @@ import {
   MAX_RECEIVE_MESSAGE_BYTES,
   MAX_TEXT_BYTES,
 } from "../shared/limits.ts";
-import { ACKS_BATCHED, ACKS_HEADER, chatProto } from "../protocol/proto.ts";
+import {
+  ACKS_BATCHED,
+  ACKS_HEADER,
+  chatProto,
+  PUBLISH_ORDER_HEADER,
+  PUBLISH_ORDERED,
+} from "../protocol/proto.ts";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { setImmediate } from "node:timers";
@@ -275,6 +281,19 @@ Deno.test("service: a Publish stream that reads PublishReply.more gets replies r
       publisher.messages < replies.length,
       `${publisher.messages} reply messages for ${replies.length} replies`,
     );
+    // Half-closed at once after writing: every reply still comes before the end.
+    const quick = new Publisher(client, alice, { acceptMore: true });
+    const headers = new Promise<grpc.Metadata>((resolve) => quick.call.once("metadata", resolve));
+    const last = ids.map((id) => quick.send(`again ${id}`, `q-${id}`));
+    quick.close();
+    const ended = quick.status.then((status) => `the stream ended (${status.code}) first`);
+    assert.equal(
+      await Promise.race([Promise.all(last).then(() => "all answered"), ended]),
+      "all answered",
+    );
+    assert.equal((await quick.status).code, grpc.status.OK);
+    // And the stream said at once that it keeps a sender's order (see the test below).
+    assert.deepEqual((await headers).get(PUBLISH_ORDER_HEADER), [PUBLISH_ORDERED]);
     // Without the header each reply is its own message.
     const plain = new Publisher(client, alice);
     await Promise.all(["p1", "p2", "p3"].map((id) => plain.send(id, id)));

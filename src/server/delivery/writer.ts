@@ -69,6 +69,14 @@ export class FrameWriter {
     this.#schedule();
   }
 
+  /**
+   * Writes everything queued now, without waiting for the turn or the transport (grpc-js keeps
+   * the order of writes): for a stream about to end, whose last messages must go before it.
+   */
+  flushNow(): void {
+    while (!this.#closed && this.#queue.length > 0) this.#writeBatch();
+  }
+
   /** Drops what is queued; nothing more is written (the stream ended). */
   close(): void {
     this.#closed = true;
@@ -84,8 +92,13 @@ export class FrameWriter {
 
   #flush = (): void => {
     this.#scheduled = false;
+    if (this.#closed || this.#writing || this.#queue.length === 0) return;
+    this.#writeBatch();
+  };
+
+  /** Writes the head of the queue, as many messages as fit in one write. */
+  #writeBatch(): void {
     const queue = this.#queue;
-    if (this.#closed || this.#writing || queue.length === 0) return;
     let size = queue[0].bytes.length;
     let n = 1;
     while (n < queue.length) {
@@ -102,11 +115,20 @@ export class FrameWriter {
       : combineWithMore(batch.map((q) => q.bytes), this.#moreField!);
     this.#write(bytes, () => {
       this.#writing = false;
-      // Each `done` lets a subscription send its next frame, which queues it here.
-      for (const q of batch) q.done?.();
+      // Each `done` lets a subscription send its next frame, which queues it here. One that
+      // throws (a store read failed) must not leave the others waiting for good.
+      let failure: unknown;
+      for (const q of batch) {
+        try {
+          q.done?.();
+        } catch (error) {
+          failure ??= error;
+        }
+      }
       if (this.#queue.length > 0) this.#schedule();
+      if (failure !== undefined) throw failure;
     });
-  };
+  }
 }
 
 function noop(): void {}

@@ -88,3 +88,26 @@ Deno.test("delivery writer: after close nothing queued or new is written", async
   await turn();
   assert.equal(t.writes.length, 0);
 });
+
+Deno.test("delivery writer: a `done` that throws does not keep the others of its write from being called; flushNow writes what is queued at once", async () => {
+  const t = transport();
+  const writer = new FrameWriter(t.write, MORE_FIELD.delivery);
+  const called: string[] = [];
+  writer.write(bytes("a"), () => {
+    throw new Error("the store could not be read");
+  });
+  writer.write(bytes("b"), () => called.push("b"));
+  await turn();
+  assert.throws(() => t.take(0), /the store could not be read/);
+  assert.deepEqual(called, ["b"]);
+  // A stream about to end: what is queued goes now, in order, even behind a write in flight.
+  writer.write(bytes("c"));
+  await turn();
+  writer.write(bytes("d"));
+  writer.write(bytes("e"));
+  writer.flushNow();
+  assert.deepEqual(t.writes.slice(1).map((w) => w.bytes), [
+    bytes("c"),
+    combine([bytes("d"), bytes("e")]),
+  ]);
+});

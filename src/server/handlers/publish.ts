@@ -10,7 +10,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { setImmediate } from "node:timers";
 import type { PublishReply } from "../../protocol/gen/chat/PublishReply.ts";
-import { ACCEPT_MORE_HEADER, type SendRequest } from "../../protocol/proto.ts";
+import {
+  ACCEPT_MORE_HEADER,
+  PUBLISH_ORDER_HEADER,
+  PUBLISH_ORDERED,
+  type SendRequest,
+} from "../../protocol/proto.ts";
 import { statusError, TRANSIENT } from "../../protocol/status.ts";
 import {
   encodePublishReply,
@@ -43,6 +48,11 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
     stop();
     call.emit("error", error);
   };
+  // Tells the sender at once that this server refuses what follows a message it failed to
+  // store (below), so that it may keep many messages in flight without risking their order.
+  const headers = new grpc.Metadata();
+  headers.set(PUBLISH_ORDER_HEADER, PUBLISH_ORDERED);
+  call.sendMetadata(headers);
   // A sender with many messages in flight would otherwise cost a write per reply.
   const writer = new FrameWriter(
     (bytes, done) => call.write(bytes as unknown as PublishReply, done),
@@ -53,7 +63,12 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
     closing = true;
     call.pause();
     // After this turn: a message being taken in right now is answered too.
-    queueMicrotask(() => replies.then(() => fail(status)));
+    queueMicrotask(() =>
+      replies.then(() => {
+        if (!ended) writer.flushNow();
+        fail(status);
+      })
+    );
   }, "publish");
   // Once a message is not stored for the server's own failure (its commit failed, the
   // server is going away), the sender will send it again, and those after it: none of those
@@ -97,6 +112,8 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
   call.on("end", () => {
     replies.then(() => {
       if (ended) return;
+      // The last replies may wait in the writer for the next turn: they go before the end.
+      writer.flushNow();
       stop();
       call.end();
     });

@@ -498,7 +498,11 @@ export interface ChatClient extends grpc.Client {
    * SendRequest is answered by one PublishReply, in the order sent, with what
    * Send would have answered (several may share one message: PublishReply.more).
    * A refused message is answered with its status code and the stream goes on;
-   * nothing is stored for it.
+   * nothing is stored for it. Once a message is not stored for the server's own
+   * failure (a commit failed), every later message of the stream is refused
+   * ABORTED, so that sending them again, in order, keeps the sender's order; the
+   * server says so in its response headers (x-chat-publish: ordered), and a
+   * client keeps one message in flight on a server that does not.
    */
   Publish(
     metadata: grpc.Metadata,
@@ -513,7 +517,11 @@ export interface ChatClient extends grpc.Client {
    * SendRequest is answered by one PublishReply, in the order sent, with what
    * Send would have answered (several may share one message: PublishReply.more).
    * A refused message is answered with its status code and the stream goes on;
-   * nothing is stored for it.
+   * nothing is stored for it. Once a message is not stored for the server's own
+   * failure (a commit failed), every later message of the stream is refused
+   * ABORTED, so that sending them again, in order, keeps the sender's order; the
+   * server says so in its response headers (x-chat-publish: ordered), and a
+   * client keeps one message in flight on a server that does not.
    */
   publish(
     metadata: grpc.Metadata,
@@ -805,7 +813,11 @@ export interface ChatHandlers extends grpc.UntypedServiceImplementation {
    * SendRequest is answered by one PublishReply, in the order sent, with what
    * Send would have answered (several may share one message: PublishReply.more).
    * A refused message is answered with its status code and the stream goes on;
-   * nothing is stored for it.
+   * nothing is stored for it. Once a message is not stored for the server's own
+   * failure (a commit failed), every later message of the stream is refused
+   * ABORTED, so that sending them again, in order, keeps the sender's order; the
+   * server says so in its response headers (x-chat-publish: ordered), and a
+   * client keeps one message in flight on a server that does not.
    */
   Publish: grpc.handleBidiStreamingCall<_chat_SendRequest__Output, _chat_PublishReply>;
 

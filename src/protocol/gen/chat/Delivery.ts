@@ -31,9 +31,9 @@ export interface Delivery {
   "messages"?: (_chat_ChatMessage)[];
   "events"?: (_chat_RoomEvent)[];
   /**
-   * Frames of other groups written with this one, only to a stream opened with
-   * Open.accept_more. Each is read as if it had come alone, after this one and
-   * in order; none has `more` of its own.
+   * Further frames written with this one (of any group, this one's too: its
+   * events, say), only to a stream opened with Open.accept_more. Each is read as
+   * if it had come alone, after this one and in order; none has `more` of its own.
    */
   "more"?: (_chat_Delivery)[];
 }
@@ -55,9 +55,9 @@ export interface Delivery__Output {
   "messages": (_chat_ChatMessage__Output)[];
   "events": (_chat_RoomEvent__Output)[];
   /**
-   * Frames of other groups written with this one, only to a stream opened with
-   * Open.accept_more. Each is read as if it had come alone, after this one and
-   * in order; none has `more` of its own.
+   * Further frames written with this one (of any group, this one's too: its
+   * events, say), only to a stream opened with Open.accept_more. Each is read as
+   * if it had come alone, after this one and in order; none has `more` of its own.
    */
   "more": (_chat_Delivery__Output)[];
 }
