@@ -96,10 +96,10 @@ export const MAX_PUBLISH_IN_FLIGHT = 1024;
  * Most messages a client has written on its Publish stream and not yet had answered; the rest
  * wait in its outbox. Enough to keep one client's stream busy while a commit is under way (a
  * piped `deno task client` stored about 5,200 lines/s with 64, 7,200 with 256, and no more with
- * 512 or 1,000, on a machine busy with other benchmarks: the server was then the limit; 28,895
- * lines/s with 256 in a quiet full run), a quarter of {@link MAX_PUBLISH_IN_FLIGHT} so the
- * server never stops reading a client that keeps to it, and a bound on what a broken stream
- * makes the client send again.
+ * 512 or 1,000, on a machine busy with other benchmarks: the server was then the limit; 16,827
+ * and 28,895 lines/s with 256 in quiet full runs), a quarter of {@link MAX_PUBLISH_IN_FLIGHT}
+ * so the server never stops reading a client that keeps to it, and a bound on what a broken
+ * stream makes the client send again.
  */
 export const PUBLISH_WINDOW = 256;
 
