@@ -10,6 +10,7 @@ import {
   serverMetrics,
   startServer,
   statsLine,
+  taskPermissions,
 } from "./harness.ts";
 
 async function tempDir(): Promise<string> {
@@ -79,6 +80,35 @@ Deno.test("cli: -help prints the usage and exits 0", async () => {
     const { code, stdout } = await runToEnd(task, ["-help"]);
     assert.equal(code, 0);
     assert.match(stdout, /^usage: deno task /);
+  }
+});
+
+Deno.test("cli: deno task starts each program with its permission set: one short line before it, no warning; the compile task grants the same", async () => {
+  const root = new URL("../", import.meta.url);
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  for (const task of ["server", "client", "admin"] as const) {
+    assert.equal(config.tasks[task], `deno run -q -P=${task} ${task}.ts`);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["task", task, "-help"],
+      cwd: root,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    // deno task says which command it runs; Deno's own warnings (the permission set's) are quiet.
+    assert.equal(stderr.split("\n")[0], `Task ${task} deno run -q -P=${task} ${task}.ts '-help'`);
+    assert.doesNotMatch(stderr, /warning/i);
+  }
+  // deno compile is given the same permissions as flags (the binary cannot read deno.json).
+  for (const part of String(config.tasks.compile).split("&&")) {
+    const words = part.trim().split(/\s+/);
+    const task = words.at(-1)!.replace(/\.ts$/, "") as "server" | "client";
+    const flags = words.filter((w) => w.startsWith("--allow-"));
+    assert.deepEqual(flags.sort(), taskPermissions(task).sort(), `deno compile of ${task}.ts`);
   }
 });
 

@@ -10,12 +10,16 @@
 const ROOT = new URL("../", import.meta.url);
 
 /**
- * The permission flags of a deno.json task (`server` or `client`), so the
- * processes under test run with exactly the least privileges users get.
+ * The permission flags of a program's permission set in deno.json (`server`, `client`, `admin`:
+ * what its task runs with, `-P=NAME`), so the processes under test run with exactly the least
+ * privileges users get.
  */
 export function taskPermissions(task: "server" | "client" | "admin"): string[] {
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
-  return String(config.tasks[task]).split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  const set: Record<string, true | string[]> = config.permissions[task];
+  return Object.entries(set).map(([kind, allowed]) =>
+    allowed === true ? `--allow-${kind}` : `--allow-${kind}=${allowed.join(",")}`
+  );
 }
 
 /** A spawned process whose output is kept line by line. */
