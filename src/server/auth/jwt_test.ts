@@ -70,12 +70,16 @@ async function assertKeyError(keyFile: string, message: string): Promise<void> {
 }
 
 /**
- * Random secret bytes that do not end in a newline or carriage return: the key file's loader
- * trims one trailing line ending, so such a secret would verify nothing (1 run in ~10 failed so).
+ * Random secret bytes that do not end in a newline or carriage return, nor start with what
+ * the key file's loader reads as another kind of key: it trims one trailing line ending, so
+ * such a secret would verify nothing (1 run in ~10 failed so), and it takes a file that starts,
+ * after white space, with `{` for a JWKS and with `-----BEGIN ` for PEM (a run in a few
+ * hundred failed so). A secret starting with a letter is neither.
  */
 function randomSecret(bytes = 48): Uint8Array {
   const secret = crypto.getRandomValues(new Uint8Array(bytes));
   if (secret[bytes - 1] === 0x0a || secret[bytes - 1] === 0x0d) secret[bytes - 1] = 0x41;
+  secret[0] = 0x41;
   return secret;
 }
 
