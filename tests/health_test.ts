@@ -6,11 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import {
-  type ChatServerOptions,
-  type RunningChatServer,
-  startChatServer,
-} from "../src/server/chat_server.ts";
+import { type ChatServerOptions, type RunningChatServer } from "../src/server/chat_server.ts";
 import {
   checkHealth,
   type HealthClient,
@@ -19,19 +15,13 @@ import {
 } from "../src/server/ops/mod.ts";
 import { auth, rawClient, RawSubscription, refusal, register, send } from "./grpc.ts";
 import { runToEnd, startServer } from "./harness.ts";
+import { startTestServer } from "./local_server.ts";
 
 /** What a Check may wait for: the server is local, any answer comes at once. */
 const CHECK_MS = 5_000;
 
-async function testServer(options: Partial<ChatServerOptions> = {}): Promise<RunningChatServer> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-health-" });
-  return await startChatServer({
-    host: "127.0.0.1",
-    port: 0,
-    dbPath: `${dir}/chat.db`,
-    members: null,
-    ...options,
-  });
+function testServer(options: Partial<ChatServerOptions> = {}): Promise<RunningChatServer> {
+  return startTestServer("chat-health-", options);
 }
 
 function client(port: number): HealthClient {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChatServerOptions, type RunningChatServer, startChatServer } from "./chat_server.ts";
+import { startTestServer } from "../../tests/local_server.ts";
 import {
   MAX_PUBLISH_IN_FLIGHT,
   MAX_RECEIVE_MESSAGE_BYTES,
@@ -28,15 +29,8 @@ import {
 } from "../../tests/grpc.ts";
 
 /** A server on a free port of 127.0.0.1 with a fresh database. */
-async function testServer(options: Partial<ChatServerOptions> = {}): Promise<RunningChatServer> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-service-" });
-  return await startChatServer({
-    host: "127.0.0.1",
-    port: 0,
-    dbPath: `${dir}/chat.db`,
-    members: null,
-    ...options,
-  });
+function testServer(options: Partial<ChatServerOptions> = {}): Promise<RunningChatServer> {
+  return startTestServer("chat-service-", options);
 }
 
 async function withServer(

@@ -82,10 +82,11 @@ export function servePublish(ctx: HandlerContext, principal: Principal, call: Pu
         "send them again, in order",
     );
   };
+  const unlessBroken = () => broken;
   call.on("data", (request: SendRequest | MalformedRequest) => {
     if (ended || closing) return;
     const clientMsgId = request instanceof MalformedRequest ? "" : request.clientMsgId;
-    const order = { check: () => broken, failed: () => breaks(clientMsgId) };
+    const order = { check: unlessBroken, failed: () => breaks(clientMsgId) };
     const reply = (broken ? Promise.reject(broken) : takeMessage(ctx, principal, request, order))
       .then(
         (sent): PublishAnswer => ({ clientMsgId, ...sent, code: grpc.status.OK, details: "" }),
