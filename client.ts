@@ -2,8 +2,9 @@
  * The grpc-chat client: `deno task client -name Luis [-server_ip 127.0.0.1] [-port 50051]`.
  * Lines typed are sent to the current room (`general`, or `-group ROOM`, until `/to`, `/join`
  * or `/create` changes it); a line starting with `/` is a command (`/help` lists them,
- * src/client/commands.ts runs them). Messages received are printed on stdout as
- * `[general] Bob#1a2b: hello`; status goes to stderr, prefixed with `*`.
+ * src/client/commands.ts runs them). At a terminal the client is full-screen
+ * (src/client/full/); otherwise, or with `-ui line`, messages received are printed on stdout as
+ * `[general] Bob#1a2b: hello` and status goes to stderr, prefixed with `*`.
  *
  * @module
  */
@@ -70,10 +71,16 @@ const FLAGS = {
     value: "TOKEN",
     description: "a JWT from the identity provider (servers with -jwt_key); default $CHAT_TOKEN",
   },
+  ui: {
+    type: "string",
+    value: "line|full",
+    description:
+      "full: the full-screen view (the default when stdin and stdout are a terminal); line: one line per message, for pipes and programs",
+  },
   ...CLIENT_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group ROOM] [-state_dir DIR] [-invite CODE | -link CODE | -token TOKEN] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]\n" +
+  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group ROOM] [-state_dir DIR] [-invite CODE | -link CODE | -token TOKEN] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE] [-ui line|full]\n" +
   "  then type lines to send them to the current room, or commands: /help lists them";
 
 /** `promise`'s value, or undefined as soon as `signal` aborts (a command under way is left). */
@@ -96,10 +103,19 @@ async function main(): Promise<number> {
     const group = values.group;
     const groupProblem = checkGroupName(group);
     if (groupProblem) throw new FlagError(`flag -group: ${groupProblem}`);
-    return { name, group, port: parsePort(values.port), tls: clientTlsFromFlags(values), values };
+    const terminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+    const ui = values.ui ?? (terminal ? "full" : "line");
+    if (ui !== "line" && ui !== "full") {
+      throw new FlagError(`flag -ui: "${ui}" is neither line nor full`);
+    }
+    if (ui === "full" && !terminal) {
+      throw new FlagError("flag -ui full: stdin and stdout must be a terminal");
+    }
+    const tls = clientTlsFromFlags(values);
+    return { name, group, port: parsePort(values.port), tls, ui, values };
   });
   if ("exit" in cli) return cli.exit;
-  const { name, group, port, tls, values } = cli.config;
+  const { name, group, port, tls, ui, values } = cli.config;
   quietGrpcLogs();
   const address = hostPort(values.server_ip, port);
   let credentials;
@@ -118,7 +134,7 @@ async function main(): Promise<number> {
     printLine(renderStateDirFailure(stateDir, error));
     return 1;
   }
-  const session = new ChatSession({
+  const options = {
     name,
     address,
     identity,
@@ -128,6 +144,21 @@ async function main(): Promise<number> {
       linkCode: values.link,
       token: values.token ?? Deno.env.get("CHAT_TOKEN"),
     },
+  };
+  if (ui === "full") {
+    // React's development build checks every render; the production one is what people run.
+    if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
+    // Loaded only here, so that line mode starts without React and ink.
+    const { runFullScreen } = await import("./src/client/full/mod.ts");
+    return await runFullScreen({
+      name,
+      room: group,
+      address,
+      session: (onEvent) => new ChatSession({ ...options, onEvent }),
+    });
+  }
+  const session = new ChatSession({
+    ...options,
     onEvent: (event) => printLine(renderEvent(event)),
   });
   const stop = new AbortController();

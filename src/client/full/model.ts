@@ -1,0 +1,834 @@
+/**
+ * The full-screen client's view model: what the screen shows, kept apart from the terminal so
+ * that it can be tested without one. {@link ChatView} takes the session's typed events, the
+ * answers to commands and the person's keys, and lays out a {@link Screen} of any size: a room
+ * list with unread counts, the current room's messages wrapped to the pane, a status bar and
+ * the input line. `app.tsx` only draws a Screen.
+ *
+ * Every string that came from the network (names, texts, refusals) goes through
+ * {@link inert} before it is laid out, so a message cannot move the cursor or change colours.
+ *
+ * @example
+ * ```ts ignore
+ * const view = new ChatView({ name: "Luis", room: "general", address: "127.0.0.1:50051" });
+ * view.apply({ type: "message", message: { group: "general", seq: 1, text: "hi", ... } });
+ * const screen = view.screen(80, 24);
+ * screen.pane.at(-1); // [{ text: "10:42 ", style: "time" }, { text: "~Bob#1a2b", ... }, ...]
+ * ```
+ *
+ * @module
+ */
+import { displayName } from "../../shared/format.ts";
+import { messageOf } from "../../shared/errors.ts";
+import { DEFAULT_HISTORY_PAGE } from "../../shared/limits.ts";
+import type { ChatMessage } from "../../protocol/proto.ts";
+import { RoomEventKind } from "../../protocol/proto.ts";
+import { COMMAND_HELP, type CommandResult } from "../commands.ts";
+import type { ClientEvent, ReceivedMessage } from "../events.ts";
+import { renderEvent, renderResult } from "../line.ts";
+import { InputLine } from "./input.ts";
+import { cellWidth, inert, padEnd, truncate, wrap } from "./text.ts";
+
+/** How a piece of a row is drawn; `app.tsx` maps each to colours (or none, with NO_COLOR). */
+export type Style =
+  | "plain"
+  | "time"
+  | "sender"
+  | "self"
+  | "pending"
+  | "notice"
+  | "error"
+  | "room"
+  | "current-room"
+  | "unread"
+  | "status"
+  | "status-alert"
+  | "prompt";
+
+/** A piece of a row: text already inert and measured, and how to draw it. */
+export interface Segment {
+  text: string;
+  style: Style;
+  /** For `sender`: which of a few colours tells senders apart (0 to {@link SENDER_COLOURS} - 1). */
+  hue?: number;
+}
+
+/** One row of the screen, as segments whose widths add up to the row's width at most. */
+export type Row = Segment[];
+
+/** Everything the terminal shows, laid out for one size. */
+export interface Screen {
+  width: number;
+  height: number;
+  /** Columns of the room list, 0 when the terminal is too narrow for one. */
+  roomsWidth: number;
+  /** The room list, one row per screen row of the pane (padded to `roomsWidth`). */
+  rooms: Row[];
+  /** The current room's rows, oldest at the top, exactly `paneHeight` of them. */
+  pane: Row[];
+  /** The status bar: connection, who you are, where you are, what waits. */
+  status: Row;
+  /** The input line: the prompt, and the visible part of what is typed. */
+  input: Row;
+  /** The cursor's column in the input row. */
+  cursorColumn: number;
+}
+
+/** How many colours tell senders apart. */
+export const SENDER_COLOURS = 6;
+/** Messages and notices kept per room; older ones are read again from History when scrolled to. */
+export const MAX_ENTRIES_PER_ROOM = 2_000;
+/** Below this width the room list is left out; the status bar still says where you are. */
+const MIN_WIDTH_FOR_ROOM_LIST = 48;
+/** How long a first Ctrl-C waits for a second one before it is forgotten. */
+export const CTRL_C_WINDOW_MS = 3_000;
+
+/** How the session stands, for the status bar. */
+export type Connection =
+  | { state: "connecting" }
+  | { state: "online" }
+  | { state: "offline"; retryAtMs: number; reason: string }
+  | { state: "ended"; reason: string }
+  | { state: "leaving" };
+
+type Entry = MessageEntry | NoticeEntry;
+
+interface MessageEntry {
+  kind: "message";
+  /** 0 while a message of this client is on its way. */
+  seq: number;
+  time: string;
+  sender: string;
+  hue: number;
+  text: string;
+  /** Typed here: "pending" until the server stored it, "refused" if it will not be. */
+  own?: "pending" | "sent" | "refused";
+  /** Rows for `rowsWidth`, kept: laying out 1,000 messages a second re-wraps none of them. */
+  rows?: Row[];
+  rowsWidth?: number;
+}
+
+interface NoticeEntry {
+  kind: "notice";
+  text: string;
+  error: boolean;
+  rows?: Row[];
+  rowsWidth?: number;
+}
+
+/** One room as the view keeps it. */
+class RoomView {
+  readonly name: string;
+  entries: Entry[] = [];
+  /** Sequences shown, so that a History page and the live stream never show one twice. */
+  seqs = new Set<number>();
+  /** Sequences received and not yet seen at the bottom of the pane, oldest first. */
+  unseen: number[] = [];
+  /** Rows scrolled up from the newest; 0 follows new messages. */
+  scroll = 0;
+  /** False once History said nothing older is left (or this client may not read it). */
+  more = true;
+  /** A History page is on its way. */
+  loading = false;
+  /** False after this client left the room or was removed, or it was deleted. */
+  member = true;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  get oldestSeq(): number {
+    for (const entry of this.entries) {
+      if (entry.kind === "message" && entry.seq > 0) return entry.seq;
+    }
+    return 0;
+  }
+
+  push(entry: Entry): void {
+    this.entries.push(entry);
+    if (this.entries.length > MAX_ENTRIES_PER_ROOM) {
+      const dropped = this.entries.splice(0, this.entries.length - MAX_ENTRIES_PER_ROOM);
+      for (const old of dropped) if (old.kind === "message") this.seqs.delete(old.seq);
+      // What was dropped can be read again through History.
+      this.more = true;
+    }
+  }
+}
+
+/** What the person asked for that needs the server or the session: the front end does it. */
+export type Request =
+  | { kind: "line"; text: string }
+  | { kind: "history"; room: string; beforeSeq: number; limit: number }
+  | { kind: "switch"; room: string }
+  | { kind: "quit" }
+  | { kind: "quit-now" };
+
+/** A key as ink reports it (the fields this view reads). */
+export interface Key {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  ctrl?: boolean;
+  shift?: boolean;
+  tab?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  meta?: boolean;
+}
+
+/** Options of a {@link ChatView}. */
+export interface ChatViewOptions {
+  /** The display name given with -name, shown until the server says who this client is. */
+  name: string;
+  /** The room typed lines go to at the start. */
+  room: string;
+  /** The server, as given (`host:port`). */
+  address: string;
+  /** The clock (tests set it). */
+  now?: () => number;
+  /** The time zone of message times (tests use "UTC"); the system's by default. */
+  timeZone?: string;
+}
+
+/** The slash commands, for Tab completion. */
+const COMMAND_NAMES = [...new Set(COMMAND_HELP.map((c) => c.syntax.split(" ")[0]))];
+
+function hueOf(id: string): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return hash % SENDER_COLOURS;
+}
+
+/**
+ * The full-screen client's state and layout. Feed it events ({@link apply}), command answers
+ * ({@link result}) and keys ({@link key}); ask it for a {@link screen}. It calls `onChange`
+ * when the screen may have changed, and `onRequest` for what only the front end can do (send
+ * a line, read a History page, quit).
+ */
+export class ChatView {
+  readonly input = new InputLine();
+  /** Called when the screen may have changed; `urgent` for keys, which are drawn at once. */
+  onChange: (urgent: boolean) => void = () => {};
+  /** Called for what the front end carries out. */
+  onRequest: (request: Request) => void = () => {};
+
+  #options: ChatViewOptions;
+  #now: () => number;
+  #time: Intl.DateTimeFormat;
+  #rooms = new Map<string, RoomView>();
+  #current: RoomView;
+  #connection: Connection = { state: "connecting" };
+  #me: string;
+  #clientId = "";
+  #handles = new Set<string>();
+  #pending = 0;
+  #ctrlCAtMs = -Infinity;
+  /** Rows of the pane at the last layout: how far PageUp moves. */
+  #paneHeight = 20;
+
+  /** A view of a session about to start. */
+  constructor(options: ChatViewOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#time = new Intl.DateTimeFormat("en-GB", {
+      hour: "2-digit",
+      minute: "2-digit",
+      hour12: false,
+      timeZone: options.timeZone,
+    });
+    this.#me = inert(options.name);
+    this.#current = this.#room(options.room);
+  }
+
+  /** The room typed lines go to. */
+  get currentRoom(): string {
+    return this.#current.name;
+  }
+
+  /** The rooms in the list, in its order. */
+  get rooms(): string[] {
+    return [...this.#rooms.values()].filter((r) => r.member || r === this.#current).map((r) =>
+      r.name
+    );
+  }
+
+  /** Unread messages of `room`. */
+  unread(room: string): number {
+    return this.#find(room)?.unseen.length ?? 0;
+  }
+
+  /** How the session stands. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  /** Messages typed here that the server has not yet answered. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** This client's id (the session's `clientId`), so that its own messages in History show as its own. */
+  setClientId(clientId: string): void {
+    this.#clientId = clientId;
+  }
+
+  /** Shows what the session reported. */
+  apply(event: ClientEvent): void {
+    switch (event.type) {
+      case "connected":
+        this.#connection = { state: "online" };
+        this.#me = inert(event.displayName);
+        if (event.handle) this.#handles.add(event.handle);
+        for (const group of event.groups) if (group.member) this.#room(group.name);
+        this.#notice(this.#current, lineText(renderEvent(event).text));
+        this.#wantHistory(this.#current);
+        break;
+      case "offline":
+        this.#connection = {
+          state: "offline",
+          retryAtMs: this.#now() + event.retryMs,
+          reason: inert(lineText(renderEvent(event).text).replace(/; retrying in .*$/, "")),
+        };
+        break;
+      case "online":
+        this.#connection = { state: "online" };
+        break;
+      case "queued":
+        break;
+      case "message":
+        this.#receive(event.message);
+        break;
+      case "refused": {
+        const room = this.#room(event.group);
+        this.#markRefused(room, event.text);
+        this.#notice(room, `not sent: ${event.details}`, true);
+        break;
+      }
+      case "ended":
+        this.#connection = { state: "ended", reason: inert(event.details) };
+        this.#notice(this.#current, lineText(renderEvent(event).text), true);
+        break;
+      case "room-event":
+        this.#roomEvent(event);
+        break;
+      default:
+        this.#notice(this.#current, lineText(renderEvent(event).text));
+    }
+    this.onChange(false);
+  }
+
+  /** Shows the answer to a command, in the current room's pane; follows a change of room. */
+  result(result: CommandResult): void {
+    switch (result.kind) {
+      case "created":
+      case "joined":
+        this.#switch(this.#room(result.room.name), false);
+        this.#room(result.room.name).member = true;
+        break;
+      case "current":
+        this.#switch(this.#room(result.room), false);
+        break;
+      case "left": {
+        const room = this.#find(result.room);
+        if (room) room.member = false;
+        break;
+      }
+      case "members":
+        for (const m of result.members) if (m.handle) this.#handles.add(m.handle);
+        break;
+      case "room-list":
+        break;
+      case "history-page": {
+        const room = this.#room(result.room);
+        this.historyPage(room.name, result.messages, result.more);
+        return;
+      }
+    }
+    for (const line of renderResult(result)) {
+      const error = result.kind === "refused" || result.kind === "unreachable" ||
+        result.kind === "failed" || result.kind === "usage" || result.kind === "unknown";
+      this.#notice(this.#current, lineText(line.text), error);
+    }
+    this.onChange(false);
+  }
+
+  /**
+   * Shows a message typed here at once, marked as on its way until `stored` settles: then as
+   * sent (with its sequence, so History will not show it again), or as refused.
+   */
+  sending(room: string, text: string, stored: Promise<{ seq: number }>): void {
+    const view = this.#room(room);
+    const entry: MessageEntry = {
+      kind: "message",
+      seq: 0,
+      time: this.#time.format(this.#now()),
+      sender: this.#me,
+      hue: 0,
+      text: inert(text),
+      own: "pending",
+    };
+    view.push(entry);
+    this.#pending++;
+    if (view === this.#current) view.scroll = 0;
+    stored.then(
+      ({ seq }) => {
+        entry.own = "sent";
+        entry.seq = seq;
+        view.seqs.add(seq);
+      },
+      () => {
+        entry.own = "refused";
+      },
+    ).finally(() => {
+      this.#pending--;
+      entry.rows = undefined;
+      this.onChange(false);
+    });
+    this.onChange(true);
+  }
+
+  /** Adds a page of `room`'s History (oldest first) above what is shown. */
+  historyPage(room: string, messages: readonly ChatMessage[], more: boolean): void {
+    const view = this.#room(room);
+    view.loading = false;
+    const oldest = view.oldestSeq;
+    const older = messages.filter((m) => (oldest === 0 || m.seq < oldest) && !view.seqs.has(m.seq));
+    const entries = older.map((m) => this.#messageEntry(m));
+    for (const m of older) view.seqs.add(m.seq);
+    view.entries.unshift(...entries);
+    view.more = more;
+    if (!more) view.entries.unshift({ kind: "notice", text: `the start of ${room}`, error: false });
+    this.onChange(false);
+  }
+
+  /** A History page could not be read: says why, and stops asking until the next PageUp. */
+  historyFailed(room: string, error: unknown): void {
+    const view = this.#room(room);
+    view.loading = false;
+    this.#notice(view, `cannot read earlier messages of ${room}: ${messageOf(error)}`, true);
+    this.onChange(false);
+  }
+
+  /** Shows a line of the front end's own in the current room. */
+  notice(text: string, error = false): void {
+    this.#notice(this.#current, text, error);
+    this.onChange(false);
+  }
+
+  /** The session is leaving: the status bar says so until the screen closes. */
+  leaving(): void {
+    this.#connection = { state: "leaving" };
+    this.onChange(true);
+  }
+
+  /** `room` became current (the front end moved typed lines there); it joins the list if new. */
+  entered(room: string): void {
+    this.#switch(this.#room(room), false);
+    this.onChange(true);
+  }
+
+  /** `/history N`: reads N messages of the current room before the oldest shown. */
+  older(limit: number): void {
+    const room = this.#current;
+    if (!room.more) {
+      this.#notice(room, `no earlier messages in ${room.name}`);
+    } else if (!room.loading && this.#connection.state === "online") {
+      room.loading = true;
+      this.onRequest({ kind: "history", room: room.name, beforeSeq: room.oldestSeq, limit });
+    }
+    this.onChange(true);
+  }
+
+  /** What Tab completes from. */
+  candidates(): {
+    commands: readonly string[];
+    rooms: readonly string[];
+    handles: readonly string[];
+  } {
+    return {
+      commands: COMMAND_NAMES,
+      rooms: [...this.#rooms.keys()],
+      handles: [...this.#handles],
+    };
+  }
+
+  /**
+   * A key the person pressed (ink's `useInput`): edits the input line, scrolls, switches
+   * rooms, or asks the front end to send or quit (through `onRequest`).
+   */
+  key(input: string, key: Key): void {
+    const line = this.input;
+    if (key.ctrl && input === "c") {
+      const now = this.#now();
+      if (now - this.#ctrlCAtMs <= CTRL_C_WINDOW_MS) {
+        this.onRequest({ kind: "quit-now" });
+        return;
+      }
+      this.#ctrlCAtMs = now;
+      const unsent = this.#pending ? ` (${this.#pending} not yet sent would be lost)` : "";
+      this.#notice(
+        this.#current,
+        `press Ctrl-C again to leave at once${unsent}; Ctrl-D or /quit leaves after sending`,
+      );
+    } else if (key.ctrl && input === "d") {
+      if (line.text === "") this.onRequest({ kind: "quit" });
+      else line.deleteForward();
+    } else if (key.return) {
+      const text = line.submit();
+      if (text.trim() !== "") this.onRequest({ kind: "line", text });
+    } else if (key.tab) {
+      line.complete(this.candidates());
+    } else if (key.pageUp) {
+      this.#scrollBy(this.#current, Math.max(1, this.#paneHeight - 1));
+    } else if (key.pageDown) {
+      this.#scrollBy(this.#current, -Math.max(1, this.#paneHeight - 1));
+    } else if (key.upArrow) {
+      line.historyUp();
+    } else if (key.downArrow) {
+      line.historyDown();
+    } else if (key.leftArrow) {
+      if (key.ctrl || key.meta) line.wordLeft();
+      else line.left();
+    } else if (key.rightArrow) {
+      if (key.ctrl || key.meta) line.wordRight();
+      else line.right();
+    } else if (key.home) {
+      line.home();
+    } else if (key.end) {
+      line.end();
+    } else if (key.backspace) {
+      line.backspace();
+    } else if (key.delete) {
+      // Many terminals send DEL (0x7f) for Backspace, which ink reports as `delete`.
+      line.backspace();
+    } else if (key.meta && /^[1-9]$/.test(input)) {
+      const room = this.rooms[Number(input) - 1];
+      if (room) this.onRequest({ kind: "switch", room });
+    } else if (key.meta && (input === "b" || input === "f")) {
+      if (input === "b") line.wordLeft();
+      else line.wordRight();
+    } else if (key.ctrl) {
+      switch (input) {
+        case "n":
+        case "p": {
+          const rooms = this.rooms;
+          const at = rooms.indexOf(this.#current.name);
+          const next = rooms[(at + (input === "n" ? 1 : -1) + rooms.length) % rooms.length];
+          if (next) this.onRequest({ kind: "switch", room: next });
+          break;
+        }
+        case "a":
+          line.home();
+          break;
+        case "e":
+          line.end();
+          break;
+        case "b":
+          line.left();
+          break;
+        case "f":
+          line.right();
+          break;
+        case "u":
+          line.deleteToStart();
+          break;
+        case "k":
+          line.deleteToEnd();
+          break;
+        case "w":
+          line.deleteWordBefore();
+          break;
+        case "l":
+          break; // a redraw: onChange below does it
+      }
+    } else if (!key.escape && !key.meta && input) {
+      line.insert(input);
+    }
+    this.onChange(true);
+  }
+
+  /**
+   * The screen for a terminal of `width` × `height`. Laying out the current room marks what
+   * it shows at the bottom as read, and asks for an older History page when the pane is
+   * scrolled to the top of what is loaded.
+   */
+  screen(width: number, height: number): Screen {
+    width = Math.max(width, 10);
+    height = Math.max(height, 3);
+    const paneHeight = height - 2;
+    this.#paneHeight = paneHeight;
+    const names = this.rooms;
+    const roomsWidth = width >= MIN_WIDTH_FOR_ROOM_LIST
+      ? Math.min(
+        24,
+        Math.max(12, ...names.map((n) => cellWidth(inert(n)) + 8)),
+      )
+      : 0;
+    const paneWidth = width - (roomsWidth ? roomsWidth + 1 : 0);
+    const pane = this.#paneRows(this.#current, paneWidth, paneHeight);
+    const rooms = roomsWidth ? this.#roomRows(names, roomsWidth, paneHeight) : [];
+    const status = this.#statusRow(width);
+    const prompt = truncate(`[${inert(this.#current.name)}] `, Math.floor(width / 3));
+    const promptWidth = cellWidth(prompt);
+    const view = this.input.view(Math.max(2, width - promptWidth));
+    return {
+      width,
+      height,
+      roomsWidth,
+      rooms,
+      pane,
+      status,
+      input: [{ text: prompt, style: "prompt" }, { text: view.text, style: "plain" }],
+      cursorColumn: promptWidth + view.cursorColumn,
+    };
+  }
+
+  #find(name: string): RoomView | undefined {
+    return this.#rooms.get(name.toLowerCase());
+  }
+
+  /** The room named `name` (room names are case-insensitive), added to the list if new. */
+  #room(name: string): RoomView {
+    let room = this.#find(name);
+    if (!room) {
+      room = new RoomView(name);
+      this.#rooms.set(name.toLowerCase(), room);
+    }
+    return room;
+  }
+
+  #switch(room: RoomView, request: boolean): void {
+    if (room === this.#current) return;
+    if (request) {
+      this.onRequest({ kind: "switch", room: room.name });
+      return;
+    }
+    this.#current = room;
+    room.scroll = 0;
+    this.#wantHistory(room);
+  }
+
+  /** Asks for an older page of `room` when there may be one and none is on its way. */
+  #wantHistory(room: RoomView): void {
+    if (!room.more || room.loading || !room.member) return;
+    if (this.#connection.state !== "online") return;
+    room.loading = true;
+    this.onRequest({
+      kind: "history",
+      room: room.name,
+      beforeSeq: room.oldestSeq,
+      limit: DEFAULT_HISTORY_PAGE,
+    });
+  }
+
+  #scrollBy(room: RoomView, rows: number): void {
+    room.scroll = Math.max(0, room.scroll + rows);
+  }
+
+  #receive(message: ReceivedMessage): void {
+    const room = this.#room(message.group);
+    if (room.seqs.has(message.seq)) return;
+    if (message.senderHandle) this.#handles.add(message.senderHandle);
+    room.seqs.add(message.seq);
+    room.push(this.#messageEntry(message));
+    if (room !== this.#current || room.scroll > 0) room.unseen.push(message.seq);
+  }
+
+  #messageEntry(message: ChatMessage | ReceivedMessage): MessageEntry {
+    const own = this.#clientId !== "" && message.senderId === this.#clientId;
+    return {
+      kind: "message",
+      seq: message.seq,
+      time: this.#time.format(message.sentAtMs),
+      sender: inert(displayName({
+        name: message.senderName,
+        id: message.senderId,
+        handle: message.senderHandle,
+      })),
+      hue: hueOf(message.senderId),
+      text: inert(message.text),
+      own: own ? "sent" : undefined,
+    };
+  }
+
+  #markRefused(room: RoomView, text: string): void {
+    const shown = inert(text);
+    for (let i = room.entries.length - 1; i >= 0; i--) {
+      const entry = room.entries[i];
+      if (entry.kind === "message" && entry.own === "pending" && entry.text === shown) {
+        entry.own = "refused";
+        entry.rows = undefined;
+        return;
+      }
+    }
+  }
+
+  #roomEvent(event: Extract<ClientEvent, { type: "room-event" }>): void {
+    const room = this.#room(event.group);
+    if (event.event.member.handle) this.#handles.add(event.event.member.handle);
+    const kind = event.event.kind;
+    if (event.self) {
+      if (kind === RoomEventKind.JOINED) room.member = true;
+      if (kind === RoomEventKind.LEFT || kind === RoomEventKind.REMOVED) room.member = false;
+    }
+    if (kind === RoomEventKind.DELETED) room.member = false;
+    // An invitation is for a room this client is not in: told where the person is.
+    const where = kind === RoomEventKind.INVITED && event.self ? this.#current : room;
+    this.#notice(where, lineText(renderEvent(event).text), false);
+  }
+
+  #notice(room: RoomView, text: string, error = false): void {
+    room.push({ kind: "notice", text: inert(text), error });
+  }
+
+  /** The rows of `entry` in `width` columns (kept until the width changes). */
+  #rowsOf(entry: Entry, width: number): Row[] {
+    if (entry.rows && entry.rowsWidth === width) return entry.rows;
+    const rows: Row[] = [];
+    if (entry.kind === "notice") {
+      const style: Style = entry.error ? "error" : "notice";
+      // Continuation rows are indented under the text, past the `* `.
+      wrap(entry.text, Math.max(1, width - 2)).forEach((text, i) =>
+        rows.push([{ text: `${i === 0 ? "* " : "  "}${text}`, style }])
+      );
+    } else {
+      const timeWidth = cellWidth(entry.time) + 1;
+      const bodyWidth = Math.max(1, width - timeWidth);
+      const senderStyle: Style = entry.own ? "self" : "sender";
+      const textStyle: Style = entry.own === "pending"
+        ? "pending"
+        : entry.own === "refused"
+        ? "error"
+        : "plain";
+      const head = `${entry.sender}: `;
+      wrap(`${head}${entry.text}`, bodyWidth).forEach((text, i) => {
+        const time = i === 0 ? `${entry.time} ` : " ".repeat(timeWidth);
+        const row: Row = [{ text: time, style: "time" }];
+        if (i === 0) {
+          // The sender keeps its colour; a name too long for one row colours all of the first.
+          const name = text.startsWith(head) ? head.length : text.length;
+          row.push({ text: text.slice(0, name), style: senderStyle, hue: entry.hue });
+          text = text.slice(name);
+        }
+        if (text) row.push({ text, style: textStyle });
+        rows.push(row);
+      });
+    }
+    entry.rows = rows;
+    entry.rowsWidth = width;
+    return rows;
+  }
+
+  /**
+   * The `height` rows of `room` ending `room.scroll` rows above its newest, from the bottom up:
+   * only what is shown is laid out. What reaches the bottom row is read.
+   */
+  #paneRows(room: RoomView, width: number, height: number): Row[] {
+    const rows: Row[] = [];
+    let skip = room.scroll;
+    let bottomSeq = 0;
+    let i = room.entries.length - 1;
+    for (; i >= 0 && rows.length < height; i--) {
+      const entry = room.entries[i];
+      const entryRows = this.#rowsOf(entry, width);
+      for (let r = entryRows.length - 1; r >= 0 && rows.length < height; r--) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        if (bottomSeq === 0 && entry.kind === "message") bottomSeq = entry.seq || Infinity;
+        rows.push(entryRows[r]);
+      }
+    }
+    const atTop = i < 0 && rows.length < height;
+    if (atTop && room.scroll > 0 && skip > 0) {
+      // Scrolled past the oldest row: stop at the top instead of showing a blank pane.
+      room.scroll -= skip;
+      return this.#paneRows(room, width, height);
+    }
+    if (atTop || (i < 0 && rows.length === height && room.scroll > 0)) this.#wantHistory(room);
+    if (room === this.#current) {
+      if (room.scroll === 0) bottomSeq = Infinity;
+      while (room.unseen.length > 0 && room.unseen[0] <= bottomSeq) room.unseen.shift();
+    }
+    rows.reverse();
+    while (rows.length < height) rows.unshift([]);
+    return rows;
+  }
+
+  #roomRows(names: string[], width: number, height: number): Row[] {
+    const rows: Row[] = [];
+    const at = names.indexOf(this.#current.name);
+    // The current room stays in sight when there are more rooms than rows.
+    const first = Math.max(0, Math.min(at - height + 1, names.length - height));
+    for (let i = Math.max(0, first); i < names.length && rows.length < height; i++) {
+      const name = names[i];
+      const current = i === at;
+      const unread = this.unread(name);
+      const number = i < 9 ? `${i + 1}` : " ";
+      const count = unread > 0 ? ` ${unread > 999 ? "999+" : unread}` : "";
+      const label = `${current ? ">" : " "}${number} `;
+      const nameWidth = width - cellWidth(label) - cellWidth(count);
+      const row: Row = [
+        { text: label, style: current ? "current-room" : "room" },
+        {
+          text: padEnd(inert(name), Math.max(0, nameWidth)),
+          style: current ? "current-room" : "room",
+        },
+      ];
+      if (count) row.push({ text: count, style: "unread" });
+      rows.push(row);
+    }
+    while (rows.length < height) rows.push([{ text: " ".repeat(width), style: "room" }]);
+    return rows;
+  }
+
+  #statusRow(width: number): Row {
+    const connection = this.#connection;
+    let state: string;
+    let alert = false;
+    switch (connection.state) {
+      case "connecting":
+        state = `connecting to ${this.#options.address}`;
+        break;
+      case "online":
+        state = "online";
+        break;
+      case "offline": {
+        const seconds = Math.max(0, Math.ceil((connection.retryAtMs - this.#now()) / 1000));
+        state = `${connection.reason}; retrying in ${seconds} s`;
+        alert = true;
+        break;
+      }
+      case "ended":
+        state = `ended: ${connection.reason}`;
+        alert = true;
+        break;
+      case "leaving":
+        state = "leaving";
+        break;
+    }
+    const waiting = this.#pending
+      ? ` · ${this.#pending} ${connection.state === "online" ? "sending" : "queued"}`
+      : "";
+    const unreadElsewhere = [...this.#rooms.values()]
+      .filter((r) => r !== this.#current)
+      .reduce((sum, r) => sum + r.unseen.length, 0);
+    const elsewhere = unreadElsewhere ? ` · ${unreadElsewhere} unread elsewhere` : "";
+    // The connection first: on a narrow terminal the end is what is cut.
+    const text = ` ${state}${waiting} · ${this.#me} · ${inert(this.#current.name)}${elsewhere}`;
+    return [{ text: padEnd(text, width), style: alert ? "status-alert" : "status" }];
+  }
+}
+
+/** A line-mode status line without its `* ` prefix. */
+function lineText(text: string): string {
+  return text.startsWith("* ") ? text.slice(2) : text;
+}

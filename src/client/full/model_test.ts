@@ -1,0 +1,407 @@
+/**
+ * The full-screen view model without a terminal: given the session's events, command answers
+ * and keys, what the screen shows, row by row.
+ */
+import assert from "node:assert/strict";
+import { Role, RoomEventKind } from "../../protocol/proto.ts";
+import type { ClientEvent, ReceivedMessage } from "../events.ts";
+import { cellWidth } from "./text.ts";
+import { ChatView, CTRL_C_WINDOW_MS, type Request, type Row, type Screen } from "./model.ts";
+
+/** 10:42 UTC on a fixed day. */
+const T0 = Date.UTC(2026, 10, 30, 10, 42);
+
+function setup(options: { room?: string; now?: () => number } = {}) {
+  const requests: Request[] = [];
+  let clock = T0;
+  const view = new ChatView({
+    name: "Luis",
+    room: options.room ?? "general",
+    address: "127.0.0.1:50051",
+    now: options.now ?? (() => clock),
+    timeZone: "UTC",
+  });
+  view.onRequest = (request) => requests.push(request);
+  return {
+    view,
+    requests,
+    advance(ms: number) {
+      clock += ms;
+    },
+  };
+}
+
+function connect(view: ChatView, groups: string[] = ["general"]): void {
+  view.setClientId("c1c1c1c1");
+  view.apply({
+    type: "connected",
+    address: "127.0.0.1:50051",
+    displayName: "@luis Luis#c1c1",
+    resumed: false,
+    groups: groups.map((name) => ({
+      name,
+      member: true,
+      lastSeq: 0,
+      cursor: 0,
+      unread: 0,
+      role: Role.MEMBER,
+    })),
+    handle: "luis",
+    guestReason: "",
+  } as ClientEvent);
+}
+
+let seqs = new Map<string, number>();
+function message(group: string, text: string, from = "Bob", extra: Partial<ReceivedMessage> = {}) {
+  const seq = (seqs.get(group) ?? 0) + 1;
+  seqs.set(group, seq);
+  return {
+    type: "message",
+    message: {
+      group,
+      seq,
+      senderId: `${from.toLowerCase()}0000`,
+      senderName: from,
+      senderHandle: from.toLowerCase(),
+      text,
+      sentAtMs: T0,
+      ...extra,
+    },
+  } as ClientEvent;
+}
+
+function rowText(row: Row): string {
+  return row.map((s) => s.text).join("");
+}
+
+/** The pane's rows without the blank rows above the oldest shown. */
+function paneText(screen: Screen): string[] {
+  const rows = screen.pane.map(rowText).map((r) => r.trimEnd());
+  while (rows.length > 0 && rows[0] === "") rows.shift();
+  return rows;
+}
+
+function roomsText(screen: Screen): string[] {
+  return screen.rooms.map(rowText).map((r) => r.trimEnd()).filter((r) => r !== "");
+}
+
+Deno.test("view: a message shows its time, its sender as the accounts issue shows them, and its text", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view);
+  view.apply(message("general", "hello"));
+  view.apply(message("general", "hi", "Eve", { senderHandle: "", senderId: "e0e0e0e0" }));
+  const screen = view.screen(80, 10);
+  assert.deepEqual(paneText(screen).slice(-2), [
+    "10:42 @bob Bob#bob0: hello",
+    "10:42 ~Eve#e0e0: hi",
+  ]);
+  assert.deepEqual(screen.pane.length, 8);
+  assert.deepEqual(rowText(screen.status).trimEnd(), " online · @luis Luis#c1c1 · general");
+  assert.deepEqual(rowText(screen.input), "[general] ");
+  assert.deepEqual(screen.cursorColumn, 10);
+});
+
+Deno.test("view: long lines wrap under the text, and wide characters never pass the edge", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view);
+  view.apply(message("general", "你好世界你好世界你好世界 and then some words"));
+  const screen = view.screen(60, 8);
+  const pane = paneText(screen).slice(-3);
+  // 60 columns: a room list of 15 and its bar leave 44 for the pane; 6 for the time; 38 for
+  // the rest: the name, then 24 columns of Chinese and 14 of English.
+  assert.deepEqual(screen.roomsWidth, 15);
+  assert.deepEqual(pane, [
+    "10:42 @bob Bob#bob0:",
+    "      你好世界你好世界你好世界 and then some",
+    "      words",
+  ]);
+  for (const row of screen.pane) {
+    const width = row.reduce((n, s) => n + cellWidth(s.text), 0);
+    assert(width <= 44, `row "${rowText(row)}" is wider than the pane`);
+  }
+});
+
+Deno.test("view: escape sequences and control characters in names and texts are shown inert", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view);
+  view.apply(
+    message("general", "\x1b[2J\x1b[31mred\x1b]0;title\x07 \u202eevil\x9b", "X\x1b[1mY", {
+      senderHandle: "",
+      senderId: "\x1b[1m",
+    }),
+  );
+  const screen = view.screen(80, 6);
+  const everything = [...screen.pane, ...screen.rooms, screen.status, screen.input]
+    .map(rowText).join("\n");
+  // deno-lint-ignore no-control-regex
+  assert(!/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/.test(everything), everything);
+  assert.match(everything, /~X␛\[1mY#␛\[1m: ␛\[2J␛\[31mred␛\]0;title␇ �evil�/);
+});
+
+Deno.test("view: unread counts grow in other rooms and drop as a room is read", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view, ["general", "dev"]);
+  for (let i = 0; i < 3; i++) view.apply(message("dev", `dev ${i}`));
+  view.apply(message("general", "here"));
+  let screen = view.screen(80, 8);
+  assert.deepEqual(roomsText(screen), [">1 general", " 2 dev        3"]);
+  assert.deepEqual(
+    rowText(screen.status).trimEnd(),
+    " online · @luis Luis#c1c1 · general · 3 unread elsewhere",
+  );
+  // Alt+2 asks the front end to move there; it does, and says so.
+  view.key("2", { meta: true });
+  assert.deepEqual(requests.at(-1), { kind: "switch", room: "dev" });
+  view.entered("dev");
+  screen = view.screen(80, 8);
+  assert.deepEqual(roomsText(screen), [" 1 general", ">2 dev"]);
+  assert.deepEqual(view.unread("dev"), 0);
+  assert.deepEqual(paneText(screen).slice(-3), [
+    "10:42 @bob Bob#bob0: dev 0",
+    "10:42 @bob Bob#bob0: dev 1",
+    "10:42 @bob Bob#bob0: dev 2",
+  ]);
+});
+
+Deno.test("view: in a room scrolled back, new messages are unread until PageDown shows them", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view);
+  view.historyPage("general", [], false);
+  requests.length = 0;
+  for (let i = 0; i < 20; i++) view.apply(message("general", `m${i}`));
+  view.screen(80, 7); // a pane of 5 rows
+  view.key("", { pageUp: true });
+  let screen = view.screen(80, 7);
+  assert.deepEqual(paneText(screen), [
+    "10:42 @bob Bob#bob0: m11",
+    "10:42 @bob Bob#bob0: m12",
+    "10:42 @bob Bob#bob0: m13",
+    "10:42 @bob Bob#bob0: m14",
+    "10:42 @bob Bob#bob0: m15",
+  ]);
+  view.apply(message("general", "m20"));
+  view.apply(message("general", "m21"));
+  view.screen(80, 7);
+  assert.deepEqual(view.unread("general"), 2);
+  view.key("", { pageDown: true });
+  screen = view.screen(80, 7);
+  assert.deepEqual(paneText(screen).at(-1), "10:42 @bob Bob#bob0: m21");
+  assert.deepEqual(view.unread("general"), 0);
+  assert.deepEqual(requests.filter((r) => r.kind === "history").length, 0);
+});
+
+Deno.test("view: PageUp past what is loaded asks for the page before the oldest, and shows it above", () => {
+  seqs = new Map();
+  seqs.set("general", 40);
+  const { view, requests } = setup();
+  connect(view);
+  // Connecting asks for the newest page of the current room.
+  assert.deepEqual(requests, [{ kind: "history", room: "general", beforeSeq: 0, limit: 20 }]);
+  for (let i = 0; i < 3; i++) view.apply(message("general", `live ${i}`)); // 41..43
+  view.historyPage(
+    "general",
+    [40, 41, 42].map((seq) => ({
+      seq,
+      senderId: "bob0000",
+      senderName: "Bob",
+      senderHandle: "bob",
+      text: `old ${seq}`,
+      sentAtMs: T0,
+    })),
+    true,
+  );
+  // 41 and 42 came live already: only 40 is added, above everything.
+  let screen = view.screen(120, 12);
+  assert.deepEqual(paneText(screen), [
+    "10:42 @bob Bob#bob0: old 40",
+    "* connected to 127.0.0.1:50051 as @luis Luis#c1c1 (new identity); 0 unread messages in general (member)",
+    "10:42 @bob Bob#bob0: live 0",
+    "10:42 @bob Bob#bob0: live 1",
+    "10:42 @bob Bob#bob0: live 2",
+  ]);
+  // The pane is not full: the page before 40 is asked for at once.
+  assert.deepEqual(requests.at(-1), { kind: "history", room: "general", beforeSeq: 40, limit: 20 });
+  view.historyPage("general", [{
+    seq: 39,
+    senderId: "x",
+    senderName: "Ann",
+    senderHandle: "",
+    text: "first",
+    sentAtMs: T0,
+  }], false);
+  screen = view.screen(120, 12);
+  assert.deepEqual(paneText(screen).slice(0, 2), ["* the start of general", "10:42 ~Ann#x: first"]);
+  const asked = requests.length;
+  view.key("", { pageUp: true });
+  view.screen(120, 12);
+  assert.deepEqual(requests.length, asked, "nothing older is left: no more asking");
+});
+
+Deno.test("view: the status bar shows offline with the retry countdown, and what is queued", () => {
+  seqs = new Map();
+  const { view, advance } = setup();
+  connect(view);
+  view.apply({
+    type: "offline",
+    call: "subscribe",
+    address: "127.0.0.1:50051",
+    details: "connection refused",
+    retryMs: 4_000,
+  });
+  const stored = Promise.withResolvers<{ seq: number }>();
+  view.sending("general", "are you there?", stored.promise);
+  let status = rowText(view.screen(140, 6).status).trimEnd();
+  assert.deepEqual(
+    status,
+    " offline: the stream ended (connection refused); retrying in 4 s · 1 queued · @luis Luis#c1c1 · general",
+  );
+  advance(2_500);
+  status = rowText(view.screen(100, 6).status);
+  assert.match(status, /retrying in 2 s/);
+  assert.deepEqual(view.screen(100, 6).status[0].style, "status-alert");
+  view.apply({ type: "online", queued: 1 });
+  assert.match(rowText(view.screen(100, 6).status), /^ online · 1 sending · @luis/);
+});
+
+Deno.test("view: a message typed here shows at once as on its way, then as sent, or as refused", async () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view);
+  const first = Promise.withResolvers<{ seq: number }>();
+  const second = Promise.withResolvers<{ seq: number }>();
+  view.sending("general", "one", first.promise);
+  view.sending("general", "two", second.promise);
+  let rows = view.screen(80, 6).pane.slice(-2);
+  assert.deepEqual(rows.map(rowText), ["10:42 @luis Luis#c1c1: one", "10:42 @luis Luis#c1c1: two"]);
+  assert.deepEqual(rows.map((r) => r.at(-1)!.style), ["pending", "pending"]);
+  assert.deepEqual(view.pending, 2);
+  first.resolve({ seq: 7 });
+  second.reject(new Error("refused"));
+  view.apply({ type: "refused", group: "general", text: "two", code: 3, details: "too long" });
+  await Promise.allSettled([first.promise, second.promise]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  rows = view.screen(80, 6).pane.slice(-3);
+  assert.deepEqual(rows.map(rowText), [
+    "10:42 @luis Luis#c1c1: one",
+    "10:42 @luis Luis#c1c1: two",
+    "* not sent: too long",
+  ]);
+  assert.deepEqual(rows.map((r) => r.at(-1)!.style), ["plain", "error", "error"]);
+  assert.deepEqual(view.pending, 0);
+});
+
+Deno.test("view: Enter sends the line, Up recalls it, Tab completes commands and rooms", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view, ["general", "devops"]);
+  requests.length = 0;
+  for (const ch of "hello") view.key(ch, {});
+  view.key("", { return: true });
+  assert.deepEqual(requests, [{ kind: "line", text: "hello" }]);
+  assert.deepEqual(view.input.text, "");
+  view.key("", { upArrow: true });
+  assert.deepEqual(view.input.text, "hello");
+  view.key("u", { ctrl: true });
+  for (const ch of "/jo") view.key(ch, {});
+  view.key("", { tab: true });
+  assert.deepEqual(view.input.text, "/join ");
+  for (const ch of "dev") view.key(ch, {});
+  view.key("", { tab: true });
+  assert.deepEqual(view.input.text, "/join devops ");
+  assert.deepEqual(rowText(view.screen(80, 6).input), "[general] /join devops ");
+});
+
+Deno.test("view: Ctrl-C once warns, twice leaves at once; Ctrl-D on an empty line leaves after sending", () => {
+  seqs = new Map();
+  const { view, requests, advance } = setup();
+  connect(view);
+  requests.length = 0;
+  view.key("c", { ctrl: true });
+  assert.deepEqual(requests, []);
+  assert.deepEqual(
+    paneText(view.screen(120, 6)).at(-1),
+    "* press Ctrl-C again to leave at once; Ctrl-D or /quit leaves after sending",
+  );
+  advance(CTRL_C_WINDOW_MS + 1);
+  view.key("c", { ctrl: true });
+  assert.deepEqual(requests, [], "a Ctrl-C long after the first warns again");
+  view.key("c", { ctrl: true });
+  assert.deepEqual(requests, [{ kind: "quit-now" }]);
+  requests.length = 0;
+  view.key("x", {});
+  view.key("d", { ctrl: true });
+  assert.deepEqual(requests, [], "Ctrl-D on a line being typed deletes, as in readline");
+  view.key("", { home: true });
+  view.key("d", { ctrl: true });
+  assert.deepEqual(view.input.text, "");
+  view.key("d", { ctrl: true });
+  assert.deepEqual(requests, [{ kind: "quit" }]);
+});
+
+Deno.test("view: Ctrl+N and Ctrl+P move through the room list and wrap around", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view, ["general", "dev", "ops"]);
+  view.key("n", { ctrl: true });
+  assert.deepEqual(requests.at(-1), { kind: "switch", room: "dev" });
+  view.key("p", { ctrl: true });
+  assert.deepEqual(requests.at(-1), { kind: "switch", room: "ops" });
+});
+
+Deno.test("view: command answers and refusals are shown in place; a room made or joined becomes current", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view);
+  view.result({
+    kind: "refused",
+    command: { kind: "join", room: "secret", code: "" },
+    code: 7,
+    details: "secret is invite only",
+  });
+  let pane = view.screen(100, 8).pane;
+  assert.deepEqual(rowText(pane.at(-1)!), "* /join secret refused: secret is invite only");
+  assert.deepEqual(pane.at(-1)![0].style, "error");
+  view.result({
+    kind: "joined",
+    room: { name: "dev", members: 3, role: Role.MEMBER } as never,
+  });
+  assert.deepEqual(view.currentRoom, "dev");
+  pane = view.screen(100, 8).pane;
+  assert.deepEqual(rowText(pane.at(-1)!), "* joined dev (3 members); your lines now go to dev");
+  assert.deepEqual(roomsText(view.screen(100, 8)), [" 1 general", ">2 dev"]);
+});
+
+Deno.test("view: a room this client was removed from leaves the list once another is current", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view, ["general", "dev"]);
+  view.apply({
+    type: "room-event",
+    group: "dev",
+    self: true,
+    event: {
+      kind: RoomEventKind.REMOVED,
+      member: { handle: "luis", role: Role.ROLE_UNSPECIFIED, name: "", clientId: "" },
+      by: "ann",
+    },
+  });
+  assert.deepEqual(view.rooms, ["general"]);
+  view.entered("dev");
+  assert.deepEqual(paneText(view.screen(100, 8)).at(-1), "* you were removed from dev by @ann");
+});
+
+Deno.test("view: a terminal too narrow for the room list still says where lines go", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view, ["general", "dev"]);
+  const screen = view.screen(40, 6);
+  assert.deepEqual(screen.roomsWidth, 0);
+  assert.deepEqual(screen.rooms, []);
+  assert.deepEqual(rowText(screen.status).length, 40);
+  assert.deepEqual(rowText(screen.input), "[general] ");
+});
