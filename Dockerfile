@@ -11,9 +11,10 @@ FROM denoland/deno:2.9.3
 
 WORKDIR /app
 # The tests include a client written by others than us: Python's grpcio (Debian's packages, as
-# on the machines CI runs on). The server and client need none of it.
+# on the machines CI runs on); and tmux, the pseudo-terminal in which the full-screen client's
+# tests drive it (tests/tmux.ts). The server and client need none of it.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools python3-pkg-resources \
+  && apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools python3-pkg-resources tmux \
   && rm -rf /var/lib/apt/lists/*
 # User deno (made by the base image, without a home) owns /app, for the server's default
 # database; /data, for a volume holding it (-db /data/chat.db); and /home/deno, for the
