@@ -22,6 +22,8 @@
  *   rooms     1,000 rooms of 10 made at run time, each consumer in 10 of them;
  *             deliveries/s, CPU per delivery (and that of one group of 100 with
  *             the same publishers), latency at half load
+ *   screen    the full-screen client in a tmux pseudo-terminal while 1,000 messages a second
+ *             arrive in its room: how long a typed key takes to show, and the client's CPU
  *   nats-fanout, nats-rooms, nats-catchup
  *             NATS JetStream on the same shapes (bench/nats.ts), when
  *             nats-server is installed
@@ -42,7 +44,9 @@ import {
   serverStats,
   startScript,
   startServer,
+  taskPermissions,
 } from "../tests/harness.ts";
+import { Terminal, tmuxProblem } from "../tests/tmux.ts";
 
 const quick = Deno.args.includes("--quick");
 /**
@@ -71,6 +75,11 @@ const ROOM_MEMBERS = 10;
  * cannot load a server whose messages spread over 1,000 rooms (BENCHMARKS.md, "Rooms").
  */
 const ROOM_PUBLISHER_WINDOW = 32;
+/** The screen workload: messages a second into the full-screen client's room while it types. */
+const SCREEN_RATE = 1_000;
+/** The screen workload: keys typed, one every SCREEN_KEY_GAP_MS (a quick typist), in each phase. */
+const SCREEN_KEYS = quick ? 30 : 80;
+const SCREEN_KEY_GAP_MS = 60;
 /** The piped-client workload: this many lines fed to `deno task client` on stdin. */
 const PIPED_LINES = quick ? 2_000 : 10_000;
 
@@ -89,6 +98,7 @@ const ALWAYS = [
   "nats_catchup_msgs_per_s",
   "nats_fanout_p99_ms_at_half_load",
   "piped_client_lines_per_s",
+  "screen_key_p99_ms_at_1000_msgs_per_s",
 ];
 const table: [string, string, string][] = [];
 const row = (workload: string, measure: string, value: string) => {
@@ -505,6 +515,119 @@ async function pipedClient(): Promise<void> {
   await stop(proc, server.proc);
 }
 
+/**
+ * CPU seconds (user and system) of process `pid` so far, from /proc (read by `cat`: Deno asks for
+ * every permission to read /proc itself, and the benchmark runs with fewer).
+ */
+async function cpuSeconds(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).output();
+  const stat = new TextDecoder().decode(stdout);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Types SCREEN_KEYS keys into the full-screen client, one every SCREEN_KEY_GAP_MS, and times each
+ * from the keystroke until tmux's screen shows it on the input row (its last row): what a person
+ * sees. Captures as fast as tmux answers (a few ms each), so the figure is the key's own delay.
+ */
+async function typeAndTime(term: Terminal, prompt: string): Promise<number[]> {
+  const delays: number[] = [];
+  let typed = "";
+  for (let i = 0; i < SCREEN_KEYS; i++) {
+    if (i === 0 || typed.length >= 40) {
+      await term.press("C-u");
+      typed = "";
+      await term.waitFor((rows) => rows.at(-1) === prompt.trimEnd(), {
+        what: "a cleared input row",
+      });
+    }
+    typed += String.fromCharCode(97 + (i % 26));
+    const start = performance.now();
+    await term.type(typed.at(-1)!);
+    const deadline = start + 10_000;
+    while (!(await term.capture()).at(-1)?.endsWith(typed)) {
+      if (performance.now() > deadline) throw new Error(`key ${i} did not show within 10 s`);
+    }
+    delays.push(performance.now() - start);
+    await sleep(SCREEN_KEY_GAP_MS);
+  }
+  return delays;
+}
+
+/**
+ * The full-screen client (in a tmux pseudo-terminal, as a person runs it) while SCREEN_RATE
+ * messages a second arrive in its room: the delay of each typed key until it shows, against the
+ * same with nothing arriving, and the client's CPU.
+ */
+async function screen(): Promise<void> {
+  const problem = tmuxProblem();
+  if (problem) {
+    row("screen", "not run", problem);
+    return;
+  }
+  const server = await realServer();
+  await using term = await Terminal.open({
+    command: [
+      Deno.execPath(),
+      "run",
+      ...taskPermissions("client"),
+      "client.ts",
+      "-name",
+      "typist",
+      "-port",
+      String(server.port),
+      "-state_dir",
+      `${dir}/typist-state`,
+    ],
+    width: 120,
+    height: 40,
+  });
+  await term.waitFor(/^ online/m, { what: "the status bar saying online", timeoutMs: 30_000 });
+  const prompt = "[general] ";
+  const quiet = await typeAndTime(term, prompt);
+  const cpuBefore = await cpuSeconds(term.pid);
+  const seconds = Math.ceil((SCREEN_KEYS * (SCREEN_KEY_GAP_MS + 20)) / 1000) + 2;
+  const flood = publish(server.port, SCREEN_RATE, seconds, { publishers: 4 });
+  // The flood is under way once its first message is on the screen.
+  await term.waitFor(/@p-\d+ p-\d+#/, {
+    what: "the first message of the flood",
+    timeoutMs: 30_000,
+  });
+  const floodStart = performance.now();
+  const busy = await typeAndTime(term, prompt);
+  const busySeconds = (performance.now() - floodStart) / 1000;
+  const cpu = (await cpuSeconds(term.pid)) - cpuBefore;
+  const report = await flood;
+  const pct = (delays: number[], p: number) =>
+    +[...delays].sort((a, b) => a - b)[Math.min(delays.length - 1, Math.floor(delays.length * p))]
+      .toFixed(1);
+  results.screen_key_p50_ms_quiet = pct(quiet, 0.5);
+  results.screen_key_p99_ms_quiet = pct(quiet, 0.99);
+  results.screen_key_p50_ms_at_1000_msgs_per_s = pct(busy, 0.5);
+  results.screen_key_p99_ms_at_1000_msgs_per_s = pct(busy, 0.99);
+  results.screen_key_max_ms_at_1000_msgs_per_s = pct(busy, 1);
+  results.screen_client_cpu_pct_at_1000_msgs_per_s = Math.round((cpu / busySeconds) * 100);
+  row(
+    "screen",
+    "typed key to screen, nothing arriving (p50 / p99)",
+    `${results.screen_key_p50_ms_quiet} / ${results.screen_key_p99_ms_quiet} ms`,
+  );
+  row(
+    "screen",
+    `typed key to screen at ${fmt(report.per_s)} msgs/s (p50 / p99 / max)`,
+    `${results.screen_key_p50_ms_at_1000_msgs_per_s} / ` +
+      `${results.screen_key_p99_ms_at_1000_msgs_per_s} / ` +
+      `${results.screen_key_max_ms_at_1000_msgs_per_s} ms`,
+  );
+  row(
+    "screen",
+    "the client's CPU meanwhile",
+    `${results.screen_client_cpu_pct_at_1000_msgs_per_s}% of a core`,
+  );
+  await stop(server.proc);
+}
+
 /** One client awaiting each acknowledgement before its next send: what one typing loop reaches. */
 async function sendLoop(): Promise<void> {
   const server = await realServer();
@@ -610,6 +733,12 @@ function goals(): void {
       "piped_ratio_vs_send_loop",
     ],
     [
+      "typed key to screen at 1,000 msgs/s, p99 at most 100 ms",
+      results.screen_key_p99_ms_at_1000_msgs_per_s,
+      (v) => v <= 100,
+      "",
+    ],
+    [
       "server RSS per 1,000 idle clients, at most 35 MB",
       results.rss_mb_per_1k_idle_clients,
       (v) => v <= 35,
@@ -650,6 +779,7 @@ try {
   if (wanted("durability")) await durability();
   if (wanted("sendloop")) await sendLoop();
   if (wanted("piped")) await pipedClient();
+  if (wanted("screen")) await screen();
   if (wanted("scale")) await scale();
   if (wanted("scale") || wanted("groups")) await manyGroups();
   if (wanted("rooms")) await manyRooms();
