@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Box, Text, useCursor, useInput, useWindowSize } from "ink";
+import { Box, Text, useCursor, useInput, usePaste, useWindowSize } from "ink";
 import { type ReactNode, useEffect, useReducer } from "react";
 import type { ChatView, Row, Segment, Style } from "./model.ts";
 
@@ -109,6 +109,8 @@ export function ChatApp({ view, colour }: ChatAppProps): ReactNode {
   }, [view]);
 
   useInput((input, key) => view.key(input, key));
+  // Bracketed paste on: a pasted text with line breaks is not taken for lines typed.
+  usePaste((text) => view.paste(text));
 
   const screen = view.screen(columns, rows);
   setCursorPosition({ x: screen.cursorColumn, y: screen.height - 1 });

@@ -446,6 +446,15 @@ export class ChatView {
     this.onChange(true);
   }
 
+  /**
+   * Text the terminal marked as pasted (bracketed paste): it goes into the input line as it
+   * is, its line breaks as spaces, and is sent only when Enter is pressed.
+   */
+  paste(text: string): void {
+    this.input.insert(text);
+    this.onChange(true);
+  }
+
   /** What Tab completes from. */
   candidates(): {
     commands: readonly string[];
@@ -464,6 +473,15 @@ export class ChatView {
    * rooms, or asks the front end to send or quit (through `onRequest`).
    */
   key(input: string, key: Key): void {
+    if (input.length > 1 && input.includes("\r") && !key.ctrl && !key.meta) {
+      // Keys typed faster than they are read (a busy moment, a slow link) come as one chunk,
+      // `hi\r`: each CR in it is Enter. A paste comes through {@link paste}, kept one line.
+      input.split(/(\r\n?)/).forEach((part, i) => {
+        if (i % 2 === 1) this.key("", { return: true });
+        else if (part) this.key(part, {});
+      });
+      return;
+    }
     const line = this.input;
     if (key.ctrl && input === "c") {
       const now = this.#now();
@@ -748,9 +766,11 @@ export class ChatView {
       }
     }
     const atTop = i < 0 && rows.length < height;
-    if (atTop && room.scroll > 0 && skip > 0) {
-      // Scrolled past the oldest row: stop at the top instead of showing a blank pane.
-      room.scroll -= skip;
+    if (atTop && room.scroll > 0 && (skip > 0 || !room.more)) {
+      // Scrolled past the oldest row (of what is loaded, or of the room): the oldest row stops
+      // at the top of the pane, instead of blank rows above it or a blank pane. (Past what is
+      // loaded but not past a whole pane, the rows above fill as the older page comes.)
+      room.scroll = Math.max(0, room.scroll - skip - (height - rows.length));
       return this.#paneRows(room, width, height);
     }
     if (atTop || (i < 0 && rows.length === height && room.scroll > 0)) this.#wantHistory(room);

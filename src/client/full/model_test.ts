@@ -242,6 +242,38 @@ Deno.test("view: PageUp past what is loaded asks for the page before the oldest,
   assert.deepEqual(requests.length, asked, "nothing older is left: no more asking");
 });
 
+Deno.test("view: PageUp at the start of a room stops with the oldest row at the top of a full pane", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view);
+  view.historyPage("general", [], false);
+  for (let i = 1; i <= 8; i++) view.apply(message("general", `m${i}`));
+  // 10 rows (the start, the connected line, m1..m8); a pane of 4 rows, which PageUp moves 3.
+  const pane = () => view.screen(200, 6).pane.map(rowText).map((r) => r.replace(/^10:42 /, ""));
+  const top = [
+    "* the start of general",
+    "* connected to 127.0.0.1:50051 as @luis Luis#c1c1 (new identity); 0 unread messages in general (member)",
+    "@bob Bob#bob0: m1",
+    "@bob Bob#bob0: m2",
+  ];
+  assert.deepEqual(pane().at(-1), "@bob Bob#bob0: m8");
+  view.key("", { pageUp: true });
+  view.key("", { pageUp: true });
+  assert.deepEqual(pane(), top);
+  // 3 rows more would leave blank rows above the start, and more still a blank pane.
+  view.key("", { pageUp: true });
+  assert.deepEqual(pane(), top);
+  for (let press = 0; press < 5; press++) view.key("", { pageUp: true });
+  assert.deepEqual(pane(), top);
+  view.key("", { pageDown: true });
+  assert.deepEqual(pane(), [
+    "@bob Bob#bob0: m2",
+    "@bob Bob#bob0: m3",
+    "@bob Bob#bob0: m4",
+    "@bob Bob#bob0: m5",
+  ]);
+});
+
 Deno.test("view: the status bar shows offline with the retry countdown, and what is queued", () => {
   seqs = new Map();
   const { view, advance } = setup();
@@ -314,6 +346,21 @@ Deno.test("view: Enter sends the line, Up recalls it, Tab completes commands and
   view.key("", { tab: true });
   assert.deepEqual(view.input.text, "/join devops ");
   assert.deepEqual(rowText(view.screen(80, 6).input), "[general] /join devops ");
+});
+
+Deno.test("view: keys read in one chunk are each carried out, Enter too; a paste stays one line", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view);
+  requests.length = 0;
+  // Typed faster than read: ink passes the chunk as one input.
+  view.key("one\rtwo\r\nthree", {});
+  assert.deepEqual(requests, [{ kind: "line", text: "one" }, { kind: "line", text: "two" }]);
+  assert.equal(view.input.text, "three");
+  view.key("u", { ctrl: true });
+  view.paste("four\rfive\nsix");
+  assert.equal(requests.length, 2);
+  assert.equal(view.input.text, "four five six");
 });
 
 Deno.test("view: Ctrl-C once warns, twice leaves at once; Ctrl-D on an empty line leaves after sending", () => {
