@@ -104,7 +104,11 @@ async function main(): Promise<number> {
     const groupProblem = checkGroupName(group);
     if (groupProblem) throw new FlagError(`flag -group: ${groupProblem}`);
     const terminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
-    const ui = values.ui ?? (terminal ? "full" : "line");
+    // A terminal that cannot move its cursor (TERM=dumb), and Windows, where the full view is
+    // not tested (its libraries ask there for permissions the client does not have), get lines.
+    const fullByDefault = terminal && Deno.env.get("TERM") !== "dumb" &&
+      Deno.build.os !== "windows";
+    const ui = values.ui ?? (fullByDefault ? "full" : "line");
     if (ui !== "line" && ui !== "full") {
       throw new FlagError(`flag -ui: "${ui}" is neither line nor full`);
     }
@@ -148,6 +152,9 @@ async function main(): Promise<number> {
   if (ui === "full") {
     // React's development build checks every render; the production one is what people run.
     if (!Deno.env.get("NODE_ENV")) Deno.env.set("NODE_ENV", "production");
+    // chalk, which ink draws with, drops even bold and inverse when it sees CI=true or an
+    // unknown TERM; the view picks its colours itself (none with NO_COLOR), from the basic 16.
+    if (!Deno.env.get("FORCE_COLOR")) Deno.env.set("FORCE_COLOR", "1");
     // Loaded only here, so that line mode starts without React and ink.
     const { runFullScreen } = await import("./src/client/full/mod.ts");
     return await runFullScreen({

@@ -586,7 +586,6 @@ async function screen(): Promise<void> {
   await term.waitFor(/^ online/m, { what: "the status bar saying online", timeoutMs: 30_000 });
   const prompt = "[general] ";
   const quiet = await typeAndTime(term, prompt);
-  const cpuBefore = await cpuSeconds(term.pid);
   const seconds = Math.ceil((SCREEN_KEYS * (SCREEN_KEY_GAP_MS + 20)) / 1000) + 2;
   const flood = publish(server.port, SCREEN_RATE, seconds, { publishers: 4 });
   // The flood is under way once its first message is on the screen.
@@ -594,6 +593,7 @@ async function screen(): Promise<void> {
     what: "the first message of the flood",
     timeoutMs: 30_000,
   });
+  const cpuBefore = await cpuSeconds(term.pid);
   const floodStart = performance.now();
   const busy = await typeAndTime(term, prompt);
   const busySeconds = (performance.now() - floodStart) / 1000;

@@ -3,7 +3,8 @@
  * real pseudo-terminal (tests/tmux.ts), against a real server process (or, for what a real
  * server refuses to carry, an in-process fake), read off the screen as tmux renders it: who got
  * which message, how often and in which order, the room list, the status bar, the input line,
- * History pages, resizes, escape sequences made inert, and the terminal given back at the end.
+ * History pages, resizes, escape sequences made inert, the styling (with CI=true, NO_COLOR),
+ * and the terminal given back at the end.
  * Ignored when `CHAT_SKIP_TMUX=1`.
  */
 import assert from "node:assert/strict";
@@ -76,6 +77,37 @@ function count<T>(list: readonly T[], item: T): number {
   return list.filter((x) => x === item).length;
 }
 
+/**
+ * The codes of the SGR sequences (`ESC [ ... m`) in `text`, in order: `ESC [ m` is 0, and a
+ * 256-colour or RGB one is its 38 or 48 alone (the colour after it left out).
+ */
+function sgrCodes(text: string): number[] {
+  const codes: number[] = [];
+  // deno-lint-ignore no-control-regex -- the escape sequences are what is read
+  for (const [, params] of text.matchAll(/\x1b\[([0-9;]*)m/g)) {
+    const list = params === "" ? [0] : params.split(";").map(Number);
+    for (let i = 0; i < list.length; i++) {
+      codes.push(list[i]);
+      // 38 and 48 carry their colour in the parameters after them: 5;N or 2;R;G;B.
+      if (list[i] === 38 || list[i] === 48) i += list[i + 1] === 5 ? 2 : 4;
+    }
+  }
+  return codes;
+}
+
+/** The foreground colours `text` sets: 30-37, 90-97, and 38 (a 256-colour or RGB one). */
+function foregrounds(text: string): number[] {
+  return sgrCodes(text).filter((c) => (c >= 30 && c <= 38) || (c >= 90 && c <= 97));
+}
+
+/** A port of 127.0.0.1 where nothing listens (bound, then let go). */
+function deadPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 /** A full-screen client in its terminal. */
 interface Full {
   t: Terminal;
@@ -89,18 +121,21 @@ interface Full {
 
 /** Starts `client.ts -name NAME -port PORT -state_dir DIR` in a terminal; waits until online. */
 async function openFull(
-  { name, port, stateDir, width = 100, height = 30 }: {
+  { name, port, stateDir, width = 100, height = 30, env }: {
     name: string;
     port: number;
     stateDir: string;
     width?: number;
     height?: number;
+    /** The client's environment (see {@link Terminal.open}). */
+    env?: Record<string, string>;
   },
 ): Promise<Full> {
   const t = await Terminal.open({
     command: [...CLIENT, "-name", name, "-port", String(port), "-state_dir", stateDir],
     width,
     height,
+    env,
     label: `full ${name}`,
   });
   try {
@@ -213,7 +248,7 @@ class Rig {
   /** A full-screen client whose state dir is its name's. */
   async full(
     name: string,
-    options: { width?: number; height?: number } = {},
+    options: { width?: number; height?: number; env?: Record<string, string> } = {},
   ): Promise<Full> {
     const full = await openFull({
       name,
@@ -482,16 +517,22 @@ tmuxTest(
     const luis = await rig.full("Luis", { width: 120 });
     await luis.enter("before the kill");
     await bob.proc.waitForLine(/before the kill$/);
+    // Acknowledged to Luis too (Bob may have it first): else it would be queued with the next.
+    await luis.until(
+      (s) => s.status === ` online · ${luis.id} · general`,
+      "before the kill, sent",
+    );
     await rig.kill();
+    // The count to the next retry is shown until the first retry, then only "retrying".
     let screen = await luis.until(
-      (s) => /^ offline: .*; retrying in \d+ s · /.test(s.status),
+      (s) => /^ offline: .*; retrying( in \d+ s)? · /.test(s.status),
       "offline in the status bar",
     );
     await luis.enter("sent while down");
     screen = await luis.until((s) => s.status.includes(" · 1 queued · "), "1 queued");
     assert.match(
       screen.status,
-      /^ offline: .+; retrying in \d+ s · 1 queued · @luis Luis#[0-9a-f]{4} · general$/,
+      /^ offline: .+; retrying( in \d+ s)? · 1 queued · @luis Luis#[0-9a-f]{4} · general$/,
     );
     assert.deepEqual(messages(screen.pane), [
       `${luis.id}: before the kill`,
@@ -595,7 +636,16 @@ tmuxTest("full-screen: escape sequences in a sender's name and text are shown in
       more: false,
     });
   };
-  const { fake, port } = await startFake(fakeHandlers({ History: history }));
+  // As a real server does, it says this client is in general: the view reads the History only
+  // of rooms it is in.
+  const register: ChatHandlers["Register"] = (_call, cb) =>
+    cb(null, {
+      clientId: "ef".repeat(16),
+      key: "k",
+      resumed: false,
+      groups: [{ name: "general", member: true }],
+    });
+  const { fake, port } = await startFake(fakeHandlers({ Register: register, History: history }));
   const dir = await Deno.makeTempDir({ prefix: "chat-full-" });
   try {
     const luis = await openFull({ name: "Luis", port, stateDir: dir, width: 160 });
@@ -747,5 +797,226 @@ tmuxTest(
     assert.equal((await piped.status).code, 2);
     assert.equal(piped.stderr[0], "client: flag -ui full: stdin and stdout must be a terminal");
     assert.deepEqual(piped.stdout, []);
+  },
+);
+
+tmuxTest(
+  "full-screen: lines typed behind a slow command keep their order and room; Ctrl-D waits for them",
+  async () => {
+    await using rig = await Rig.start();
+    const bob = await rig.line("Bob");
+    await bob.proc.type("/create dev");
+    await bob.proc.waitForLine(/^\* created dev /, { stream: "stderr" });
+    // Carl's line at the end proves that everything before it in general has reached Bob.
+    const [luis, carl] = await Promise.all([rig.full("Luis"), rig.line("Carl")]);
+    await luis.enter("/join dev");
+    await luis.until((s) => s.input === "[dev]", "the prompt [dev]");
+    await bob.proc.waitForLine(/^\* @luis joined dev$/, { stream: "stderr" });
+    await luis.t.press("M-1");
+    await luis.until(
+      (s) => s.input === "[general]" && s.status === ` online · ${luis.id} · general`,
+      "the prompt [general]",
+    );
+    // Each key is pressed once the one before it has shown, so that each step is seen to be
+    // read before the next (keys read in one chunk are carried out too: see model_test.ts). A
+    // paste starts with an escape sequence, which is read as a key of its own: its text
+    // showing proves that the key pressed before it was read.
+    const shown = async (what: string) => {
+      await luis.until((s) => s.input === `[general] ${what}`.trimEnd(), `the input ${what}`);
+    };
+    const typed = async (text: string) => {
+      await luis.t.type(text);
+      await shown(text);
+      await luis.t.press("Enter");
+      await shown("");
+    };
+    const pressed = async (key: string) => {
+      await luis.t.press(key);
+      await paste(luis.t, "x");
+      await shown("x");
+      await luis.t.press("BSpace");
+      await shown("");
+    };
+    // A server that does not answer: /rooms waits for it, and what is typed after waits behind.
+    const server = rig.server.pid;
+    Deno.kill(server, "SIGSTOP");
+    try {
+      await typed("/rooms");
+      await typed("typed in general");
+      // A switch, then leaving, each asked for after the line.
+      await pressed("C-n");
+      await pressed("C-d");
+      const screen = await luis.until((s) => s.input === "[general]", "the empty input");
+      // None of it is done: still in general, nothing sent, not leaving.
+      assert.equal(screen.status, ` online · ${luis.id} · general`);
+      assert.deepEqual(messages(screen.pane), []);
+      assert.deepEqual(screen.rooms, [">1 general", " 2 dev"]);
+      assert.equal(await luis.t.exited(), undefined, "left before what was typed was done");
+    } finally {
+      Deno.kill(server, "SIGCONT");
+    }
+    // Ctrl-D left after sending the line: nothing is reported unsent.
+    assert.equal(await luis.t.waitForExit(), 0);
+    await luis.t.assertRestored();
+    assert.deepEqual((await luis.t.capture()).filter((row) => row !== ""), []);
+    await bob.proc.waitForLine(/: typed in general$/);
+    await carl.proc.type("the end");
+    await bob.proc.waitForLine(/: the end$/);
+    assert.deepEqual(receivedMessages(bob.proc), [
+      { group: "general", from: luis.id, text: "typed in general" },
+      { group: "general", from: carl.id, text: "the end" },
+    ]);
+    assert.equal(count(bob.proc.stdout, `[general] ${luis.id}: typed in general`), 1);
+  },
+);
+
+tmuxTest(
+  "full-screen: Ctrl-C twice while Ctrl-D waits to send leaves at once, and says what was lost",
+  async () => {
+    await using rig = await Rig.start();
+    const luis = await rig.full("Luis");
+    await rig.kill();
+    await luis.until((s) => s.status.startsWith(" offline: "), "offline");
+    await luis.enter("never sent");
+    await luis.until((s) => s.status.includes(" · 1 queued · "), "1 queued");
+    // Ctrl-D waits up to 10 s for the server to take the line.
+    await luis.t.press("C-d");
+    const screen = await luis.until((s) => s.status.startsWith(" leaving"), "leaving");
+    assert.equal(screen.status, ` leaving · 1 queued · ${luis.id} · general`);
+    const pressed = Date.now();
+    await luis.t.press("C-c", "C-c");
+    assert.equal(await luis.t.waitForExit(), 1);
+    // At once, not after the 10 s that Ctrl-D would wait.
+    const took = Date.now() - pressed;
+    assert.ok(took < 3_000, `left after ${took} ms`);
+    await luis.t.assertRestored();
+    assert.deepEqual((await luis.t.capture()).filter((row) => row !== ""), [
+      "* 1 message was not sent: the server did not acknowledge them",
+    ]);
+  },
+);
+
+tmuxTest(
+  "full-screen: leaving before the server ever answered: quietly, unless a line was typed",
+  async () => {
+    const port = deadPort();
+    const dir = await Deno.makeTempDir({ prefix: "chat-full-" });
+    try {
+      const notSent = "* 1 message was not sent: the server did not acknowledge them";
+      const ways: {
+        name: string;
+        leave: (
+          t: Terminal,
+          until: (test: (s: Layout) => boolean, what: string) => Promise<Layout>,
+        ) => Promise<void>;
+        status: number;
+        after: string[];
+      }[] = [
+        { name: "Dora", leave: (t) => t.press("C-d"), status: 0, after: [] },
+        { name: "Sid", leave: (t) => t.kill("SIGTERM"), status: 0, after: [] },
+        {
+          name: "Quinn",
+          leave: async (t) => {
+            await t.type("/quit");
+            await t.press("Enter");
+          },
+          status: 0,
+          after: [],
+        },
+        {
+          name: "Lena",
+          leave: async (t, until) => {
+            await t.type("never sent");
+            await until((s) => s.input === "[general] never sent", "the line typed");
+            await t.press("Enter");
+            const screen = await until((s) => s.input === "[general]", "the line entered");
+            // Nothing can be sent before the server answers.
+            assert.deepEqual(messages(screen.pane), []);
+            await t.press("C-d");
+          },
+          status: 1,
+          after: [notSent],
+        },
+      ];
+      await Promise.all(ways.map(async ({ name, leave, status, after }) => {
+        await using t = await Terminal.open({
+          command: [
+            ...CLIENT,
+            "-name",
+            name,
+            "-port",
+            String(port),
+            "-state_dir",
+            `${dir}/${name}`,
+          ],
+          label: `full ${name}`,
+        });
+        const until = async (test: (s: Layout) => boolean, what: string) =>
+          layout(await t.waitFor((rows) => test(layout(rows)), { what, timeoutMs: START_MS }));
+        const screen = await until((s) => s.status.startsWith(" offline: "), "offline");
+        assert.match(screen.status, /^ offline: .+; retrying( in \d+ s)? · .* · general$/);
+        await leave(t, until);
+        assert.equal(await t.waitForExit(), status, name);
+        await t.assertRestored();
+        // No "cannot start": leaving is no failure to start.
+        assert.deepEqual((await t.capture()).filter((row) => row !== ""), after, name);
+      }));
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+);
+
+tmuxTest(
+  "full-screen: with CI=true the status bar is still inverse; with NO_COLOR too, nothing coloured",
+  async () => {
+    await using rig = await Rig.start();
+    // chalk, which ink draws with, turns all styling off when it sees CI=true.
+    const [ci, noColour] = await Promise.all([
+      rig.full("Cy", { env: { CI: "true" } }),
+      rig.full("Nora", { env: { CI: "true", NO_COLOR: "1" } }),
+    ]);
+    for (const [full, coloured] of [[ci, true], [noColour, false]] as const) {
+      const rows = await full.t.capture({ escapes: true });
+      const status = rows.at(-2)!;
+      assert.ok(
+        sgrCodes(status).includes(7),
+        `${full.t.label}: the status bar is not inverse: ${JSON.stringify(status)}`,
+      );
+      const drawn = rows.join("\n");
+      if (coloured) {
+        assert.notDeepEqual(foregrounds(drawn), [], `${full.t.label}: nothing coloured`);
+      } else {
+        assert.deepEqual(foregrounds(drawn), [], JSON.stringify(drawn));
+      }
+      // The same screen, read without escapes.
+      const screen = layout(await full.t.capture());
+      assert.equal(screen.status, ` online · ${full.id} · general`);
+      assert.equal(screen.input, "[general]");
+    }
+  },
+);
+
+tmuxTest(
+  "full-screen: Delete deletes the character at the cursor, Backspace the one before",
+  async () => {
+    await using rig = await Rig.start();
+    const luis = await rig.full("Luis");
+    await luis.t.type("abcd");
+    await luis.until((s) => s.input === "[general] abcd", "abcd typed");
+    await luis.t.press("Left", "Left", "DC");
+    await luis.until((s) => s.input === "[general] abd", "Delete taking the c");
+    await luis.t.press("BSpace");
+    await luis.until((s) => s.input === "[general] ad", "Backspace taking the b");
+    // The cursor stayed between the a and the d.
+    await luis.t.type("X");
+    await luis.until((s) => s.input === "[general] aXd", "X typed between a and d");
+    await luis.t.press("Enter");
+    const screen = await luis.until(
+      (s) => messages(s.pane).length > 0 && !s.status.includes("sending"),
+      "the line sent",
+    );
+    assert.deepEqual(messages(screen.pane), [`${luis.id}: aXd`]);
+    assert.equal(screen.input, "[general]");
   },
 );

@@ -26,6 +26,7 @@ import type { ClientEvent } from "../events.ts";
 import { type Line, printLine, renderCloseReport, renderStartFailure } from "../line.ts";
 import { ChatApp } from "./app.tsx";
 import { ChatView, type Request } from "./model.ts";
+import { inert } from "./text.ts";
 
 export { ChatApp, type ChatAppProps, REDRAW_INTERVAL_MS } from "./app.tsx";
 export {
@@ -54,6 +55,9 @@ export interface FullScreenOptions {
   colour?: boolean;
 }
 
+/** Something the person asked for, in the order asked. */
+type Work = { kind: "line"; text: string } | { kind: "switch"; room: string } | { kind: "quit" };
+
 /** Why the screen closes. */
 type Leave = "quit" | "quit-now" | "signal" | "ended" | "error";
 
@@ -80,6 +84,17 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
   });
   const colour = options.colour ?? !Deno.env.get("NO_COLOR");
   const leave = Promise.withResolvers<Leave>();
+  /** Resolved by a quicker way out (Ctrl-C twice, a signal) while a slower one waits to send. */
+  const hurry = Promise.withResolvers<void>();
+  let leftAs: Leave | undefined;
+  const leaveAs = (why: Leave) => {
+    if (leftAs === undefined) {
+      leftAs = why;
+      leave.resolve(why);
+    } else if (DRAIN_MS[why] < DRAIN_MS[leftAs]) {
+      hurry.resolve();
+    }
+  };
   const after: Line[] = [];
 
   const instance = render(createElement(ChatApp, { view, colour }), {
@@ -102,64 +117,90 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
   const onError = () => restore();
   globalThis.addEventListener("error", onError);
   globalThis.addEventListener("unhandledrejection", onError);
-  const signals = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
-  const onSignal = () => leave.resolve("signal");
+  // SIGHUP: the terminal went away. Windows has neither it nor SIGTERM.
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGTERM", "SIGINT", "SIGHUP"];
+  const onSignal = () => leaveAs("signal");
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  instance.waitUntilExit().then(() => leave.resolve("error"), (error) => {
+  instance.waitUntilExit().then(() => leaveAs("error"), (error) => {
     after.push({ stream: "stderr", text: `client: the screen failed: ${error}` });
-    leave.resolve("error");
+    leaveAs("error");
   });
   session.ended.then((error) => {
     after.push(renderStartFailure(error));
-    leave.resolve("ended");
+    leaveAs("ended");
   });
 
   const runner = new CommandRunner(session, options.room);
   const started = Promise.withResolvers<void>();
-  const lines: string[] = [];
+  /** Set once the session has started: before that nothing asked for can be carried out. */
+  let running = false;
+  /** What the person asked for, carried out one at a time in the order asked. */
+  const work: Work[] = [];
   let pumping = false;
-  // Lines are carried out one at a time, in the order typed: a line after /join goes to the
-  // room joined. Sends are queued by the outbox at once, and shown as on their way.
+  // A line after /join goes to the room joined, and a line typed before Ctrl-N to the room it
+  // was typed in; Ctrl-D leaves after what was typed before it. Sends are queued by the outbox
+  // at once, and shown as on their way.
   const pump = async () => {
     if (pumping) return;
     pumping = true;
     await started.promise;
-    while (lines.length > 0) {
-      const parsed = parseLine(lines.shift()!);
-      if (!parsed) continue;
-      if (parsed.kind === "send") {
-        const room = runner.room;
-        view.sending(room, parsed.text, session.send(parsed.text, room));
-      } else if (parsed.kind === "quit") {
-        leave.resolve("quit");
-      } else if (parsed.kind === "history") {
-        view.older(parsed.count);
+    while (work.length > 0 && leftAs === undefined) {
+      const next = work.shift()!;
+      if (next.kind === "quit") {
+        leaveAs("quit");
+      } else if (next.kind === "switch") {
+        await runner.run({ kind: "to", room: next.room });
+        view.entered(next.room);
       } else {
-        view.result(await runner.run(parsed));
+        const parsed = parseLine(next.text);
+        if (!parsed) continue;
+        if (parsed.kind === "send") {
+          const room = runner.room;
+          view.sending(room, parsed.text, session.send(parsed.text, room));
+        } else if (parsed.kind === "quit") {
+          leaveAs("quit");
+        } else if (parsed.kind === "history") {
+          view.older(parsed.count);
+        } else {
+          view.result(await runner.run(parsed));
+        }
       }
     }
     pumping = false;
   };
+  /** Lines typed that were never handed to the session: they count as not sent. */
+  const notSent = () =>
+    work.filter((w) => w.kind === "line" && parseLine(w.text)?.kind === "send").length;
+  const ask = (next: Work) => {
+    work.push(next);
+    // The pump waits for the server's first answer: Ctrl-D or /quit before it leaves at once
+    // (what was typed before it is reported as not sent), else it would wait for ever.
+    const quits = next.kind === "quit" ||
+      (next.kind === "line" && parseLine(next.text)?.kind === "quit");
+    if (quits && !running) leaveAs("quit");
+    else pump();
+  };
   view.onRequest = (request: Request) => {
     switch (request.kind) {
       case "line":
-        lines.push(request.text);
-        pump();
+        ask({ kind: "line", text: request.text });
         break;
-      case "history": {
-        const { room, beforeSeq, limit } = request;
-        session.history(room, beforeSeq, limit).then(
-          ({ messages, more }) => view.historyPage(room, messages, more),
-          (error) => view.historyFailed(room, error),
-        );
-        break;
-      }
       case "switch":
-        runner.run({ kind: "to", room: request.room }).then(() => view.entered(request.room));
+        ask({ kind: "switch", room: request.room });
         break;
       case "quit":
+        ask({ kind: "quit" });
+        break;
       case "quit-now":
-        leave.resolve(request.kind);
+        leaveAs("quit-now");
+        break;
+      case "history":
+        session.history(request.room, request.beforeSeq, request.limit).then(
+          ({ messages, more }) => view.historyPage(request, messages, more),
+          (error) => view.historyFailed(request, error),
+        );
         break;
     }
   };
@@ -167,7 +208,8 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
   try {
     const ok = await Promise.race([
       session.start().then(() => true, (error) => {
-        after.push(renderStartFailure(error));
+        // Closing the session to leave ends its start too: that is no failure to report.
+        if (leftAs === undefined) after.push(renderStartFailure(error));
         return false;
       }),
       leave.promise.then(() => false),
@@ -175,19 +217,24 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
     if (!ok) {
       // The server refused this client, or the person left before it answered.
       await session.close(0);
+      after.push(...renderCloseReport({ unsent: notSent(), inDoubt: 0 }));
       return after.length > 0 ? 1 : 0;
     }
+    running = true;
     started.resolve();
     const why = await leave.promise;
     view.leaving();
-    const report = await session.close(DRAIN_MS[why]);
-    after.push(...renderCloseReport(report));
-    return why === "ended" || why === "error" || report.unsent + report.inDoubt > 0 ? 1 : 0;
+    await Promise.race([session.settled(DRAIN_MS[why]), hurry.promise]);
+    const report = await session.close(0);
+    const unsent = report.unsent + notSent();
+    after.push(...renderCloseReport({ unsent, inDoubt: report.inDoubt }));
+    return why === "ended" || why === "error" || unsent + report.inDoubt > 0 ? 1 : 0;
   } finally {
     restore();
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     globalThis.removeEventListener("error", onError);
     globalThis.removeEventListener("unhandledrejection", onError);
-    after.forEach(printLine);
+    // Refusals carry the server's words: shown inert here too.
+    for (const line of after) printLine({ ...line, text: inert(line.text) });
   }
 }

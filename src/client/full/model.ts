@@ -76,8 +76,16 @@ export interface Screen {
 
 /** How many colours tell senders apart. */
 export const SENDER_COLOURS = 6;
-/** Messages and notices kept per room; older ones are read again from History when scrolled to. */
+/**
+ * Messages and notices kept per room while its pane follows the newest; older ones are read
+ * again from History when scrolled to.
+ */
 export const MAX_ENTRIES_PER_ROOM = 2_000;
+/**
+ * Kept per room while its pane is scrolled back, so that new messages do not take away what is
+ * being read; past it the oldest go all the same (at 1,000 messages a second, after 10 s).
+ */
+export const MAX_ENTRIES_SCROLLED = 5 * MAX_ENTRIES_PER_ROOM;
 /** Below this width the room list is left out; the status bar still says where you are. */
 const MIN_WIDTH_FOR_ROOM_LIST = 48;
 /** How long a first Ctrl-C waits for a second one before it is forgotten. */
@@ -119,19 +127,25 @@ interface NoticeEntry {
 /** One room as the view keeps it. */
 class RoomView {
   readonly name: string;
+  /** Raised each time the room starts afresh (deleted and made again): older pages are dropped. */
+  epoch = 0;
   entries: Entry[] = [];
   /** Sequences shown, so that a History page and the live stream never show one twice. */
   seqs = new Set<number>();
-  /** Sequences received and not yet seen at the bottom of the pane, oldest first. */
-  unseen: number[] = [];
+  /** Messages of others received and not yet seen (below the pane, or in a room not shown). */
+  unread = 0;
+  /** The newest sequence that has reached the pane's bottom row: what is below it is unread. */
+  readSeq = 0;
   /** Rows scrolled up from the newest; 0 follows new messages. */
   scroll = 0;
   /** False once History said nothing older is left (or this client may not read it). */
   more = true;
   /** A History page is on its way. */
   loading = false;
-  /** False after this client left the room or was removed, or it was deleted. */
-  member = true;
+  /** A History page failed: no more are asked for until the person pages up. */
+  blocked = false;
+  /** True while this client is in the room (as the server last said). */
+  member = false;
 
   constructor(name: string) {
     this.name = name;
@@ -144,21 +158,41 @@ class RoomView {
     return 0;
   }
 
-  push(entry: Entry): void {
-    this.entries.push(entry);
-    if (this.entries.length > MAX_ENTRIES_PER_ROOM) {
-      const dropped = this.entries.splice(0, this.entries.length - MAX_ENTRIES_PER_ROOM);
-      for (const old of dropped) if (old.kind === "message") this.seqs.delete(old.seq);
-      // What was dropped can be read again through History.
-      this.more = true;
-    }
+  /** Everything shown is forgotten: the room was deleted, or is a new room of the same name. */
+  reset(): void {
+    this.epoch++;
+    this.entries = [];
+    this.seqs.clear();
+    this.unread = 0;
+    this.readSeq = 0;
+    this.scroll = 0;
+    this.more = true;
+    this.loading = false;
+    this.blocked = false;
+  }
+
+  /** Drops the oldest entries past the bound (a larger one while scrolled back). */
+  trim(): void {
+    const bound = this.scroll > 0 ? MAX_ENTRIES_SCROLLED : MAX_ENTRIES_PER_ROOM;
+    if (this.entries.length <= bound) return;
+    const dropped = this.entries.splice(0, this.entries.length - bound);
+    for (const old of dropped) if (old.kind === "message") this.seqs.delete(old.seq);
+    // What was dropped can be read again through History.
+    this.more = true;
   }
 }
 
 /** What the person asked for that needs the server or the session: the front end does it. */
 export type Request =
   | { kind: "line"; text: string }
-  | { kind: "history"; room: string; beforeSeq: number; limit: number }
+  | {
+    kind: "history";
+    room: string;
+    beforeSeq: number;
+    limit: number;
+    /** Passed back to {@link ChatView.historyPage}: a page for an older state is dropped. */
+    epoch: number;
+  }
   | { kind: "switch"; room: string }
   | { kind: "quit" }
   | { kind: "quit-now" };
@@ -232,6 +266,8 @@ export class ChatView {
   #ctrlCAtMs = -Infinity;
   /** Rows of the pane at the last layout: how far PageUp moves. */
   #paneHeight = 20;
+  /** Columns of the pane at the last layout: how many rows a new entry adds. */
+  #paneWidth = 80;
 
   /** A view of a session about to start. */
   constructor(options: ChatViewOptions) {
@@ -261,7 +297,7 @@ export class ChatView {
 
   /** Unread messages of `room`. */
   unread(room: string): number {
-    return this.#find(room)?.unseen.length ?? 0;
+    return this.#find(room)?.unread ?? 0;
   }
 
   /** How the session stands. */
@@ -286,7 +322,16 @@ export class ChatView {
         this.#connection = { state: "online" };
         this.#me = inert(event.displayName);
         if (event.handle) this.#handles.add(event.handle);
-        for (const group of event.groups) if (group.member) this.#room(group.name);
+        {
+          // Room events missed while offline: the server's list is what this client is in.
+          const member = new Set(
+            event.groups.filter((g) => g.member).map((g) => g.name.toLowerCase()),
+          );
+          for (const room of this.#rooms.values()) {
+            room.member = member.has(room.name.toLowerCase());
+          }
+          for (const group of event.groups) if (group.member) this.#room(group.name).member = true;
+        }
         this.#notice(this.#current, lineText(renderEvent(event).text));
         this.#wantHistory(this.#current);
         break;
@@ -306,9 +351,8 @@ export class ChatView {
         this.#receive(event.message);
         break;
       case "refused": {
-        const room = this.#room(event.group);
-        this.#markRefused(room, event.text);
-        this.#notice(room, `not sent: ${event.details}`, true);
+        // The message's own entry is marked by its send's rejection (see `sending`).
+        this.#notice(this.#room(event.group), `not sent: ${event.details}`, true);
         break;
       }
       case "ended":
@@ -318,6 +362,15 @@ export class ChatView {
       case "room-event":
         this.#roomEvent(event);
         break;
+      case "history-rewound": {
+        // What the server no longer has is no longer shown; the numbers will be used again.
+        const room = this.#room(event.group);
+        room.entries = room.entries.filter((e) => e.kind !== "message" || e.seq <= event.lastSeq);
+        room.seqs = new Set([...room.seqs].filter((seq) => seq <= event.lastSeq));
+        room.readSeq = Math.min(room.readSeq, event.lastSeq);
+        this.#notice(room, lineText(renderEvent(event).text));
+        break;
+      }
       default:
         this.#notice(this.#current, lineText(renderEvent(event).text));
     }
@@ -328,16 +381,20 @@ export class ChatView {
   result(result: CommandResult): void {
     switch (result.kind) {
       case "created":
-      case "joined":
-        this.#switch(this.#room(result.room.name), false);
-        this.#room(result.room.name).member = true;
+      case "joined": {
+        const room = this.#room(result.room.name);
+        // A room made now is new, whatever an earlier room of its name showed.
+        if (result.kind === "created") room.reset();
+        room.member = true;
+        this.#switch(room, false);
         break;
+      }
       case "current":
         this.#switch(this.#room(result.room), false);
         break;
       case "left": {
         const room = this.#find(result.room);
-        if (room) room.member = false;
+        if (room) this.#out(room, result.deleted);
         break;
       }
       case "members":
@@ -345,11 +402,6 @@ export class ChatView {
         break;
       case "room-list":
         break;
-      case "history-page": {
-        const room = this.#room(result.room);
-        this.historyPage(room.name, result.messages, result.more);
-        return;
-      }
     }
     for (const line of renderResult(result)) {
       const error = result.kind === "refused" || result.kind === "unreachable" ||
@@ -374,9 +426,9 @@ export class ChatView {
       text: inert(text),
       own: "pending",
     };
-    view.push(entry);
     this.#pending++;
-    if (view === this.#current) view.scroll = 0;
+    view.scroll = 0;
+    this.#append(view, entry);
     stored.then(
       ({ seq }) => {
         entry.own = "sent";
@@ -394,25 +446,50 @@ export class ChatView {
     this.onChange(true);
   }
 
-  /** Adds a page of `room`'s History (oldest first) above what is shown. */
-  historyPage(room: string, messages: readonly ChatMessage[], more: boolean): void {
-    const view = this.#room(room);
+  /**
+   * Adds a page of `room`'s History (oldest first), asked for by `request`, above what is shown.
+   * A page that no longer fits (the room started afresh, or its oldest entries were dropped
+   * meanwhile) is left out: the pane asks again for what it needs.
+   */
+  historyPage(
+    request: { room: string; beforeSeq: number; epoch: number },
+    messages: readonly ChatMessage[],
+    more: boolean,
+  ): void {
+    const view = this.#room(request.room);
+    if (view.epoch !== request.epoch) return;
     view.loading = false;
     const oldest = view.oldestSeq;
+    if (request.beforeSeq !== 0 && request.beforeSeq !== oldest) {
+      this.onChange(false);
+      return;
+    }
     const older = messages.filter((m) => (oldest === 0 || m.seq < oldest) && !view.seqs.has(m.seq));
     const entries = older.map((m) => this.#messageEntry(m));
     for (const m of older) view.seqs.add(m.seq);
     view.entries.unshift(...entries);
     view.more = more;
-    if (!more) view.entries.unshift({ kind: "notice", text: `the start of ${room}`, error: false });
+    if (!more) {
+      view.entries.unshift({
+        kind: "notice",
+        text: `the start of ${inert(view.name)}`,
+        error: false,
+      });
+    }
     this.onChange(false);
   }
 
   /** A History page could not be read: says why, and stops asking until the next PageUp. */
-  historyFailed(room: string, error: unknown): void {
-    const view = this.#room(room);
+  historyFailed(request: { room: string; epoch: number }, error: unknown): void {
+    const view = this.#room(request.room);
+    if (view.epoch !== request.epoch) return;
     view.loading = false;
-    this.#notice(view, `cannot read earlier messages of ${room}: ${messageOf(error)}`, true);
+    view.blocked = true;
+    this.#notice(
+      view,
+      `cannot read earlier messages of ${request.room}: ${messageOf(error)}`,
+      true,
+    );
     this.onChange(false);
   }
 
@@ -437,11 +514,13 @@ export class ChatView {
   /** `/history N`: reads N messages of the current room before the oldest shown. */
   older(limit: number): void {
     const room = this.#current;
+    room.blocked = false;
     if (!room.more) {
       this.#notice(room, `no earlier messages in ${room.name}`);
-    } else if (!room.loading && this.#connection.state === "online") {
-      room.loading = true;
-      this.onRequest({ kind: "history", room: room.name, beforeSeq: room.oldestSeq, limit });
+    } else if (this.#connection.state !== "online") {
+      this.#notice(room, `/history not done: not connected`, true);
+    } else if (!room.loading) {
+      this.#wantHistory(room, limit);
     }
     this.onChange(true);
   }
@@ -463,8 +542,9 @@ export class ChatView {
   } {
     return {
       commands: COMMAND_NAMES,
-      rooms: [...this.#rooms.keys()],
-      handles: [...this.#handles],
+      // As the server names them, and inert: a completion goes into the input row as it is.
+      rooms: this.rooms.map(inert),
+      handles: [...this.#handles].map(inert),
     };
   }
 
@@ -473,13 +553,22 @@ export class ChatView {
    * rooms, or asks the front end to send or quit (through `onRequest`).
    */
   key(input: string, key: Key): void {
-    if (input.length > 1 && input.includes("\r") && !key.ctrl && !key.meta) {
+    // deno-lint-ignore no-control-regex
+    if (input.length > 1 && !key.ctrl && !key.meta && /[\x00-\x1f\x7f]/.test(input)) {
       // Keys typed faster than they are read (a busy moment, a slow link) come as one chunk,
-      // `hi\r`: each CR in it is Enter. A paste comes through {@link paste}, kept one line.
-      input.split(/(\r\n?)/).forEach((part, i) => {
-        if (i % 2 === 1) this.key("", { return: true });
-        else if (part) this.key(part, {});
-      });
+      // `hi\r\x0e`, which ink passes on whole: each control character in it is its key (Enter,
+      // Ctrl-N, ...), in order. A paste comes through {@link paste}, kept one line.
+      // deno-lint-ignore no-control-regex
+      for (const part of input.split(/([\x00-\x1f\x7f])/)) {
+        if (part === "") continue;
+        const code = part.length === 1 ? part.charCodeAt(0) : -1;
+        if (code === 0x0d || code === 0x0a) this.key("", { return: true });
+        else if (code === 0x09) this.key("", { tab: true });
+        else if (code === 0x7f || code === 0x08) this.key("", { backspace: true });
+        else if (code >= 0x01 && code <= 0x1a) {
+          this.key(String.fromCharCode(code + 96), { ctrl: true });
+        } else if (code === -1 || code > 0x1f) this.key(part, {});
+      }
       return;
     }
     const line = this.input;
@@ -504,6 +593,7 @@ export class ChatView {
     } else if (key.tab) {
       line.complete(this.candidates());
     } else if (key.pageUp) {
+      this.#current.blocked = false;
       this.#scrollBy(this.#current, Math.max(1, this.#paneHeight - 1));
     } else if (key.pageDown) {
       this.#scrollBy(this.#current, -Math.max(1, this.#paneHeight - 1));
@@ -524,8 +614,8 @@ export class ChatView {
     } else if (key.backspace) {
       line.backspace();
     } else if (key.delete) {
-      // Many terminals send DEL (0x7f) for Backspace, which ink reports as `delete`.
-      line.backspace();
+      // ink reports DEL (0x7f, what Backspace sends) as `backspace`; `delete` is the Delete key.
+      line.deleteForward();
     } else if (key.meta && /^[1-9]$/.test(input)) {
       const room = this.rooms[Number(input) - 1];
       if (room) this.onRequest({ kind: "switch", room });
@@ -590,6 +680,7 @@ export class ChatView {
       )
       : 0;
     const paneWidth = width - (roomsWidth ? roomsWidth + 1 : 0);
+    this.#paneWidth = paneWidth;
     const pane = this.#paneRows(this.#current, paneWidth, paneHeight);
     const rooms = roomsWidth ? this.#roomRows(names, roomsWidth, paneHeight) : [];
     const status = this.#statusRow(width);
@@ -634,16 +725,43 @@ export class ChatView {
   }
 
   /** Asks for an older page of `room` when there may be one and none is on its way. */
-  #wantHistory(room: RoomView): void {
-    if (!room.more || room.loading || !room.member) return;
+  #wantHistory(room: RoomView, limit = DEFAULT_HISTORY_PAGE): void {
+    if (!room.more || room.loading || room.blocked || !room.member) return;
     if (this.#connection.state !== "online") return;
     room.loading = true;
     this.onRequest({
       kind: "history",
       room: room.name,
       beforeSeq: room.oldestSeq,
-      limit: DEFAULT_HISTORY_PAGE,
+      limit,
+      epoch: room.epoch,
     });
+  }
+
+  /** This client is out of `room`: nothing of it is unread; a deleted room is forgotten. */
+  #out(room: RoomView, deleted: boolean): void {
+    room.member = false;
+    room.unread = 0;
+    if (deleted) room.reset();
+  }
+
+  /**
+   * Adds `entry` at the end of `room` (a message: in sequence order, which the stream and a
+   * History page answered first may not give). A pane scrolled back stays where it is.
+   */
+  #append(room: RoomView, entry: Entry): void {
+    let at = room.entries.length;
+    if (entry.kind === "message" && entry.seq > 0) {
+      for (let i = room.entries.length - 1; i >= 0; i--) {
+        const other = room.entries[i];
+        if (other.kind !== "message" || other.seq === 0) continue;
+        if (other.seq < entry.seq) break;
+        at = i;
+      }
+    }
+    room.entries.splice(at, 0, entry);
+    if (room.scroll > 0) room.scroll += this.#rowsOf(entry, this.#paneWidth).length;
+    room.trim();
   }
 
   #scrollBy(room: RoomView, rows: number): void {
@@ -655,8 +773,9 @@ export class ChatView {
     if (room.seqs.has(message.seq)) return;
     if (message.senderHandle) this.#handles.add(message.senderHandle);
     room.seqs.add(message.seq);
-    room.push(this.#messageEntry(message));
-    if (room !== this.#current || room.scroll > 0) room.unseen.push(message.seq);
+    this.#append(room, this.#messageEntry(message));
+    // In the room shown, the layout counts what is below the pane (see #paneRows).
+    if (room !== this.#current && message.seq > room.readSeq) room.unread++;
   }
 
   #messageEntry(message: ChatMessage | ReceivedMessage): MessageEntry {
@@ -676,34 +795,22 @@ export class ChatView {
     };
   }
 
-  #markRefused(room: RoomView, text: string): void {
-    const shown = inert(text);
-    for (let i = room.entries.length - 1; i >= 0; i--) {
-      const entry = room.entries[i];
-      if (entry.kind === "message" && entry.own === "pending" && entry.text === shown) {
-        entry.own = "refused";
-        entry.rows = undefined;
-        return;
-      }
-    }
-  }
-
   #roomEvent(event: Extract<ClientEvent, { type: "room-event" }>): void {
     const room = this.#room(event.group);
     if (event.event.member.handle) this.#handles.add(event.event.member.handle);
     const kind = event.event.kind;
     if (event.self) {
       if (kind === RoomEventKind.JOINED) room.member = true;
-      if (kind === RoomEventKind.LEFT || kind === RoomEventKind.REMOVED) room.member = false;
+      if (kind === RoomEventKind.LEFT || kind === RoomEventKind.REMOVED) this.#out(room, false);
     }
-    if (kind === RoomEventKind.DELETED) room.member = false;
+    if (kind === RoomEventKind.DELETED) this.#out(room, true);
     // An invitation is for a room this client is not in: told where the person is.
     const where = kind === RoomEventKind.INVITED && event.self ? this.#current : room;
     this.#notice(where, lineText(renderEvent(event).text), false);
   }
 
   #notice(room: RoomView, text: string, error = false): void {
-    room.push({ kind: "notice", text: inert(text), error });
+    this.#append(room, { kind: "notice", text: inert(text), error });
   }
 
   /** The rows of `entry` in `width` columns (kept until the width changes). */
@@ -746,24 +853,30 @@ export class ChatView {
 
   /**
    * The `height` rows of `room` ending `room.scroll` rows above its newest, from the bottom up:
-   * only what is shown is laid out. What reaches the bottom row is read.
+   * only what is shown (and what is scrolled past below it) is laid out. In the room shown,
+   * what reaches the pane is read, and the messages of others wholly below it are unread.
    */
   #paneRows(room: RoomView, width: number, height: number): Row[] {
     const rows: Row[] = [];
     let skip = room.scroll;
+    let below = 0;
     let bottomSeq = 0;
     let i = room.entries.length - 1;
     for (; i >= 0 && rows.length < height; i--) {
       const entry = room.entries[i];
       const entryRows = this.#rowsOf(entry, width);
+      let shown = false;
       for (let r = entryRows.length - 1; r >= 0 && rows.length < height; r--) {
         if (skip > 0) {
           skip--;
           continue;
         }
-        if (bottomSeq === 0 && entry.kind === "message") bottomSeq = entry.seq || Infinity;
+        shown = true;
         rows.push(entryRows[r]);
       }
+      if (entry.kind !== "message" || entry.seq === 0) continue;
+      if (shown && bottomSeq === 0) bottomSeq = entry.seq;
+      else if (!shown && !entry.own && entry.seq > room.readSeq) below++;
     }
     const atTop = i < 0 && rows.length < height;
     if (atTop && room.scroll > 0 && (skip > 0 || !room.more)) {
@@ -775,8 +888,8 @@ export class ChatView {
     }
     if (atTop || (i < 0 && rows.length === height && room.scroll > 0)) this.#wantHistory(room);
     if (room === this.#current) {
-      if (room.scroll === 0) bottomSeq = Infinity;
-      while (room.unseen.length > 0 && room.unseen[0] <= bottomSeq) room.unseen.shift();
+      room.readSeq = Math.max(room.readSeq, bottomSeq);
+      room.unread = below;
     }
     rows.reverse();
     while (rows.length < height) rows.unshift([]);
@@ -822,8 +935,9 @@ export class ChatView {
         state = "online";
         break;
       case "offline": {
-        const seconds = Math.max(0, Math.ceil((connection.retryAtMs - this.#now()) / 1000));
-        state = `${connection.reason}; retrying in ${seconds} s`;
+        // Told once per outage: after the first retry it goes on retrying, without a count.
+        const seconds = Math.ceil((connection.retryAtMs - this.#now()) / 1000);
+        state = `${connection.reason}; retrying${seconds > 0 ? ` in ${seconds} s` : ""}`;
         alert = true;
         break;
       }
@@ -839,8 +953,8 @@ export class ChatView {
       ? ` · ${this.#pending} ${connection.state === "online" ? "sending" : "queued"}`
       : "";
     const unreadElsewhere = [...this.#rooms.values()]
-      .filter((r) => r !== this.#current)
-      .reduce((sum, r) => sum + r.unseen.length, 0);
+      .filter((r) => r !== this.#current && r.member)
+      .reduce((sum, r) => sum + r.unread, 0);
     const elsewhere = unreadElsewhere ? ` · ${unreadElsewhere} unread elsewhere` : "";
     // The connection first: on a narrow terminal the end is what is cut.
     const text = ` ${state}${waiting} · ${this.#me} · ${inert(this.#current.name)}${elsewhere}`;

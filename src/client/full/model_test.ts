@@ -171,7 +171,7 @@ Deno.test("view: in a room scrolled back, new messages are unread until PageDown
   seqs = new Map();
   const { view, requests } = setup();
   connect(view);
-  view.historyPage("general", [], false);
+  view.historyPage({ room: "general", beforeSeq: 0, epoch: 0 }, [], false);
   requests.length = 0;
   for (let i = 0; i < 20; i++) view.apply(message("general", `m${i}`));
   view.screen(80, 7); // a pane of 5 rows
@@ -186,11 +186,22 @@ Deno.test("view: in a room scrolled back, new messages are unread until PageDown
   ]);
   view.apply(message("general", "m20"));
   view.apply(message("general", "m21"));
-  view.screen(80, 7);
+  // What is being read stays put; the two new ones are unread below it.
+  screen = view.screen(80, 7);
+  assert.deepEqual(paneText(screen).at(0), "10:42 @bob Bob#bob0: m11");
   assert.deepEqual(view.unread("general"), 2);
+  assert.match(rowText(screen.status), /^ online · @luis Luis#c1c1 · general +$/);
+  view.key("", { pageDown: true });
+  screen = view.screen(80, 7);
+  assert.deepEqual(paneText(screen).at(-1), "10:42 @bob Bob#bob0: m19");
+  assert.deepEqual(view.unread("general"), 2, "m16 to m19 had been read before");
   view.key("", { pageDown: true });
   screen = view.screen(80, 7);
   assert.deepEqual(paneText(screen).at(-1), "10:42 @bob Bob#bob0: m21");
+  assert.deepEqual(view.unread("general"), 0);
+  // Read back again: nothing below is unread any more.
+  view.key("", { pageUp: true });
+  view.screen(80, 7);
   assert.deepEqual(view.unread("general"), 0);
   assert.deepEqual(requests.filter((r) => r.kind === "history").length, 0);
 });
@@ -201,10 +212,16 @@ Deno.test("view: PageUp past what is loaded asks for the page before the oldest,
   const { view, requests } = setup();
   connect(view);
   // Connecting asks for the newest page of the current room.
-  assert.deepEqual(requests, [{ kind: "history", room: "general", beforeSeq: 0, limit: 20 }]);
+  assert.deepEqual(requests, [{
+    kind: "history",
+    room: "general",
+    beforeSeq: 0,
+    limit: 20,
+    epoch: 0,
+  }]);
   for (let i = 0; i < 3; i++) view.apply(message("general", `live ${i}`)); // 41..43
   view.historyPage(
-    "general",
+    { room: "general", beforeSeq: 0, epoch: 0 },
     [40, 41, 42].map((seq) => ({
       seq,
       senderId: "bob0000",
@@ -225,8 +242,14 @@ Deno.test("view: PageUp past what is loaded asks for the page before the oldest,
     "10:42 @bob Bob#bob0: live 2",
   ]);
   // The pane is not full: the page before 40 is asked for at once.
-  assert.deepEqual(requests.at(-1), { kind: "history", room: "general", beforeSeq: 40, limit: 20 });
-  view.historyPage("general", [{
+  assert.deepEqual(requests.at(-1), {
+    kind: "history",
+    room: "general",
+    beforeSeq: 40,
+    limit: 20,
+    epoch: 0,
+  });
+  view.historyPage({ room: "general", beforeSeq: 40, epoch: 0 }, [{
     seq: 39,
     senderId: "x",
     senderName: "Ann",
@@ -246,7 +269,7 @@ Deno.test("view: PageUp at the start of a room stops with the oldest row at the 
   seqs = new Map();
   const { view } = setup();
   connect(view);
-  view.historyPage("general", [], false);
+  view.historyPage({ room: "general", beforeSeq: 0, epoch: 0 }, [], false);
   for (let i = 1; i <= 8; i++) view.apply(message("general", `m${i}`));
   // 10 rows (the start, the connected line, m1..m8); a pane of 4 rows, which PageUp moves 3.
   const pane = () => view.screen(200, 6).pane.map(rowText).map((r) => r.replace(/^10:42 /, ""));
@@ -361,6 +384,16 @@ Deno.test("view: keys read in one chunk are each carried out, Enter too; a paste
   view.paste("four\rfive\nsix");
   assert.equal(requests.length, 2);
   assert.equal(view.input.text, "four five six");
+  // Control keys in a chunk are keys too: Ctrl-B twice, Ctrl-D (delete), then a letter.
+  view.key("u", { ctrl: true });
+  view.key("abc\x02\x02\x04x", {});
+  assert.equal(view.input.text, "axc");
+  // Ctrl-N with the next letter: the switch is asked for, the letter typed.
+  connect(view, ["general", "dev"]);
+  requests.length = 0;
+  view.key("\x0ey", {});
+  assert.deepEqual(requests, [{ kind: "switch", room: "dev" }]);
+  assert.equal(view.input.text, "axyc");
 });
 
 Deno.test("view: Ctrl-C once warns, twice leaves at once; Ctrl-D on an empty line leaves after sending", () => {
@@ -451,4 +484,185 @@ Deno.test("view: a terminal too narrow for the room list still says where lines 
   assert.deepEqual(screen.rooms, []);
   assert.deepEqual(rowText(screen.status).length, 40);
   assert.deepEqual(rowText(screen.input), "[general] ");
+});
+
+Deno.test("view: a busy room not shown keeps a count, not a list, and reading it is one step", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view, ["general", "dev"]);
+  for (let i = 0; i < 100_000; i++) view.apply(message("dev", `m${i}`));
+  assert.deepEqual(view.unread("dev"), 100_000);
+  view.entered("dev");
+  const screen = view.screen(80, 6);
+  assert.deepEqual(paneText(screen).at(-1), "10:42 @bob Bob#bob0: m99999");
+  assert.deepEqual(view.unread("dev"), 0);
+});
+
+Deno.test("view: a room deleted and made again under its name starts empty", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view, ["general"]);
+  const room = { name: "dev", members: 1, role: Role.OWNER } as never;
+  view.result({ kind: "created", room });
+  for (let i = 1; i <= 3; i++) view.apply(message("dev", `old ${i}`));
+  view.result({ kind: "left", room: "dev", deleted: true, current: true });
+  seqs.delete("dev");
+  view.result({ kind: "created", room });
+  for (let i = 1; i <= 3; i++) view.apply(message("dev", `new ${i}`));
+  const pane = paneText(view.screen(120, 12));
+  assert.deepEqual(pane.filter((row) => row.includes("old ")), []);
+  assert.deepEqual(pane.filter((row) => row.includes("Bob#bob0: new ")), [
+    "10:42 @bob Bob#bob0: new 1",
+    "10:42 @bob Bob#bob0: new 2",
+    "10:42 @bob Bob#bob0: new 3",
+  ]);
+  // A page asked for before the room was made again is dropped.
+  const stale = requests.find((r) => r.kind === "history" && r.room === "dev")!;
+  assert.ok(stale && stale.kind === "history");
+  view.historyPage(stale, [{
+    seq: 1,
+    senderId: "x",
+    senderName: "Old",
+    senderHandle: "",
+    text: "stale",
+    sentAtMs: T0,
+  }], false);
+  assert.deepEqual(paneText(view.screen(120, 12)).filter((row) => row.includes("stale")), []);
+});
+
+Deno.test("view: messages replayed after a newer History page still show in sequence order", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view);
+  const first = requests.at(-1)!;
+  assert.ok(first.kind === "history");
+  // The newest page (4..5) answers before the stream replays 1..5.
+  const page = [4, 5].map((seq) => ({
+    seq,
+    senderId: "bob0000",
+    senderName: "Bob",
+    senderHandle: "bob",
+    text: `m${seq}`,
+    sentAtMs: T0,
+  }));
+  view.historyPage(first, page, true);
+  for (let i = 1; i <= 5; i++) view.apply(message("general", `m${i}`));
+  const rows = paneText(view.screen(120, 12)).filter((row) => row.startsWith("10:42"));
+  assert.deepEqual(rows, [1, 2, 3, 4, 5].map((n) => `10:42 @bob Bob#bob0: m${n}`));
+});
+
+Deno.test("view: a page that no longer fits what is loaded is dropped and asked for again", () => {
+  seqs = new Map();
+  seqs.set("general", 100);
+  const { view, requests } = setup();
+  connect(view);
+  const first = requests.at(-1)!;
+  assert.ok(first.kind === "history");
+  view.historyPage(first, [], true);
+  for (let i = 0; i < 5; i++) view.apply(message("general", `m${i}`)); // 101..105
+  view.screen(120, 30);
+  const asked = requests.at(-1)!;
+  assert.deepEqual(asked, {
+    kind: "history",
+    room: "general",
+    beforeSeq: 101,
+    limit: 20,
+    epoch: 0,
+  });
+  // Meanwhile the oldest loaded message changed: the page would leave a gap.
+  view.historyPage({ ...asked, beforeSeq: 90 }, [{
+    seq: 80,
+    senderId: "x",
+    senderName: "Gap",
+    senderHandle: "",
+    text: "gap",
+    sentAtMs: T0,
+  }], true);
+  assert.deepEqual(paneText(view.screen(120, 30)).filter((r) => r.includes("gap")), []);
+});
+
+Deno.test("view: a room this client is not in is never asked for History", () => {
+  seqs = new Map();
+  const { view, requests } = setup({ room: "opsroom" });
+  connect(view, ["general"]);
+  view.screen(80, 20);
+  view.result({ kind: "current", room: "nosuch" });
+  view.screen(80, 20);
+  view.key("", { pageUp: true });
+  view.screen(80, 20);
+  assert.deepEqual(requests.filter((r) => r.kind === "history"), []);
+  // Once left for another room, it leaves the list.
+  view.result({ kind: "current", room: "general" });
+  assert.deepEqual(view.rooms, ["general"]);
+});
+
+Deno.test("view: a History page that fails stops the asking until the next PageUp", () => {
+  seqs = new Map();
+  const { view, requests } = setup();
+  connect(view);
+  const first = requests.at(-1)!;
+  assert.ok(first.kind === "history");
+  view.historyFailed(first, new Error("no"));
+  for (let i = 0; i < 5; i++) view.screen(80, 20);
+  assert.deepEqual(requests.filter((r) => r.kind === "history").length, 1);
+  assert.deepEqual(
+    paneText(view.screen(120, 20)).at(-1),
+    "* cannot read earlier messages of general: no",
+  );
+  view.key("", { pageUp: true });
+  view.screen(80, 20);
+  assert.deepEqual(requests.filter((r) => r.kind === "history").length, 2);
+});
+
+Deno.test("view: after the first retry the status bar says retrying, without a count below zero", () => {
+  seqs = new Map();
+  const { view, advance } = setup();
+  connect(view);
+  view.apply({
+    type: "offline",
+    call: "register",
+    address: "a:1",
+    details: "refused",
+    retryMs: 1_000,
+  });
+  assert.match(rowText(view.screen(120, 6).status), /retrying in 1 s ·/);
+  advance(5_000);
+  assert.match(
+    rowText(view.screen(120, 6).status),
+    /^ offline: cannot reach a:1 \(refused\); retrying · /,
+  );
+});
+
+Deno.test("view: rooms left, removed from or missing after a reconnect leave the list and its unread", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view, ["general", "dev", "ops"]);
+  for (let i = 0; i < 5; i++) view.apply(message("ops", `o${i}`));
+  for (let i = 0; i < 2; i++) view.apply(message("dev", `d${i}`));
+  assert.match(rowText(view.screen(100, 6).status), /7 unread elsewhere/);
+  view.result({ kind: "left", room: "ops", deleted: false, current: false });
+  assert.match(rowText(view.screen(100, 6).status), /· 2 unread elsewhere/);
+  // Reconnected: the server no longer lists dev (a removal missed while offline).
+  connect(view, ["general"]);
+  assert.deepEqual(view.rooms, ["general"]);
+  assert.doesNotMatch(rowText(view.screen(100, 6).status), /unread elsewhere/);
+});
+
+Deno.test("view: Delete deletes forward, Backspace backward; Tab completes rooms as the server names them", () => {
+  seqs = new Map();
+  const { view } = setup();
+  connect(view, ["general", "DevOps"]);
+  for (const ch of "abcd") view.key(ch, {});
+  view.key("", { leftArrow: true });
+  view.key("", { leftArrow: true });
+  view.key("", { delete: true });
+  assert.deepEqual(view.input.text, "abd");
+  view.key("", { backspace: true });
+  assert.deepEqual(view.input.text, "ad");
+  view.key("", { end: true });
+  view.key("u", { ctrl: true });
+  assert.deepEqual(view.input.text, "");
+  for (const ch of "/to dev") view.key(ch, {});
+  view.key("", { tab: true });
+  assert.deepEqual(view.input.text, "/to DevOps ");
 });
