@@ -267,6 +267,20 @@ class Rig {
   }
 }
 
+/**
+ * The client left within `withinMs` of `since`, with status 1, the terminal restored, and the
+ * one line saying that the one queued message was not sent.
+ */
+async function leftAtOnceWithOneUnsent(t: Terminal, since: number, withinMs: number) {
+  assert.equal(await t.waitForExit(), 1);
+  const took = Date.now() - since;
+  assert.ok(took < withinMs, `left after ${took} ms`);
+  await t.assertRestored();
+  assert.deepEqual((await t.capture()).filter((row) => row !== ""), [
+    "* 1 message was not sent: the server did not acknowledge them",
+  ]);
+}
+
 tmuxTest(
   "full-screen: a line typed is sent once, to a line-mode client, and shown in its pane",
   async () => {
@@ -741,14 +755,8 @@ tmuxTest(
     assert.deepEqual(messages(screen.pane), [`${luis.id}: never sent`]);
     const pressed = Date.now();
     await luis.t.press("C-c");
-    assert.equal(await luis.t.waitForExit(), 1);
     // At once: /quit or Ctrl-D would wait up to 10 s for the server.
-    const took = Date.now() - pressed;
-    assert.ok(took < 5_000, `left after ${took} ms`);
-    await luis.t.assertRestored();
-    assert.deepEqual((await luis.t.capture()).filter((row) => row !== ""), [
-      "* 1 message was not sent: the server did not acknowledge them",
-    ]);
+    await leftAtOnceWithOneUnsent(luis.t, pressed, 5_000);
   },
 );
 
@@ -885,14 +893,8 @@ tmuxTest(
     assert.equal(screen.status, ` leaving · 1 queued · ${luis.id} · general`);
     const pressed = Date.now();
     await luis.t.press("C-c", "C-c");
-    assert.equal(await luis.t.waitForExit(), 1);
     // At once, not after the 10 s that Ctrl-D would wait.
-    const took = Date.now() - pressed;
-    assert.ok(took < 3_000, `left after ${took} ms`);
-    await luis.t.assertRestored();
-    assert.deepEqual((await luis.t.capture()).filter((row) => row !== ""), [
-      "* 1 message was not sent: the server did not acknowledge them",
-    ]);
+    await leftAtOnceWithOneUnsent(luis.t, pressed, 3_000);
   },
 );
 
