@@ -11,10 +11,17 @@ FROM denoland/deno:2.9.3
 
 WORKDIR /app
 # The tests include a client written by others than us: Python's grpcio (Debian's packages, as
-# on the machines CI runs on); and tmux, the pseudo-terminal in which the full-screen client's
-# tests drive it (tests/tmux.ts). The server and client need none of it.
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools python3-pkg-resources tmux \
+# on the machines CI runs on); tmux, the pseudo-terminal in which the full-screen client's
+# tests drive it (tests/tmux.ts); and PostgreSQL 15, whose server binaries the tests run as
+# private clusters (tests/postgres.ts: initdb in a temp dir, as user deno, removed afterwards).
+# The server and client need none of it, and the image's server stays on SQLite. The package
+# is told not to make its default cluster (/var/lib/postgresql/15/main): nothing is configured
+# or runs in the image but what a test starts.
+RUN mkdir -p /etc/postgresql-common/createcluster.d \
+  && echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/no-main-cluster.conf \
+  && apt-get update \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    python3-grpcio python3-grpc-tools python3-pkg-resources tmux postgresql \
   && rm -rf /var/lib/apt/lists/*
 # User deno (made by the base image, without a home) owns /app, for the server's default
 # database; /data, for a volume holding it (-db /data/chat.db); and /home/deno, for the
