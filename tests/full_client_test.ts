@@ -267,6 +267,16 @@ class Rig {
   }
 }
 
+/** A full client whose server was killed, with one line, "never sent", queued. */
+async function oneQueuedOffline(rig: Rig) {
+  const luis = await rig.full("Luis");
+  await rig.kill();
+  await luis.until((s) => s.status.startsWith(" offline: "), "offline");
+  await luis.enter("never sent");
+  await luis.until((s) => s.status.includes(" · 1 queued · "), "1 queued");
+  return luis;
+}
+
 /**
  * The client left within `withinMs` of `since`, with status 1, the terminal restored, and the
  * one line saying that the one queued message was not sent.
@@ -743,11 +753,7 @@ tmuxTest(
   "full-screen: Ctrl-C twice leaves at once with a line queued, and says so after",
   async () => {
     await using rig = await Rig.start();
-    const luis = await rig.full("Luis");
-    await rig.kill();
-    await luis.until((s) => s.status.startsWith(" offline: "), "offline");
-    await luis.enter("never sent");
-    await luis.until((s) => s.status.includes(" · 1 queued · "), "1 queued");
+    const luis = await oneQueuedOffline(rig);
     await luis.t.press("C-c");
     const warning = "* press Ctrl-C again to leave at once (1 not yet sent would be lost); " +
       "Ctrl-D or /quit leaves after sending";
@@ -882,11 +888,7 @@ tmuxTest(
   "full-screen: Ctrl-C twice while Ctrl-D waits to send leaves at once, and says what was lost",
   async () => {
     await using rig = await Rig.start();
-    const luis = await rig.full("Luis");
-    await rig.kill();
-    await luis.until((s) => s.status.startsWith(" offline: "), "offline");
-    await luis.enter("never sent");
-    await luis.until((s) => s.status.includes(" · 1 queued · "), "1 queued");
+    const luis = await oneQueuedOffline(rig);
     // Ctrl-D waits up to 10 s for the server to take the line.
     await luis.t.press("C-d");
     const screen = await luis.until((s) => s.status.startsWith(" leaving"), "leaving");

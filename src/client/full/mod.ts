@@ -21,7 +21,7 @@
  */
 import { render } from "ink";
 import { createElement } from "react";
-import { type ChatSession, CommandRunner, parseLine } from "../mod.ts";
+import { type ChatSession, CommandRunner, type ParsedLine, parseLine } from "../mod.ts";
 import type { ClientEvent } from "../events.ts";
 import { type Line, printLine, renderCloseReport, renderStartFailure } from "../line.ts";
 import { ChatApp } from "./app.tsx";
@@ -56,7 +56,10 @@ export interface FullScreenOptions {
 }
 
 /** Something the person asked for, in the order asked. */
-type Work = { kind: "line"; text: string } | { kind: "switch"; room: string } | { kind: "quit" };
+type Work =
+  | { kind: "command"; command: Exclude<ParsedLine, { kind: "quit" }> }
+  | { kind: "switch"; room: string }
+  | { kind: "quit" };
 
 /** Why the screen closes. */
 type Leave = "quit" | "quit-now" | "signal" | "ended" | "error";
@@ -133,7 +136,6 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
   });
 
   const runner = new CommandRunner(session, options.room);
-  const started = Promise.withResolvers<void>();
   /** Set once the session has started: before that nothing asked for can be carried out. */
   let running = false;
   /** What the person asked for, carried out one at a time in the order asked. */
@@ -143,9 +145,8 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
   // was typed in; Ctrl-D leaves after what was typed before it. Sends are queued by the outbox
   // at once, and shown as on their way.
   const pump = async () => {
-    if (pumping) return;
+    if (pumping || !running) return;
     pumping = true;
-    await started.promise;
     while (work.length > 0 && leftAs === undefined) {
       const next = work.shift()!;
       if (next.kind === "quit") {
@@ -153,40 +154,35 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
       } else if (next.kind === "switch") {
         await runner.run({ kind: "to", room: next.room });
         view.entered(next.room);
+      } else if (next.command.kind === "send") {
+        const room = runner.room;
+        view.sending(room, next.command.text, session.send(next.command.text, room));
+      } else if (next.command.kind === "history") {
+        view.older(next.command.count);
       } else {
-        const parsed = parseLine(next.text);
-        if (!parsed) continue;
-        if (parsed.kind === "send") {
-          const room = runner.room;
-          view.sending(room, parsed.text, session.send(parsed.text, room));
-        } else if (parsed.kind === "quit") {
-          leaveAs("quit");
-        } else if (parsed.kind === "history") {
-          view.older(parsed.count);
-        } else {
-          view.result(await runner.run(parsed));
-        }
+        view.result(await runner.run(next.command));
       }
     }
     pumping = false;
   };
   /** Lines typed that were never handed to the session: they count as not sent. */
   const notSent = () =>
-    work.filter((w) => w.kind === "line" && parseLine(w.text)?.kind === "send").length;
+    work.filter((w) => w.kind === "command" && w.command.kind === "send").length;
   const ask = (next: Work) => {
     work.push(next);
-    // The pump waits for the server's first answer: Ctrl-D or /quit before it leaves at once
+    // The pump starts with the server's first answer: Ctrl-D or /quit before it leaves at once
     // (what was typed before it is reported as not sent), else it would wait for ever.
-    const quits = next.kind === "quit" ||
-      (next.kind === "line" && parseLine(next.text)?.kind === "quit");
-    if (quits && !running) leaveAs("quit");
+    if (next.kind === "quit" && !running) leaveAs("quit");
     else pump();
   };
   view.onRequest = (request: Request) => {
     switch (request.kind) {
-      case "line":
-        ask({ kind: "line", text: request.text });
+      case "line": {
+        const command = parseLine(request.text);
+        if (command?.kind === "quit") ask({ kind: "quit" });
+        else if (command) ask({ kind: "command", command });
         break;
+      }
       case "switch":
         ask({ kind: "switch", room: request.room });
         break;
@@ -221,7 +217,7 @@ export async function runFullScreen(options: FullScreenOptions): Promise<number>
       return after.length > 0 ? 1 : 0;
     }
     running = true;
-    started.resolve();
+    pump();
     const why = await leave.promise;
     view.leaving();
     await Promise.race([session.settled(DRAIN_MS[why]), hurry.promise]);

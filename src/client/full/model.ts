@@ -21,7 +21,7 @@
 import { displayName } from "../../shared/format.ts";
 import { messageOf } from "../../shared/errors.ts";
 import { DEFAULT_HISTORY_PAGE } from "../../shared/limits.ts";
-import type { ChatMessage } from "../../protocol/proto.ts";
+import type { ChatMessage, GroupInfo } from "../../protocol/proto.ts";
 import { RoomEventKind } from "../../protocol/proto.ts";
 import { COMMAND_HELP, type CommandResult } from "../commands.ts";
 import type { ClientEvent, ReceivedMessage } from "../events.ts";
@@ -322,16 +322,7 @@ export class ChatView {
         this.#connection = { state: "online" };
         this.#me = inert(event.displayName);
         if (event.handle) this.#handles.add(event.handle);
-        {
-          // Room events missed while offline: the server's list is what this client is in.
-          const member = new Set(
-            event.groups.filter((g) => g.member).map((g) => g.name.toLowerCase()),
-          );
-          for (const room of this.#rooms.values()) {
-            room.member = member.has(room.name.toLowerCase());
-          }
-          for (const group of event.groups) if (group.member) this.#room(group.name).member = true;
-        }
+        this.#resync(event.groups);
         this.#notice(this.#current, lineText(renderEvent(event).text));
         this.#wantHistory(this.#current);
         break;
@@ -490,12 +481,6 @@ export class ChatView {
       `cannot read earlier messages of ${request.room}: ${messageOf(error)}`,
       true,
     );
-    this.onChange(false);
-  }
-
-  /** Shows a line of the front end's own in the current room. */
-  notice(text: string, error = false): void {
-    this.#notice(this.#current, text, error);
     this.onChange(false);
   }
 
@@ -736,6 +721,13 @@ export class ChatView {
       limit,
       epoch: room.epoch,
     });
+  }
+
+  /** Room events missed while offline: the server's list is what this client is in. */
+  #resync(groups: readonly GroupInfo[]): void {
+    const member = new Set(groups.filter((g) => g.member).map((g) => g.name.toLowerCase()));
+    for (const room of this.#rooms.values()) room.member = member.has(room.name.toLowerCase());
+    for (const group of groups) if (group.member) this.#room(group.name).member = true;
   }
 
   /** This client is out of `room`: nothing of it is unread; a deleted room is forgotten. */

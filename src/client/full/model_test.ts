@@ -11,7 +11,11 @@ import { ChatView, CTRL_C_WINDOW_MS, type Request, type Row, type Screen } from 
 /** 10:42 UTC on a fixed day. */
 const T0 = Date.UTC(2026, 10, 30, 10, 42);
 
+/** Each group's last sequence handed out by `message` in this test. */
+let seqs = new Map<string, number>();
+
 function setup(options: { room?: string; now?: () => number } = {}) {
+  seqs = new Map();
   const requests: Request[] = [];
   let clock = T0;
   const view = new ChatView({
@@ -51,7 +55,6 @@ function connect(view: ChatView, groups: string[] = ["general"]): void {
   } as ClientEvent);
 }
 
-let seqs = new Map<string, number>();
 function message(group: string, text: string, from = "Bob", extra: Partial<ReceivedMessage> = {}) {
   const seq = (seqs.get(group) ?? 0) + 1;
   seqs.set(group, seq);
@@ -86,7 +89,6 @@ function roomsText(screen: Screen): string[] {
 }
 
 Deno.test("view: a message shows its time, its sender as the accounts issue shows them, and its text", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view);
   view.apply(message("general", "hello"));
@@ -103,7 +105,6 @@ Deno.test("view: a message shows its time, its sender as the accounts issue show
 });
 
 Deno.test("view: long lines wrap under the text, and wide characters never pass the edge", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view);
   view.apply(message("general", "你好世界你好世界你好世界 and then some words"));
@@ -124,7 +125,6 @@ Deno.test("view: long lines wrap under the text, and wide characters never pass 
 });
 
 Deno.test("view: escape sequences and control characters in names and texts are shown inert", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view);
   view.apply(
@@ -142,7 +142,6 @@ Deno.test("view: escape sequences and control characters in names and texts are 
 });
 
 Deno.test("view: unread counts grow in other rooms and drop as a room is read", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view, ["general", "dev"]);
   for (let i = 0; i < 3; i++) view.apply(message("dev", `dev ${i}`));
@@ -168,7 +167,6 @@ Deno.test("view: unread counts grow in other rooms and drop as a room is read", 
 });
 
 Deno.test("view: in a room scrolled back, new messages are unread until PageDown shows them", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view);
   view.historyPage({ room: "general", beforeSeq: 0, epoch: 0 }, [], false);
@@ -207,9 +205,8 @@ Deno.test("view: in a room scrolled back, new messages are unread until PageDown
 });
 
 Deno.test("view: PageUp past what is loaded asks for the page before the oldest, and shows it above", () => {
-  seqs = new Map();
-  seqs.set("general", 40);
   const { view, requests } = setup();
+  seqs.set("general", 40);
   connect(view);
   // Connecting asks for the newest page of the current room.
   assert.deepEqual(requests, [{
@@ -266,7 +263,6 @@ Deno.test("view: PageUp past what is loaded asks for the page before the oldest,
 });
 
 Deno.test("view: PageUp at the start of a room stops with the oldest row at the top of a full pane", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view);
   view.historyPage({ room: "general", beforeSeq: 0, epoch: 0 }, [], false);
@@ -298,7 +294,6 @@ Deno.test("view: PageUp at the start of a room stops with the oldest row at the 
 });
 
 Deno.test("view: the status bar shows offline with the retry countdown, and what is queued", () => {
-  seqs = new Map();
   const { view, advance } = setup();
   connect(view);
   view.apply({
@@ -324,7 +319,6 @@ Deno.test("view: the status bar shows offline with the retry countdown, and what
 });
 
 Deno.test("view: a message typed here shows at once as on its way, then as sent, or as refused", async () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view);
   const first = Promise.withResolvers<{ seq: number }>();
@@ -351,7 +345,6 @@ Deno.test("view: a message typed here shows at once as on its way, then as sent,
 });
 
 Deno.test("view: Enter sends the line, Up recalls it, Tab completes commands and rooms", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view, ["general", "devops"]);
   requests.length = 0;
@@ -372,7 +365,6 @@ Deno.test("view: Enter sends the line, Up recalls it, Tab completes commands and
 });
 
 Deno.test("view: keys read in one chunk are each carried out, Enter too; a paste stays one line", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view);
   requests.length = 0;
@@ -397,7 +389,6 @@ Deno.test("view: keys read in one chunk are each carried out, Enter too; a paste
 });
 
 Deno.test("view: Ctrl-C once warns, twice leaves at once; Ctrl-D on an empty line leaves after sending", () => {
-  seqs = new Map();
   const { view, requests, advance } = setup();
   connect(view);
   requests.length = 0;
@@ -424,7 +415,6 @@ Deno.test("view: Ctrl-C once warns, twice leaves at once; Ctrl-D on an empty lin
 });
 
 Deno.test("view: Ctrl+N and Ctrl+P move through the room list and wrap around", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view, ["general", "dev", "ops"]);
   view.key("n", { ctrl: true });
@@ -434,7 +424,6 @@ Deno.test("view: Ctrl+N and Ctrl+P move through the room list and wrap around", 
 });
 
 Deno.test("view: command answers and refusals are shown in place; a room made or joined becomes current", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view);
   view.result({
@@ -457,7 +446,6 @@ Deno.test("view: command answers and refusals are shown in place; a room made or
 });
 
 Deno.test("view: a room this client was removed from leaves the list once another is current", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view, ["general", "dev"]);
   view.apply({
@@ -476,7 +464,6 @@ Deno.test("view: a room this client was removed from leaves the list once anothe
 });
 
 Deno.test("view: a terminal too narrow for the room list still says where lines go", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view, ["general", "dev"]);
   const screen = view.screen(40, 6);
@@ -487,7 +474,6 @@ Deno.test("view: a terminal too narrow for the room list still says where lines 
 });
 
 Deno.test("view: a busy room not shown keeps a count, not a list, and reading it is one step", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view, ["general", "dev"]);
   for (let i = 0; i < 100_000; i++) view.apply(message("dev", `m${i}`));
@@ -499,7 +485,6 @@ Deno.test("view: a busy room not shown keeps a count, not a list, and reading it
 });
 
 Deno.test("view: a room deleted and made again under its name starts empty", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view, ["general"]);
   const room = { name: "dev", members: 1, role: Role.OWNER } as never;
@@ -531,7 +516,6 @@ Deno.test("view: a room deleted and made again under its name starts empty", () 
 });
 
 Deno.test("view: messages replayed after a newer History page still show in sequence order", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view);
   const first = requests.at(-1)!;
@@ -552,9 +536,8 @@ Deno.test("view: messages replayed after a newer History page still show in sequ
 });
 
 Deno.test("view: a page that no longer fits what is loaded is dropped and asked for again", () => {
-  seqs = new Map();
-  seqs.set("general", 100);
   const { view, requests } = setup();
+  seqs.set("general", 100);
   connect(view);
   const first = requests.at(-1)!;
   assert.ok(first.kind === "history");
@@ -582,7 +565,6 @@ Deno.test("view: a page that no longer fits what is loaded is dropped and asked 
 });
 
 Deno.test("view: a room this client is not in is never asked for History", () => {
-  seqs = new Map();
   const { view, requests } = setup({ room: "opsroom" });
   connect(view, ["general"]);
   view.screen(80, 20);
@@ -597,7 +579,6 @@ Deno.test("view: a room this client is not in is never asked for History", () =>
 });
 
 Deno.test("view: a History page that fails stops the asking until the next PageUp", () => {
-  seqs = new Map();
   const { view, requests } = setup();
   connect(view);
   const first = requests.at(-1)!;
@@ -615,7 +596,6 @@ Deno.test("view: a History page that fails stops the asking until the next PageU
 });
 
 Deno.test("view: after the first retry the status bar says retrying, without a count below zero", () => {
-  seqs = new Map();
   const { view, advance } = setup();
   connect(view);
   view.apply({
@@ -634,7 +614,6 @@ Deno.test("view: after the first retry the status bar says retrying, without a c
 });
 
 Deno.test("view: rooms left, removed from or missing after a reconnect leave the list and its unread", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view, ["general", "dev", "ops"]);
   for (let i = 0; i < 5; i++) view.apply(message("ops", `o${i}`));
@@ -649,7 +628,6 @@ Deno.test("view: rooms left, removed from or missing after a reconnect leave the
 });
 
 Deno.test("view: Delete deletes forward, Backspace backward; Tab completes rooms as the server names them", () => {
-  seqs = new Map();
   const { view } = setup();
   connect(view, ["general", "DevOps"]);
   for (const ch of "abcd") view.key(ch, {});
