@@ -1,5 +1,6 @@
 /**
- * The grpc-chat client: `deno task client -name Luis [-server_ip 127.0.0.1] [-port 50051]`.
+ * The grpc-chat client: `deno task client -name Luis [-server_ip 127.0.0.1] [-port 50051]`;
+ * `-server_ip a,b:7000` names the nodes of one service, tried in order (src/client/routes.ts).
  * Lines typed are sent to the current room (`general`, or `-group ROOM`, until `/to`, `/join`
  * or `/create` changes it); a line starting with `/` is a command (`/help` lists them,
  * src/client/commands.ts runs them). At a terminal the client is full-screen
@@ -8,6 +9,7 @@
  *
  * @module
  */
+import type * as grpc from "@grpc/grpc-js";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import {
@@ -23,8 +25,8 @@ import {
   renderStartFailure,
   renderStateDirFailure,
 } from "./src/client/mod.ts";
+import { parseAddressList } from "./src/shared/addresses.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
-import { hostPort } from "./src/shared/format.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
 import { DEFAULT_GROUP } from "./src/shared/limits.ts";
 import { checkGroupName, checkName } from "./src/shared/validate.ts";
@@ -41,8 +43,19 @@ const FLAGS = {
     value: "NAME",
     description: "your display name (required; need not be unique)",
   },
-  server_ip: { type: "string", value: "HOST", default: "127.0.0.1", description: "server address" },
-  port: { type: "string", value: "PORT", default: "50051", description: "server port" },
+  server_ip: {
+    type: "string",
+    value: "ADDR[,...]",
+    default: "127.0.0.1",
+    description: "server address, HOST or HOST:PORT ([IPv6]:PORT); several, comma-separated, " +
+      "are the nodes of one service, tried in order",
+  },
+  port: {
+    type: "string",
+    value: "PORT",
+    default: "50051",
+    description: "server port, for addresses without one",
+  },
   group: {
     type: "string",
     value: "ROOM",
@@ -80,7 +93,7 @@ const FLAGS = {
   ...CLIENT_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task client -name NAME [-server_ip HOST] [-port PORT] [-group ROOM] [-state_dir DIR] [-invite CODE | -link CODE | -token TOKEN] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE] [-ui line|full]\n" +
+  "deno task client -name NAME [-server_ip HOST[:PORT][,HOST[:PORT]...]] [-port PORT] [-group ROOM] [-state_dir DIR] [-invite CODE | -link CODE | -token TOKEN] [-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE] [-ui line|full]\n" +
   "  then type lines to send them to the current room, or commands: /help lists them";
 
 /** `promise`'s value, or undefined as soon as `signal` aborts (a command under way is left). */
@@ -116,31 +129,38 @@ async function main(): Promise<number> {
       throw new FlagError("flag -ui full: stdin and stdout must be a terminal");
     }
     const tls = clientTlsFromFlags(values);
-    return { name, group, port: parsePort(values.port), tls, ui, values };
+    const servers = parseAddressList(values.server_ip, parsePort(values.port));
+    return { name, group, servers, tls, ui, values };
   });
   if ("exit" in cli) return cli.exit;
-  const { name, group, port, tls, ui, values } = cli.config;
+  const { name, group, servers, tls, ui, values } = cli.config;
   quietGrpcLogs();
-  const address = hostPort(values.server_ip, port);
-  let credentials;
+  const addresses = servers.map((server) => server.address);
+  // Each address's own: a certificate is checked against the host connected to.
+  const secure = new Map<string, grpc.ChannelCredentials>();
   try {
-    credentials = tls && await channelCredentials(values.server_ip, tls);
+    if (tls) {
+      for (const { host, address } of servers) {
+        secure.set(address, await channelCredentials(host, tls));
+      }
+    }
   } catch (error) {
     if (!(error instanceof TlsFileError)) throw error;
     console.error(`client: ${error.message}`);
     return 1;
   }
+  const credentials = tls ? (to: string) => secure.get(to)! : undefined;
   const stateDir = values.state_dir ?? defaultStateDir();
   let identity;
   try {
-    identity = await IdentityStore.open(stateDir, address, name);
+    identity = await IdentityStore.open(stateDir, addresses, name);
   } catch (error) {
     printLine(renderStateDirFailure(stateDir, error));
     return 1;
   }
   const options = {
     name,
-    address,
+    address: addresses,
     identity,
     credentials,
     proof: {
@@ -160,7 +180,7 @@ async function main(): Promise<number> {
     return await runFullScreen({
       name,
       room: group,
-      address,
+      address: addresses,
       session: (onEvent) => new ChatSession({ ...options, onEvent }),
     });
   }

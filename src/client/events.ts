@@ -36,10 +36,13 @@ export interface ReceivedMessage {
   sentAtMs: number;
 }
 
-/** A Register succeeded: the client is connected as `displayName`. */
+/**
+ * A Register succeeded: the client is connected as `displayName`; told again after each move
+ * to another of the session's addresses (the check-in there).
+ */
 export interface ConnectedEvent {
   type: "connected";
-  /** The server's address as given (`host:port`). */
+  /** The address connected to, as given (`host:port`). */
   address: string;
   /** This client as others see it, e.g. `Luis#7f3a`. */
   displayName: string;
@@ -55,17 +58,21 @@ export interface ConnectedEvent {
 
 /**
  * A call failed in a way worth retrying: the client is offline and retries
- * after `retryMs`. Said once per outage, not once per attempt.
+ * after `retryMs`, at `next` when it moves on to another of its addresses. Said once per
+ * address and outage, not once per attempt.
  */
 export interface OfflineEvent {
   type: "offline";
   /** Which call found the server away: connecting, the subscription, or a send. */
   call: "register" | "subscribe" | "send";
-  /** The server's address as given (`host:port`). */
+  /** The address that failed, as given (`host:port`). */
   address: string;
   /** The failure, briefly (`connection refused`, or the server's status details). */
   details: string;
+  /** How long the client waits before the next try; 0 when it tries `next` at once. */
   retryMs: number;
+  /** The address tried next, when it is another one (a session given several). */
+  next?: string;
 }
 
 /** The server answers again after an {@link OfflineEvent}. */

@@ -14,10 +14,23 @@
  * - `<address>/<name>[.N].json`: the layout before server ids, still read and
  *   moved from, and still used for a server that sends no id (an older one).
  *
- * A stored key is only sent to the address it was made for or to an address
- * the hint says reaches its server. A hint can be stale (another server now
- * answers there): that server refuses the key, as any server refuses an
- * unknown one, and the client registers anew.
+ * A client may be given several addresses (`-server_ip a,b,c`): the nodes of
+ * one service, which all answer with the same server id. The store is opened
+ * for the whole list, and the identity it finds is the first hit over the list
+ * in its order: for each address, the identity of the server its hint names,
+ * then its folder of the older layout. An identity made through one node is so
+ * resumed through any of them, whichever the client reaches first.
+ *
+ * The rule for keys: a stored key is only sent to an address known to reach
+ * the server it was made for (its hint says so, or the older layout's folder
+ * of that address held it), or to an address given in the same list as such
+ * an address. The list is the user's word that its addresses are one service;
+ * the key is never sent to an address outside the list the client was started
+ * with. A hint can be stale (another server now answers there), and a list can
+ * name separate servers: such a server refuses the key, as any server refuses
+ * an unknown one, and the client registers anew there, filed under that
+ * server's id ({@link IdentityStore.settle}); its identity of the first server
+ * stays where it is, and is resumed when that server is reached again.
  *
  * @module
  */
@@ -74,12 +87,42 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
-/** The identity of one client (a name at an address) in a state dir; see the module doc. */
+/**
+ * Where the identity of `name` may be for `addresses`, in the order to look (see the module
+ * doc): per address, its hinted server's folder, then its folder of the older layout; each
+ * folder once. Each is a folder and the base of the name's files there.
+ */
+async function candidates(
+  dir: string,
+  addresses: readonly string[],
+  name: string,
+): Promise<[folder: string, base: string][]> {
+  const hints = await readHints(dir);
+  const places = new Map<string, string>();
+  for (const address of addresses) {
+    const serverId = hints.get(address);
+    if (serverId !== undefined) places.set(serverFolder(dir, serverId), segment(name));
+    places.set(addressFolder(dir, address), encodeURIComponent(name));
+  }
+  return [...places];
+}
+
+/** `address` as a list of one; a list as it is. */
+function listOf(address: string | readonly string[]): readonly string[] {
+  const addresses = typeof address === "string" ? [address] : [...address];
+  if (addresses.length === 0) throw new Error("an identity store needs at least one address");
+  return addresses;
+}
+
+/**
+ * The identity of one client (a name at an address, or at the addresses of one service) in
+ * a state dir; see the module doc.
+ */
 export class IdentityStore {
   /** The state dir. */
   readonly dir: string;
-  /** The server's address as given (`host:port`). */
-  readonly address: string;
+  /** The server's addresses as given (`host:port`), in the order the client tries them. */
+  readonly addresses: readonly string[];
   /** The display name. */
   readonly name: string;
   #file: IdentityFile | undefined;
@@ -87,52 +130,60 @@ export class IdentityStore {
 
   private constructor(
     dir: string,
-    address: string,
+    addresses: readonly string[],
     name: string,
     found: StoredIdentity | undefined,
   ) {
     this.dir = dir;
-    this.address = address;
+    this.addresses = addresses;
     this.name = name;
     this.#file = found?.file;
     this.#stored = found?.state;
   }
 
-  /**
-   * Finds and claims a stored identity for `name` at `address`: in the folder
-   * of the server the address reached last, else in the address's folder of
-   * the older layout. None found is fine: the client registers anew, and
-   * {@link settle} gives the new identity its place.
-   * @throws {Error} if the state dir cannot be created or read.
-   */
-  static async open(dir: string, address: string, name: string): Promise<IdentityStore> {
-    // Made now so that a state dir that cannot be written fails at start, not after a Register.
-    await Deno.mkdir(join(dir, SERVERS), { recursive: true, mode: 0o700 });
-    const serverId = (await readHints(dir)).get(address);
-    const found =
-      (serverId === undefined
-        ? undefined
-        : await IdentityFile.claimStored(serverFolder(dir, serverId), segment(name))) ??
-        await IdentityFile.claimStored(addressFolder(dir, address), encodeURIComponent(name));
-    return new IdentityStore(dir, address, name, found);
+  /** The first of {@link addresses}: the only one, for a client given one. */
+  get address(): string {
+    return this.addresses[0];
   }
 
   /**
-   * The identity a single client of `name` at `address` would resume (the
-   * first slot), read without claiming it: for tools and tests that look into
-   * a state dir without knowing its layout.
+   * Finds and claims a stored identity for `name` at `address` (or at the first of
+   * several, in order, that has one): in the folder of the server the address reached
+   * last, else in the address's folder of the older layout. None found is fine: the client
+   * registers anew, and {@link settle} gives the new identity its place.
+   * @throws {Error} if `address` is an empty list, or the state dir cannot be created or read.
+   */
+  static async open(
+    dir: string,
+    address: string | readonly string[],
+    name: string,
+  ): Promise<IdentityStore> {
+    const addresses = listOf(address);
+    // Made now so that a state dir that cannot be written fails at start, not after a Register.
+    await Deno.mkdir(join(dir, SERVERS), { recursive: true, mode: 0o700 });
+    for (const [folder, base] of await candidates(dir, addresses, name)) {
+      const found = await IdentityFile.claimStored(folder, base);
+      if (found) return new IdentityStore(dir, addresses, name, found);
+    }
+    return new IdentityStore(dir, addresses, name, undefined);
+  }
+
+  /**
+   * The identity a single client of `name` at `address` (or at several) would resume (the
+   * first slot), read without claiming it: for tools and tests that look into a state dir
+   * without knowing its layout.
    * @throws {Error} if the file exists but cannot be read.
    */
   static async peek(
     dir: string,
-    address: string,
+    address: string | readonly string[],
     name: string,
   ): Promise<IdentityState | undefined> {
-    const serverId = (await readHints(dir)).get(address);
-    return (serverId === undefined
-      ? undefined
-      : await readIdentity(join(serverFolder(dir, serverId), `${segment(name)}.json`))) ??
-      await readIdentity(join(addressFolder(dir, address), `${encodeURIComponent(name)}.json`));
+    for (const [folder, base] of await candidates(dir, listOf(address), name)) {
+      const found = await readIdentity(join(folder, `${base}.json`));
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** The identity {@link open} found, to resume; undefined for none. */
@@ -155,9 +206,9 @@ export class IdentityStore {
   }
 
   /**
-   * Puts `state`, just confirmed by a Register whose reply carried `serverId`
-   * (empty from an older server), where it belongs, saves it there and records
-   * the hint. An identity that is not in that server's folder yet moves there
+   * Puts `state`, just confirmed by a Register at `address` (one of {@link addresses}; the
+   * first by default) whose reply carried `serverId` (empty from an older server), where it
+   * belongs, saves it there and records the hint. An identity that is not in that server's folder yet moves there
    * (a file of the older layout is moved, not copied; a file of another
    * server stays, that server's own).
    *
@@ -165,7 +216,8 @@ export class IdentityStore {
    * folder holds a stored identity of this name in a free slot, that one is
    * claimed and returned instead, for the caller to resume with one more
    * Register. That is the same server reached by another address
-   * (`localhost` after `127.0.0.1`); the fresh client id is never used again.
+   * (`localhost` after `127.0.0.1`, or another node of the list); the fresh client id is
+   * never used again.
    * The accepted cost: one unused client on the server, once per new address.
    * @returns the stored identity to resume instead, or undefined when `state` stays.
    * @throws {Error} if the state dir cannot be written.
@@ -174,10 +226,11 @@ export class IdentityStore {
     state: IdentityState,
     serverId: string,
     fresh: boolean,
+    address: string = this.address,
   ): Promise<IdentityState | undefined> {
     const [home, base] = serverId
       ? [serverFolder(this.dir, serverId), segment(this.name)]
-      : [addressFolder(this.dir, this.address), encodeURIComponent(this.name)];
+      : [addressFolder(this.dir, address), encodeURIComponent(this.name)];
     if (this.#file?.folder === home) {
       this.#file.save(state);
     } else {
@@ -193,7 +246,7 @@ export class IdentityStore {
       file.save(state);
       await this.#switchTo(file);
     }
-    await this.#recordHint(serverId);
+    await this.#recordHint(address, serverId);
     return undefined;
   }
 
@@ -211,16 +264,18 @@ export class IdentityStore {
     const previous = this.#file;
     this.#file = file;
     if (!previous) return;
-    if (previous.folder === addressFolder(this.dir, this.address)) await previous.remove();
+    if (this.addresses.some((address) => previous.folder === addressFolder(this.dir, address))) {
+      await previous.remove();
+    }
     previous.release();
   }
 
-  /** Records that this address reaches `serverId` (or a server without an id: no hint). */
-  async #recordHint(serverId: string): Promise<void> {
+  /** Records that `address` reaches `serverId` (or a server without an id: no hint). */
+  async #recordHint(address: string, serverId: string): Promise<void> {
     const hints = await readHints(this.dir);
-    if (serverId ? hints.get(this.address) === serverId : !hints.has(this.address)) return;
-    if (serverId) hints.set(this.address, serverId);
-    else hints.delete(this.address);
+    if (serverId ? hints.get(address) === serverId : !hints.has(address)) return;
+    if (serverId) hints.set(address, serverId);
+    else hints.delete(address);
     await writeAtomically(
       join(this.dir, HINTS),
       JSON.stringify(Object.fromEntries(hints), null, 2) + "\n",

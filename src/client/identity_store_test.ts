@@ -145,3 +145,83 @@ Deno.test("identity store: a state dir that cannot be made fails at open", async
   await Deno.writeTextFile(`${dir}/file`, "");
   await assert.rejects(IdentityStore.open(`${dir}/file`, A, "Luis"));
 });
+
+Deno.test("identity store: with several addresses, every address's hint is consulted; the first hit wins", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-store-" });
+  const C = "10.0.0.7:50051";
+  // Made through A (server s1) and through C (server s2).
+  const viaA = await IdentityStore.open(dir, A, "Luis");
+  await viaA.settle(state("c1"), "s1", true);
+  viaA.release();
+  const viaC = await IdentityStore.open(dir, C, "Luis");
+  await viaC.settle(state("c2"), "s2", true);
+  viaC.release();
+  // B has no hint: the list's other addresses find the identity, in the list's order.
+  for (
+    const [list, expected] of [
+      [[B, A], "c1"],
+      [[B, C, A], "c2"],
+      [[C, A], "c2"],
+      [[A, C], "c1"],
+    ] as const
+  ) {
+    const store = await IdentityStore.open(dir, list, "Luis");
+    assert.equal(store.stored?.clientId, expected, list.join(","));
+    assert.deepEqual(store.addresses, list);
+    assert.equal(store.address, list[0]);
+    assert.equal((await IdentityStore.peek(dir, list, "Luis"))?.clientId, expected);
+    store.release();
+  }
+  // A slot in use is no hit: the next address's identity is claimed instead.
+  const held = await IdentityStore.open(dir, [A], "Luis");
+  const other = await IdentityStore.open(dir, [B, A, C], "Luis");
+  assert.deepEqual([held.stored?.clientId, other.stored?.clientId], ["c1", "c2"]);
+  held.release();
+  other.release();
+  assert.equal(await IdentityStore.peek(dir, [B], "Luis"), undefined, "B alone knows nothing");
+  await assert.rejects(IdentityStore.open(dir, [], "Luis"), /at least one address/);
+});
+
+Deno.test("identity store: a Register at another address of the list is hinted for that address", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-store-" });
+  const store = await IdentityStore.open(dir, [A, B], "Luis");
+  await store.settle(state("c1"), "s1", true, B);
+  assert.deepEqual(await readJson(`${dir}/addresses.json`), { [B]: "s1" });
+  // The session moved back to A, another node of the same service: the same file, one more hint.
+  assert.equal(await store.settle(state("c1", 3), "s1", false, A), undefined);
+  assert.equal(store.path, `${dir}/servers/s1/Luis.json`);
+  assert.deepEqual(await readJson(`${dir}/addresses.json`), { [B]: "s1", [A]: "s1" });
+  assert.deepEqual(await readJson(`${dir}/servers/s1/Luis.json`), state("c1", 3));
+  store.release();
+});
+
+Deno.test("identity store: two separate servers in one list: each keeps its own identity, resumed when reached again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-store-" });
+  const store = await IdentityStore.open(dir, [A, B], "Luis");
+  await store.settle(state("c1"), "s1", true, A);
+  // A went away; B is another server, which refused c1: a new identity there.
+  assert.equal(await store.settle(state("c2"), "s2", true, B), undefined);
+  assert.equal(store.path, `${dir}/servers/s2/Luis.json`);
+  // Back at A: the identity just made there yields to c1, which the session then resumes.
+  assert.deepEqual(await store.settle(state("c3"), "s1", true, A), state("c1"));
+  assert.equal(await store.settle(state("c1", 4), "s1", false, A), undefined);
+  assert.deepEqual(await readJson(`${dir}/servers/s1/Luis.json`), state("c1", 4));
+  assert.deepEqual(await readJson(`${dir}/servers/s2/Luis.json`), state("c2"));
+  assert.deepEqual(await readJson(`${dir}/addresses.json`), { [A]: "s1", [B]: "s2" });
+  store.release();
+});
+
+Deno.test("identity store: the older layout's folder of any address of the list is found, and moved from", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-store-" });
+  await Deno.mkdir(`${dir}/${encodeURIComponent(B)}`);
+  await Deno.writeTextFile(
+    `${dir}/${encodeURIComponent(B)}/Luis.json`,
+    JSON.stringify(state("c9")),
+  );
+  const store = await IdentityStore.open(dir, [A, B], "Luis");
+  assert.deepEqual(store.stored, state("c9"));
+  assert.equal(await store.settle(state("c9", 1), "s1", false, A), undefined);
+  assert.equal(store.path, `${dir}/servers/s1/Luis.json`);
+  assert.equal(await exists(`${dir}/${encodeURIComponent(B)}/Luis.json`), false, "moved");
+  store.release();
+});

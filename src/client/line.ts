@@ -107,15 +107,24 @@ function roomEventText({ group, event, self }: RoomEventEvent): string {
   }
 }
 
+/** What failed; naming the address when the client moves to another (one address goes without). */
 function offlineReason(event: OfflineEvent): string {
+  const at = event.next === undefined ? "" : ` ${event.address}`;
   switch (event.call) {
     case "register":
       return `cannot reach ${event.address} (${event.details})`;
     case "subscribe":
-      return `the stream ended (${event.details})`;
+      return `the stream${at && ` from${at}`} ended (${event.details})`;
     case "send":
-      return `cannot send (${event.details})`;
+      return `cannot send${at && ` to${at}`} (${event.details})`;
   }
+}
+
+/** `retrying in 0.2 s`; `trying HOST:PORT` (at once), or `trying HOST:PORT in 0.2 s`. */
+function offlineRetry(event: OfflineEvent): string {
+  const seconds = `${(event.retryMs / 1000).toFixed(1)} s`;
+  if (event.next === undefined) return `retrying in ${seconds}`;
+  return `trying ${event.next}${event.retryMs > 0 ? ` in ${seconds}` : ""}`;
 }
 
 /**
@@ -138,9 +147,7 @@ export function renderEvent(event: ClientEvent): Line {
           (event.handle ? "" : `; a guest, admitted to open groups only: ${event.guestReason}`),
       );
     case "offline":
-      return status(
-        `offline: ${offlineReason(event)}; retrying in ${(event.retryMs / 1000).toFixed(1)} s`,
-      );
+      return status(`offline: ${offlineReason(event)}; ${offlineRetry(event)}`);
     case "online":
       return status(`back online${event.queued ? `; sending ${event.queued} queued` : ""}`);
     case "queued":

@@ -215,6 +215,45 @@ const CASES: { [T in ClientEvent["type"]]: [Extract<ClientEvent, { type: T }>, L
       },
       err("* offline: cannot send (Deadline exceeded); retrying in 5.0 s"),
     ],
+    // A client given several addresses names the one that failed and the one it tries next.
+    [
+      {
+        type: "offline",
+        call: "subscribe",
+        address: "10.0.0.1:50051",
+        details: "the server is shutting down; reconnect later",
+        retryMs: 0,
+        next: "10.0.0.2:50051",
+      },
+      err(
+        "* offline: the stream from 10.0.0.1:50051 ended (the server is shutting down; " +
+          "reconnect later); trying 10.0.0.2:50051",
+      ),
+    ],
+    [
+      {
+        type: "offline",
+        call: "send",
+        address: "10.0.0.2:50051",
+        details: "connection refused",
+        retryMs: 0,
+        next: "[::1]:7000",
+      },
+      err("* offline: cannot send to 10.0.0.2:50051 (connection refused); trying [::1]:7000"),
+    ],
+    [
+      {
+        type: "offline",
+        call: "register",
+        address: "[::1]:7000",
+        details: "connection refused",
+        retryMs: 400,
+        next: "10.0.0.1:50051",
+      },
+      err(
+        "* offline: cannot reach [::1]:7000 (connection refused); trying 10.0.0.1:50051 in 0.4 s",
+      ),
+    ],
   ],
   "online": [
     [{ type: "online", queued: 1 }, err("* back online; sending 1 queued")],

@@ -1,20 +1,37 @@
 /**
  * What the receiver and the outbox need from the session that owns them: the
- * channel, the identity the three share, and where to report. The session
+ * route to call by, the identity the three share, and where to report. The session
  * implements it; the two loops never see each other, only this.
  *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Backoff, BackoffOptions } from "../shared/backoff.ts";
-import type { ChatClient } from "../protocol/proto.ts";
 import type { ClientEvent, OfflineEvent } from "./events.ts";
 import type { IdentityState } from "./identity.ts";
+import type { Route } from "./routes.ts";
+
+/** A call that failed in a way worth retrying, as its loop reports it. */
+export interface Outage {
+  /** Which call found the server away: connecting, the subscription, or a send. */
+  call: OfflineEvent["call"];
+  /** The route it went by: a failure on an address the session has left moves it no further. */
+  route: Route;
+  /** The status it ended with (OK for a stream the server ended early). */
+  code: grpc.status;
+  /** The failure, briefly. */
+  details: string;
+  /** What failed, for the wait a server asks for (`retry-after-ms`). */
+  cause?: unknown;
+}
 
 /** The session as its receiver and outbox see it. */
 export interface SessionLink {
-  /** The gRPC client on the session's channel. */
-  readonly client: ChatClient;
+  /**
+   * The address calls go to now and the gRPC client on its channel; taken after
+   * {@link identity}, which checks in there first when the session has moved.
+   */
+  route(): Route;
   /** Aborted when the session closes: every loop and wait ends. */
   readonly signal: AbortSignal;
   /** Retry delays of both loops. */
@@ -24,7 +41,8 @@ export interface SessionLink {
   /** The identity calls are made with now; undefined before the first registration. */
   current(): IdentityState | undefined;
   /**
-   * The identity to call with, waiting for a registration in progress.
+   * The identity to call with, waiting for a registration in progress, or for one at the
+   * current address when the session has moved there since the last.
    * @throws {Error} if that registration ends because the session closed.
    */
   identity(): Promise<IdentityState>;
@@ -43,18 +61,15 @@ export interface SessionLink {
   /** Is the server answering (as far as the last call knows)? */
   online(): boolean;
   /**
-   * A call failed transiently: says so (once per outage) and waits before the next try, as
-   * `backoff` says or as long as the server asked (`failure`'s `retry-after-ms`), if longer.
+   * A call failed transiently: says so (once per address and outage) and, when its node is
+   * away and the session has another address, moves there and resolves at once; else waits
+   * before the next try, as `backoff` says or as long as the server asked (`retry-after-ms`),
+   * if longer (see routes.ts).
    * @throws {Error} (as a rejection) if the session closes meanwhile.
    */
-  waitToRetry(
-    call: OfflineEvent["call"],
-    details: string,
-    backoff: Backoff,
-    failure?: unknown,
-  ): Promise<void>;
-  /** A call succeeded; ends an outage. */
-  cameOnline(): void;
+  waitToRetry(outage: Outage, backoff: Backoff): Promise<void>;
+  /** A call by `route` succeeded; ends an outage. */
+  cameOnline(route: Route): void;
   /** Reports `event` to the session's front end. */
   emit(event: ClientEvent): void;
   /** Options of a unary call: its deadline. */

@@ -16,7 +16,8 @@
  * Every message keeps its client_msg_id for good. After a transport failure, a stream that
  * ends, or one that answers nothing for a call's deadline (the oldest unanswered message's),
  * what is unanswered stays at the head of the queue and is sent again, in the same order,
- * after a backoff; the server answers a retry of a message it stored with its original
+ * after a backoff (at once at the session's next address when its node went away, see
+ * `routes.ts`); the server answers a retry of a message it stored with its original
  * sequence and stores nothing new. A refusal (by the server, or by the client for text the
  * server would refuse) drops that message only and says why; UNAUTHENTICATED has the session
  * register again, then the messages go again as the new identity. A server without Publish
@@ -46,6 +47,7 @@ import {
 } from "./calls.ts";
 import type { IdentityState } from "./identity.ts";
 import type { SessionLink } from "./link.ts";
+import type { Route } from "./routes.ts";
 
 interface Outgoing {
   group: string;
@@ -187,17 +189,22 @@ export class Outbox {
         continue; // The registration was aborted: the loop condition ends it.
       }
       if (this.#queue.length === 0 || link.signal.aborted) continue; // Abandoned meanwhile.
+      const route = link.route();
       // A lone message costs a Send what it would cost a stream, and holds no stream open
       // on the server while its sender is idle; a backlog is worth a stream.
       const failure = !this.#publishUnsupported && this.#queue.length > 1
-        ? await this.#publish(state, backoff)
-        : await this.#sendOne(state, backoff);
-      if (failure && !link.signal.aborted) await this.#recover(state, failure, backoff);
+        ? await this.#publish(state, route, backoff)
+        : await this.#sendOne(state, route, backoff);
+      if (failure && !link.signal.aborted) await this.#recover(state, route, failure, backoff);
     }
   }
 
-  /** Sends the queue's head with one Send; resolves with how it failed, if it did. */
-  async #sendOne(state: IdentityState, backoff: Backoff): Promise<Failure | undefined> {
+  /** Sends the queue's head with one Send by `route`; resolves with how it failed, if it did. */
+  async #sendOne(
+    state: IdentityState,
+    route: Route,
+    backoff: Backoff,
+  ): Promise<Failure | undefined> {
     const link = this.#link;
     const item = this.#queue[0];
     const cancel = new AbortController();
@@ -205,7 +212,7 @@ export class Outbox {
     this.#sendingOne = true;
     try {
       const reply = await unary(
-        link.client,
+        route.client,
         "Send",
         { group: item.group, text: item.text, clientMsgId: item.clientMsgId },
         { metadata: metadataOf(state), options: link.callOptions(), signal: cancel.signal },
@@ -225,19 +232,19 @@ export class Outbox {
   }
 
   /**
-   * Sends the queue on one Publish stream as `state`, {@link PUBLISH_WINDOW} ahead of the
-   * answers, until nothing is left to send or answer (the stream is then half-closed), the
-   * identity changes (what is on its way is answered first), or the stream fails: resolves
-   * with how, leaving what is unanswered at the queue's head.
+   * Sends the queue on one Publish stream as `state` by `route`, {@link PUBLISH_WINDOW} ahead
+   * of the answers, until nothing is left to send or answer (the stream is then half-closed),
+   * the identity changes (what is on its way is answered first), or the stream fails:
+   * resolves with how, leaving what is unanswered at the queue's head.
    */
-  #publish(state: IdentityState, backoff: Backoff): Promise<Failure | undefined> {
+  #publish(state: IdentityState, route: Route, backoff: Backoff): Promise<Failure | undefined> {
     const link = this.#link;
     const queue = this.#queue;
     return new Promise((resolve) => {
       // The replies a commit makes ready at once come in one message (PublishReply.more).
       const metadata = metadataOf(state);
       metadata.set(ACCEPT_MORE_HEADER, "1");
-      const call = link.client.Publish(metadata);
+      const call = route.client.Publish(metadata);
       this.#heard = false;
       // One message on its way until the server says it keeps a stream's order when it fails
       // to store a message (an older server does not: the resend could land behind the rest).
@@ -358,12 +365,17 @@ export class Outbox {
   }
 
   /**
-   * What to do after `failure` of a call made as `state`: fall back to Send (a server
-   * without Publish), register again (UNAUTHENTICATED), wait and retry (the server away or
-   * busy; a stream that ended), or drop the queue's head as refused (what Send would have
-   * said of it).
+   * What to do after `failure` of a call made as `state` by `route`: fall back to Send (a
+   * server without Publish), register again (UNAUTHENTICATED), wait and retry (the server
+   * away or busy, perhaps at another address; a stream that ended), or drop the queue's head
+   * as refused (what Send would have said of it).
    */
-  async #recover(state: IdentityState, failure: Failure, backoff: Backoff): Promise<void> {
+  async #recover(
+    state: IdentityState,
+    route: Route,
+    failure: Failure,
+    backoff: Backoff,
+  ): Promise<void> {
     const link = this.#link;
     const { method, code, details } = failure;
     if (method === "Publish" && code === grpc.status.UNIMPLEMENTED) {
@@ -375,7 +387,10 @@ export class Outbox {
       await link.replace(state, details).catch(() => {});
     } else if (code === grpc.status.OK || TRANSIENT.has(code)) {
       // Same clientMsgIds on the retry: what the server did store, it says so.
-      await link.waitToRetry("send", details, backoff, failure.cause).catch(() => {});
+      await link.waitToRetry(
+        { call: "send", route, code, details, cause: failure.cause },
+        backoff,
+      ).catch(() => {});
     } else {
       const item = this.#queue.shift();
       if (!item) return;

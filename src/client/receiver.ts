@@ -26,6 +26,7 @@ import { briefDetails, metadataOf } from "./calls.ts";
 import type { RoomEvent } from "./events.ts";
 import type { IdentityState } from "./identity.ts";
 import type { SessionLink } from "./link.ts";
+import type { Route } from "./routes.ts";
 
 type SubscribeStream = ReturnType<ChatClient["Subscribe"]>;
 
@@ -49,10 +50,12 @@ export class Receiver {
     const backoff = new Backoff(link.backoff);
     while (!link.signal.aborted) {
       let state: IdentityState;
+      let route: Route;
       let ended: { status: grpc.StatusObject; retired: boolean };
       try {
         state = await link.identity();
-        ended = await this.#subscribeOnce(state, () => backoff.reset());
+        route = link.route();
+        ended = await this.#subscribeOnce(state, route, () => backoff.reset());
       } catch {
         continue; // The registration was aborted: the loop condition ends it.
       }
@@ -71,13 +74,17 @@ export class Receiver {
         await link.checkIn(state).catch(() => {});
       }
       if (state !== link.current()) continue; // Replaced meanwhile: subscribe as the new identity.
-      await link.waitToRetry("subscribe", why, backoff, status).catch(() => {});
+      await link.waitToRetry(
+        { call: "subscribe", route, code: status.code, details: why, cause: status },
+        backoff,
+      ).catch(() => {});
     }
   }
 
   /**
-   * Ends the stream of an identity being replaced: its frames must not be
-   * taken (or saved) as the next identity's.
+   * Ends the stream of an identity being replaced, or of an address the session has left:
+   * its frames must not be taken (or saved) as the next identity's, and the session
+   * receives where it sends.
    */
   retire(): void {
     const stream = this.#stream;
@@ -96,14 +103,18 @@ export class Receiver {
     this.#stream?.cancel();
   }
 
-  /** One Subscribe stream for `state`, from open to its status, and whether it was retired. */
+  /**
+   * One Subscribe stream for `state` by `route`, from open to its status, and whether it was
+   * retired.
+   */
   #subscribeOnce(
     state: IdentityState,
+    route: Route,
     onOpen: () => void,
   ): Promise<{ status: grpc.StatusObject; retired: boolean }> {
     const link = this.#link;
     return new Promise((resolve) => {
-      const call = link.client.Subscribe(metadataOf(state));
+      const call = route.client.Subscribe(metadataOf(state));
       this.#stream = call;
       const acks = new AckBatcher((group, seq) => call.write({ ack: { group, seq } }));
       call.on("metadata", (headers: grpc.Metadata) => {
@@ -111,7 +122,7 @@ export class Receiver {
           acks.batchWith((list) => call.write({ acks: { acks: list } }));
         }
         onOpen();
-        link.cameOnline();
+        link.cameOnline(route);
       });
       this.#acks = acks;
       call.on("data", (delivery: Delivery) => {

@@ -11,6 +11,14 @@
  * when a Register succeeds, and both wait for a registration in progress
  * rather than call with credentials the server has just rejected.
  *
+ * A session may be given several addresses, the nodes of one service: it moves
+ * between them as `routes.ts` says. Every address is checked in at (a Register
+ * that resumes the identity) before anything else is called there: that tells
+ * which server it reaches (the identity store keeps the hint), refreshes the
+ * groups, and is the `connected` event that names the address. The cursor and the
+ * outbox stay as they are, so the next node sends what was not acknowledged and
+ * answers a resent message with its original sequence: nothing is lost or repeated.
+ *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
@@ -53,17 +61,21 @@ import type {
 } from "./events.ts";
 import type { IdentityState } from "./identity.ts";
 import type { IdentityStore } from "./identity_store.ts";
-import type { SessionLink } from "./link.ts";
+import type { Outage, SessionLink } from "./link.ts";
 import { Outbox } from "./outbox.ts";
 import { Receiver } from "./receiver.ts";
+import { type Route, Routes } from "./routes.ts";
 
 /** How to connect, and where to report. */
 export interface ChatSessionOptions {
   /** The display name. */
   name: string;
-  /** `host:port` of the server. */
-  address: string;
-  /** Where the identity is kept; opened for this name and address. */
+  /**
+   * `host:port` of the server, or of each node of one service, in the order to try them
+   * (see `routes.ts`).
+   */
+  address: string | readonly string[];
+  /** Where the identity is kept; opened for this name and these addresses. */
   identity: IdentityStore;
   /**
    * Called for everything the session has to say: messages (once each, in
@@ -75,8 +87,11 @@ export interface ChatSessionOptions {
    * RegisterRequest): an invite code, an identity provider's token, or a link code.
    */
   proof?: { invite?: string; token?: string; linkCode?: string };
-  /** The channel's credentials; insecure (plain TCP) by default. */
-  credentials?: grpc.ChannelCredentials;
+  /**
+   * The channel's credentials, or each address's (a certificate is checked against the host
+   * connected to); insecure (plain TCP) by default.
+   */
+  credentials?: grpc.ChannelCredentials | ((address: string) => grpc.ChannelCredentials);
   backoff?: BackoffOptions;
   /** Deadline of each unary call; {@link CALL_TIMEOUT_MS} by default. */
   callTimeoutMs?: number;
@@ -122,9 +137,11 @@ function retryAfterMs(error: unknown): number {
 /** One connected client; see the module doc. */
 export class ChatSession {
   #options: ChatSessionOptions;
-  #client: ChatClient;
+  #routes: Routes;
   /** The current identity; replaced only by a successful Register. */
   #state: IdentityState | undefined;
+  /** The route of the last successful Register: calls elsewhere wait for a check-in there. */
+  #checkedIn: Route | undefined;
   #registering: Promise<IdentityState> | undefined;
   #closing = new AbortController();
   /** The account this device proves, as the last Register said; empty for a guest. */
@@ -139,7 +156,8 @@ export class ChatSession {
    */
   readonly ended: Promise<RefusedError> = new Promise((resolve) => this.#resolveEnded = resolve);
   #online = false;
-  #offlineSaid = false;
+  /** The addresses whose failure was told in the outage under way. */
+  #offlineSaid = new Set<string>();
   #receiver: Receiver;
   #outbox: Outbox;
   #loops: Promise<void>[] = [];
@@ -148,13 +166,20 @@ export class ChatSession {
   constructor(options: ChatSessionOptions) {
     this.#options = options;
     this.#name = options.name;
-    this.#client = new chatProto.chat.Chat(
-      options.address,
-      options.credentials ?? grpc.credentials.createInsecure(),
-      CLIENT_CHANNEL_OPTIONS,
+    const { credentials } = options;
+    this.#routes = new Routes(
+      typeof options.address === "string" ? [options.address] : options.address,
+      (address): ChatClient =>
+        new chatProto.chat.Chat(
+          address,
+          typeof credentials === "function"
+            ? credentials(address)
+            : credentials ?? grpc.credentials.createInsecure(),
+          CLIENT_CHANNEL_OPTIONS,
+        ),
     );
     const link: SessionLink = {
-      client: this.#client,
+      route: () => this.#routes.current,
       signal: this.#closing.signal,
       backoff: options.backoff,
       current: () => this.#state,
@@ -164,9 +189,8 @@ export class ChatSession {
       checkIn: (state) => this.#register(state),
       save: (state) => options.identity.save(state),
       online: () => this.#online,
-      waitToRetry: (call, details, backoff, failure) =>
-        this.#waitToRetry(call, details, backoff, failure),
-      cameOnline: () => this.#cameOnline(),
+      waitToRetry: (outage, backoff) => this.#waitToRetry(outage, backoff),
+      cameOnline: (route) => this.#cameOnline(route),
       emit: (event) => this.#emit(event),
       callOptions: () => this.#callOptions(),
     };
@@ -384,7 +408,7 @@ export class ChatSession {
     } catch {
       // Already reported when it first failed; the server's cursor still holds.
     }
-    this.#client.close();
+    this.#routes.close();
     this.#options.identity.release();
     return report;
   }
@@ -398,7 +422,7 @@ export class ChatSession {
   async #call<K extends UnaryMethod>(method: K, request: RequestOf<K>): Promise<ReplyOf<K>> {
     const state = await this.#identity();
     try {
-      return await unary(this.#client, method, request, {
+      return await unary(this.#routes.current.client, method, request, {
         metadata: metadataOf(state),
         options: this.#callOptions(),
         signal: this.#closing.signal,
@@ -434,37 +458,69 @@ export class ChatSession {
   }
 
   /** See {@link SessionLink.waitToRetry}. */
-  async #waitToRetry(
-    call: OfflineEvent["call"],
-    details: string,
-    backoff: Backoff,
-    failure?: unknown,
-  ): Promise<void> {
-    // A server that limits this client says how long to wait: hammering it gains nothing.
-    const wait = Math.max(backoff.next(), retryAfterMs(failure));
-    this.#wentOffline(call, details, wait);
-    await sleep(wait, undefined, { signal: this.#closing.signal });
-  }
-
-  #wentOffline(call: OfflineEvent["call"], details: string, retryMs: number): void {
-    this.#online = false;
-    if (!this.#offlineSaid) {
-      this.#offlineSaid = true;
-      this.#emit({ type: "offline", call, address: this.#options.address, details, retryMs });
+  async #waitToRetry(outage: Outage, backoff: Backoff): Promise<void> {
+    const signal = this.#closing.signal;
+    const verdict = this.#routes.failed(outage.route, outage.code);
+    if (verdict.kind === "stale") {
+      // Another loop has moved the session on and said so: try where it is now.
+      if (verdict.waitMs > 0) await sleep(verdict.waitMs, undefined, { signal });
+      return;
     }
+    // A server that limits this client says how long to wait: hammering it gains nothing.
+    const wait = verdict.kind === "moved"
+      ? 0
+      : Math.max(backoff.next(), retryAfterMs(outage.cause));
+    const next = verdict.kind === "stay" || verdict.to === outage.route ? undefined : verdict.to;
+    // The other loop and the check-in at the next address wait with this one.
+    if (verdict.kind === "round" && next) this.#routes.hold(wait);
+    this.#wentOffline(outage, wait, next?.address);
+    // Received where it sends: a stream still open at the address left ends, and opens again
+    // after the check-in at the next one.
+    if (next) this.#receiver.retire();
+    if (wait > 0) await sleep(wait, undefined, { signal });
   }
 
-  #cameOnline(): void {
+  #wentOffline({ call, route, details }: Outage, retryMs: number, next?: string): void {
+    this.#online = false;
+    if (this.#offlineSaid.has(route.address)) return;
+    this.#offlineSaid.add(route.address);
+    const event: OfflineEvent = { type: "offline", call, address: route.address, details, retryMs };
+    this.#emit(next === undefined ? event : { ...event, next });
+  }
+
+  #cameOnline(route: Route): void {
+    // A call that still went by an address the session has left says nothing of the current.
+    if (route !== this.#routes.current) return;
+    this.#routes.reached(route);
     this.#online = true;
-    if (this.#offlineSaid) {
-      this.#offlineSaid = false;
+    if (this.#offlineSaid.size > 0) {
+      this.#offlineSaid.clear();
       this.#emit({ type: "online", queued: this.#outbox.size });
     }
   }
 
-  /** The identity to call with, waiting for a registration in progress. */
+  /**
+   * The identity to call with, waiting for a registration in progress; after a move to
+   * another address, for a check-in there.
+   */
   async #identity(): Promise<IdentityState> {
-    return this.#registering ? await this.#registering : this.#state!;
+    if (this.#registering) return await this.#registering;
+    if (this.#state && this.#checkedIn !== this.#routes.current) {
+      return await this.#checkIn(this.#state);
+    }
+    return this.#state!;
+  }
+
+  /**
+   * Registers again as `from` (a resume, or anew if the server refuses it); a refusal for
+   * good ends the session.
+   */
+  #checkIn(from: IdentityState, revokedSaid = false): Promise<IdentityState> {
+    const again = this.#register(from, revokedSaid);
+    again.catch((error) => {
+      if (error instanceof RefusedError) this.#end(error);
+    });
+    return again;
   }
 
   /**
@@ -486,11 +542,7 @@ export class ChatSession {
   #replace(rejected: IdentityState, details: string): Promise<IdentityState> {
     if (this.#state !== rejected) return this.#identity();
     if (!this.#registering) this.#emit({ type: "identity-revoked", details });
-    const again = this.#register(rejected, true);
-    again.catch((error) => {
-      if (error instanceof RefusedError) this.#end(error);
-    });
-    return again;
+    return this.#checkIn(rejected, true);
   }
 
   /** The server refused this client for good: stop, and tell whoever awaits {@link ended}. */
@@ -501,13 +553,13 @@ export class ChatSession {
     this.#resolveEnded(error);
   }
 
-  /** One Register call as `stored` (or anew), cancelled if the session closes. */
-  #callRegister(stored: IdentityState | undefined): Promise<RegisterReply> {
+  /** One Register call by `route` as `stored` (or anew), cancelled if the session closes. */
+  #callRegister(route: Route, stored: IdentityState | undefined): Promise<RegisterReply> {
     // Codes go only with a registration anew (they are used once); a token goes every time,
     // as the server grants a token's account only while a valid one is shown.
     const { invite, linkCode, token } = this.#options.proof ?? {};
     const proof = stored ? { token } : { invite, linkCode, token };
-    return unary(this.#client, "Register", {
+    return unary(route.client, "Register", {
       name: this.#options.name,
       clientId: stored?.clientId ?? "",
       key: stored?.key ?? "",
@@ -527,9 +579,13 @@ export class ChatSession {
     let stored = from;
     while (true) {
       signal.throwIfAborted();
+      // Every address failed in turn: another loop is waiting its backoff, and so does this.
+      const hold = this.#routes.holdMs;
+      if (hold > 0) await sleep(hold, undefined, { signal });
+      const route = this.#routes.current;
       let reply: RegisterReply;
       try {
-        reply = await this.#callRegister(stored);
+        reply = await this.#callRegister(route, stored);
       } catch (error) {
         signal.throwIfAborted();
         const code = statusOf(error);
@@ -541,7 +597,8 @@ export class ChatSession {
           continue;
         }
         if (!TRANSIENT.has(code)) throw new RefusedError(code, detailsOf(error));
-        await this.#waitToRetry("register", detailsOf(error), backoff, error);
+        const details = detailsOf(error);
+        await this.#waitToRetry({ call: "register", route, code, details, cause: error }, backoff);
         continue;
       }
       const fresh = !(stored && reply.resumed);
@@ -553,18 +610,24 @@ export class ChatSession {
       this.#clampSeen(state, reply);
       // Saved where the server that answered keeps it; a stored identity of that server wins
       // over one just made, and is resumed by one more Register (identity_store.ts).
-      const instead = await this.#options.identity.settle(state, reply.serverId, fresh);
+      const instead = await this.#options.identity.settle(
+        state,
+        reply.serverId,
+        fresh,
+        route.address,
+      );
       if (instead) {
         stored = instead;
         continue;
       }
       this.#state = state;
+      this.#checkedIn = route;
       this.#handle = reply.handle;
       this.#name = reply.name || this.#options.name;
-      this.#cameOnline();
+      this.#cameOnline(route);
       this.#emit({
         type: "connected",
-        address: this.#options.address,
+        address: route.address,
         displayName: this.displayName,
         resumed: reply.resumed,
         groups: reply.groups,

@@ -47,8 +47,8 @@ export interface FullScreenOptions {
   name: string;
   /** The room typed lines go to at the start. */
   room: string;
-  /** The server, as given (`host:port`). */
-  address: string;
+  /** The server, as given (`host:port`), or the addresses of one service's nodes, in order. */
+  address: string | readonly string[];
   /** Makes the session, which reports its events to `onEvent`. */
   session: (onEvent: (event: ClientEvent) => void) => ChatSession;
   /** Colours; by default unless `NO_COLOR` is set (https://no-color.org). */

@@ -95,7 +95,8 @@ export const CTRL_C_WINDOW_MS = 3_000;
 export type Connection =
   | { state: "connecting" }
   | { state: "online" }
-  | { state: "offline"; retryAtMs: number; reason: string }
+  /** `next`: the address tried next, when the session moves on to another of its several. */
+  | { state: "offline"; retryAtMs: number; reason: string; next?: string }
   | { state: "ended"; reason: string }
   | { state: "leaving" };
 
@@ -223,8 +224,11 @@ export interface ChatViewOptions {
   name: string;
   /** The room typed lines go to at the start. */
   room: string;
-  /** The server, as given (`host:port`). */
-  address: string;
+  /**
+   * The server, as given (`host:port`), or the addresses of one service's nodes in the order
+   * tried: then the status bar says which one the client is connected to.
+   */
+  address: string | readonly string[];
   /** The clock (tests set it). */
   now?: () => number;
   /** The time zone of message times (tests use "UTC"); the system's by default. */
@@ -253,12 +257,15 @@ export class ChatView {
   /** Called for what the front end carries out. */
   onRequest: (request: Request) => void = () => {};
 
-  #options: ChatViewOptions;
   #now: () => number;
   #time: Intl.DateTimeFormat;
   #rooms = new Map<string, RoomView>();
   #current: RoomView;
   #connection: Connection = { state: "connecting" };
+  /** The addresses the session may connect to, in order. */
+  #addresses: readonly string[];
+  /** The address of the last `connected` event. */
+  #connectedTo: string;
   #me: string;
   #clientId = "";
   #handles = new Set<string>();
@@ -271,7 +278,8 @@ export class ChatView {
 
   /** A view of a session about to start. */
   constructor(options: ChatViewOptions) {
-    this.#options = options;
+    this.#addresses = typeof options.address === "string" ? [options.address] : options.address;
+    this.#connectedTo = this.#addresses[0] ?? "";
     this.#now = options.now ?? Date.now;
     this.#time = new Intl.DateTimeFormat("en-GB", {
       hour: "2-digit",
@@ -320,6 +328,7 @@ export class ChatView {
     switch (event.type) {
       case "connected":
         this.#connection = { state: "online" };
+        this.#connectedTo = event.address;
         this.#me = inert(event.displayName);
         if (event.handle) this.#handles.add(event.handle);
         this.#resync(event.groups);
@@ -330,7 +339,11 @@ export class ChatView {
         this.#connection = {
           state: "offline",
           retryAtMs: this.#now() + event.retryMs,
-          reason: inert(lineText(renderEvent(event).text).replace(/; retrying in .*$/, "")),
+          // The line without its last part, which the status bar says with a countdown.
+          reason: inert(
+            lineText(renderEvent(event).text).replace(/; (?:retrying in|trying) [^;]*$/, ""),
+          ),
+          ...(event.next === undefined ? {} : { next: inert(event.next) }),
         };
         break;
       case "online":
@@ -921,15 +934,19 @@ export class ChatView {
     let alert = false;
     switch (connection.state) {
       case "connecting":
-        state = `connecting to ${this.#options.address}`;
+        state = `connecting to ${inert(this.#addresses[0] ?? "")}`;
         break;
       case "online":
-        state = "online";
+        // With several addresses, which one: the session may have moved.
+        state = this.#addresses.length > 1 ? `online at ${inert(this.#connectedTo)}` : "online";
         break;
       case "offline": {
         // Told once per outage: after the first retry it goes on retrying, without a count.
         const seconds = Math.ceil((connection.retryAtMs - this.#now()) / 1000);
-        state = `${connection.reason}; retrying${seconds > 0 ? ` in ${seconds} s` : ""}`;
+        const after = seconds > 0 ? ` in ${seconds} s` : "";
+        state = connection.next === undefined
+          ? `${connection.reason}; retrying${after}`
+          : `${connection.reason}; trying ${connection.next}${after}`;
         alert = true;
         break;
       }

@@ -613,6 +613,63 @@ Deno.test("view: after the first retry the status bar says retrying, without a c
   );
 });
 
+Deno.test("view: with several addresses the status bar says which one it is connected to, and which it tries next", () => {
+  let clock = T0;
+  const view = new ChatView({
+    name: "Luis",
+    room: "general",
+    address: ["a:1", "b:2"],
+    now: () => clock,
+    timeZone: "UTC",
+  });
+  assert.match(rowText(view.screen(120, 6).status), /^ connecting to a:1 · Luis · general +$/);
+  view.apply({
+    type: "offline",
+    call: "register",
+    address: "a:1",
+    details: "connection refused",
+    retryMs: 0,
+    next: "b:2",
+  });
+  assert.match(
+    rowText(view.screen(120, 6).status),
+    /^ offline: cannot reach a:1 \(connection refused\); trying b:2 · Luis · general +$/,
+  );
+  const connected = (address: string) =>
+    view.apply({
+      type: "connected",
+      address,
+      displayName: "@luis Luis#c1c1",
+      resumed: true,
+      groups: [],
+      handle: "luis",
+      guestReason: "",
+    });
+  connected("b:2");
+  assert.match(
+    rowText(view.screen(120, 6).status),
+    /^ online at b:2 · @luis Luis#c1c1 · general +$/,
+  );
+  view.apply({
+    type: "offline",
+    call: "subscribe",
+    address: "b:2",
+    details: "connection reset",
+    retryMs: 3_000,
+    next: "a:1",
+  });
+  assert.match(
+    rowText(view.screen(120, 6).status),
+    /^ offline: the stream from b:2 ended \(connection reset\); trying a:1 in 3 s · /,
+  );
+  clock += 3_000;
+  assert.match(rowText(view.screen(120, 6).status), /; trying a:1 · /);
+  view.apply({ type: "online", queued: 0 });
+  assert.match(rowText(view.screen(120, 6).status), /^ online at b:2 · /, "not moved yet");
+  connected("a:1");
+  assert.match(rowText(view.screen(120, 6).status), /^ online at a:1 · /);
+});
+
 Deno.test("view: rooms left, removed from or missing after a reconnect leave the list and its unread", () => {
   const { view } = setup();
   connect(view, ["general", "dev", "ops"]);
