@@ -53,9 +53,10 @@ const FLAGS = {
   host: { type: "string", value: "ADDR", default: "0.0.0.0", description: "address to listen on" },
   db: {
     type: "string",
-    value: "PATH",
+    value: "PATH|URL",
     default: "chat.db",
-    description: "SQLite database file (created if missing)",
+    description:
+      "SQLite database file (created if missing), or postgres://USER@HOST:PORT/DB: a PostgreSQL database that several nodes share as one service",
   },
   members: {
     type: "string",
@@ -116,7 +117,7 @@ const FLAGS = {
     type: "string",
     value: "FILE",
     description:
-      "the operator secret for deno task admin, made at first start (default <db>.admin-secret)",
+      "the operator secret for deno task admin, made at first start (default <db>.admin-secret; chat.admin-secret for a PostgreSQL -db)",
   },
   metrics: {
     type: "string",
@@ -127,7 +128,7 @@ const FLAGS = {
   ...SERVER_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 const SYNOPSIS =
-  "deno task server [-port PORT] [-host ADDR] [-db PATH] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-log text|json] [-synchronous full|off] [-claim first-use|invite | -jwt_key FILE [-jwt_issuer ISS] [-jwt_audience AUD]] [-admin_secret FILE] [-rate_limits on|off] [-metrics ADDR:PORT] [-tls_cert FILE -tls_key FILE [-tls_client_ca FILE]]";
+  "deno task server [-port PORT] [-host ADDR] [-db PATH|URL] [-members a,b,c] [-group NAME[=a,b]]... [-quiet] [-log text|json] [-synchronous full|off] [-claim first-use|invite | -jwt_key FILE [-jwt_issuer ISS] [-jwt_audience AUD]] [-admin_secret FILE] [-rate_limits on|off] [-metrics ADDR:PORT] [-tls_cert FILE -tls_key FILE [-tls_client_ca FILE]]";
 
 /** Member handles, lower-cased: membership belongs to accounts, never to display names. */
 function parseMembers(text: string | undefined, flag = "-members"): string[] | null {

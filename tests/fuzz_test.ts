@@ -87,14 +87,14 @@ async function fuzzServer(options: Partial<ChatServerOptions> = {}) {
  * Every stored room is one a valid request could have made: a valid lower-case name, members
  * that are accounts or registered guests, at least one owner, invites of valid handles.
  */
-function assertRoomsValid(reader: StoreReader): void {
-  for (const room of reader.rooms()) {
+async function assertRoomsValid(reader: StoreReader): Promise<void> {
+  for (const room of await reader.rooms()) {
     const where = JSON.stringify(room);
     assert.equal(checkGroupName(room.name), undefined, where);
     assert.equal(room.name, room.name.toLowerCase(), where);
     assert.ok(room.members.some((m) => m.role === "owner"), `an owner: ${where}`);
     for (const { member } of room.members) {
-      if (member.startsWith("~")) assert.ok(reader.client(member.slice(1)), where);
+      if (member.startsWith("~")) assert.ok(await reader.client(member.slice(1)), where);
       else assert.equal(checkHandle(member), undefined, where);
     }
     for (const { handle } of room.invited) assert.equal(checkHandle(handle), undefined, where);
@@ -146,12 +146,12 @@ Deno.test("fuzz: random Register and Send fields get OK or a precise refusal; on
   );
   assert.ok(stored > 0 && seen.size > 3, "the cases reached both storage and several refusals");
   // Nothing stored that a valid request could not have stored.
-  const messages = server.reader.readRange("general", 0, Number.MAX_SAFE_INTEGER);
+  const messages = await server.reader.readRange("general", 0, Number.MAX_SAFE_INTEGER);
   assert.equal(messages.length, stored);
-  assert.equal(server.reader.lastSeq("general"), stored, "no gaps, no extra rows");
+  assert.equal(await server.reader.lastSeq("general"), stored, "no gaps, no extra rows");
   for (const m of messages) assert.equal(checkText(m.text), undefined, JSON.stringify(m.text));
   for (const id of registered) {
-    assert.equal(checkName(server.reader.client(id)!.name), undefined);
+    assert.equal(checkName((await server.reader.client(id))!.name), undefined);
   }
   assert.equal((await send(client, alice, "still serving")).seq, stored + 1);
   client.close();
@@ -205,10 +205,10 @@ Deno.test("fuzz: random bytes as requests and stream frames never crash the serv
     { seed: 11, numRuns: 150 },
   );
   // Whatever decoded into a valid Send was stored as valid data; nothing else was.
-  for (const m of server.reader.readRange("general", 0, Number.MAX_SAFE_INTEGER)) {
+  for (const m of await server.reader.readRange("general", 0, Number.MAX_SAFE_INTEGER)) {
     assert.equal(checkText(m.text), undefined, JSON.stringify(m.text));
   }
-  const last = server.reader.lastSeq("general");
+  const last = await server.reader.lastSeq("general");
   assert.equal((await send(client, alice, "still serving")).seq, last + 1);
   client.close();
   await server.shutdown();
@@ -287,22 +287,22 @@ Deno.test("fuzz: random fields to every room call get OK or a precise refusal; r
     { seed: 20261130, numRuns: 400 },
   );
   console.log(
-    `fuzz: 400 random room calls, ${server.reader.rooms().length} rooms made; outcomes ${
+    `fuzz: 400 random room calls, ${(await server.reader.rooms()).length} rooms made; outcomes ${
       JSON.stringify(Object.fromEntries(seen))
     }`,
   );
   assert.ok(
-    server.reader.rooms().length > 3 && seen.size > 5,
+    (await server.reader.rooms()).length > 3 && seen.size > 5,
     "the cases made rooms and reached most refusals",
   );
-  assertRoomsValid(server.reader);
+  await assertRoomsValid(server.reader);
   // What memory holds is what was stored: ListRooms and the store agree on every room.
   const { rooms } = await roomCall<{ rooms: { name: string; members: number }[] }>(
     client,
     alice,
     "ListRooms",
   );
-  for (const stored of server.reader.rooms()) {
+  for (const stored of await server.reader.rooms()) {
     const listed = rooms.find((x) => x.name === stored.name);
     if (listed) assert.equal(listed.members, stored.members.length, stored.name);
   }
@@ -333,7 +333,7 @@ Deno.test("fuzz: random bytes as room call requests never crash the server or ge
       JSON.stringify(Object.fromEntries(seen))
     }`,
   );
-  assertRoomsValid(server.reader);
+  await assertRoomsValid(server.reader);
   await roomCall(client, alice, "CreateRoom", { name: "after-bytes" });
   assert.equal((await send(client, alice, "still serving", "s1", "after-bytes")).seq, 1);
   client.close();

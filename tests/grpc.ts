@@ -293,12 +293,12 @@ export function rawCall(
  * @throws {Error} naming `what` if it does not hold within `timeoutMs`.
  */
 export async function eventually(
-  check: () => boolean,
+  check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 5_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!await check()) {
     if (Date.now() > deadline) throw new Error(`${what}: not so within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -18,8 +18,16 @@ import { encodeBody } from "../src/protocol/body.ts";
 import { Fanout } from "../src/server/delivery/fanout.ts";
 import { GroupFeed } from "../src/server/delivery/feed.ts";
 import { Subscription } from "../src/server/delivery/subscription.ts";
-import { SqliteStore } from "../src/store/sqlite/mod.ts";
-import { openSubscription, Publisher, rawClient, refusal, register, send } from "./grpc.ts";
+import { SqliteReader, SqliteStore } from "../src/store/sqlite/mod.ts";
+import {
+  eventually,
+  openSubscription,
+  Publisher,
+  rawClient,
+  refusal,
+  register,
+  send,
+} from "./grpc.ts";
 import {
   ChatProcess,
   runToEnd,
@@ -451,11 +459,11 @@ Deno.test("metrics: the live view's rates and percentiles from two scrapes", () 
   assert.ok(formatTable(s, "http://x/metrics", at, true).includes("\x1b[1m"));
 });
 
-Deno.test("metrics: a subscription reports frames read from the store, and one window wait per stall", () => {
+Deno.test("metrics: a subscription reports frames read from the store, and one window wait per stall", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "chat-metrics-" });
   const store = new SqliteStore(`${dir}/chat.db`);
   try {
-    const feed = new GroupFeed("general", store);
+    const feed = new GroupFeed("general", new SqliteReader(store), 0);
     const fanout = new Fanout((g) => g === feed.name ? feed : undefined, (wake) => wake());
     let n = 0;
     const sendFromA = (count: number) => {
@@ -481,11 +489,13 @@ Deno.test("metrics: a subscription reports frames read from the store, and one w
     });
     sendFromA(3); // No one reads yet: kept in the store only.
     sub.start();
+    await eventually(() => frames.length === 1, "the first frame, read from the store");
     assert.deepEqual(frames, [[[1, 2], true]]);
     assert.equal(waits, 1, "stopped with #3 to send");
     sendFromA(1); // Still full: the same wait.
     assert.equal(waits, 1);
     sub.ack(2);
+    await eventually(() => frames.length === 2, "the second frame, read from the store");
     assert.deepEqual(frames.at(-1), [[3, 4], true], "#3 is older than memory holds");
     assert.equal(waits, 1, "caught up: no wait");
     sendFromA(2);

@@ -263,7 +263,7 @@ Deno.test("rooms: create: accounts only, names checked and lower-cased, a taken 
       assertRefusal(await rig.refused(who, "CreateRoom", request), code, details, what);
     }
     assert.deepEqual(await roomsOf(rig, alice), before, "nothing was made");
-    assert.deepEqual(rig.server.reader.rooms(), []);
+    assert.deepEqual(await rig.server.reader.rooms(), []);
     assert.ok(
       rig.logs.some((l) =>
         /^refused create room from .*: PERMISSION_DENIED: guests cannot make rooms/.test(l)
@@ -311,7 +311,7 @@ Deno.test("rooms: create: accounts only, names checked and lower-cased, a taken 
       "dev:member|OWNER|1|0|0",
       "secret:member|OWNER|1|0|0",
     ]);
-    assert.deepEqual(rig.server.reader.rooms().map((r) => r.name), ["dev", "secret"]);
+    assert.deepEqual((await rig.server.reader.rooms()).map((r) => r.name), ["dev", "secret"]);
     // Two accounts making one name at once: one gets it.
     const bob = await rig.device("Bob");
     const race = await Promise.allSettled([
@@ -324,10 +324,13 @@ Deno.test("rooms: create: accounts only, names checked and lower-cased, a taken 
       ).sort(),
       ["ALREADY_EXISTS", "OK"],
     );
-    assert.equal(rig.server.reader.rooms().find((r) => r.name === "race")!.members.length, 1);
+    assert.equal(
+      (await rig.server.reader.rooms()).find((r) => r.name === "race")!.members.length,
+      1,
+    );
     // A room is a group like any: its messages have their own sequence.
     assert.equal((await send(rig.client, alice, "hi", "m1", "DEV")).seq, 1);
-    assert.equal(rig.server.reader.lastSeq("dev"), 1);
+    assert.equal(await rig.server.reader.lastSeq("dev"), 1);
   }, { groups: [{ name: "ops", members: null }] });
 });
 
@@ -340,7 +343,7 @@ Deno.test("rooms: create: a name that differs from an operator's group only in c
       /is taken/,
       "ops beside the operator's Ops",
     );
-    assert.deepEqual(rig.server.reader.rooms(), []);
+    assert.deepEqual(await rig.server.reader.rooms(), []);
   }, { groups: [{ name: "Ops", members: null }] });
   // The other way round: a room "hall" is stored, and the operator starts with -group Hall.
   const dir = await Deno.makeTempDir({ prefix: "chat-rooms-" });
@@ -376,7 +379,7 @@ Deno.test("rooms: create: a name is checked as it is stored, lower-cased: the st
         assert.equal(outcome.code, grpc.status.INVALID_ARGUMENT, `${typed}: ${outcome.details}`);
       }
     }
-    for (const room of rig.server.reader.rooms()) {
+    for (const room of (await rig.server.reader.rooms())) {
       assert.equal(checkGroupName(room.name), undefined, `stored: ${room.name}`);
     }
   });
@@ -417,8 +420,8 @@ Deno.test("rooms: join: open rooms take accounts and guests; invite-only ones an
     );
     assert.match(code, /\S{8,}/);
     const before = {
-      rooms: rig.server.reader.rooms(),
-      codes: rig.server.reader.roomCodes("secret"),
+      rooms: await rig.server.reader.rooms(),
+      codes: await rig.server.reader.roomCodes("secret"),
     };
     const cases: [string, Device, Record<string, unknown>, string, RegExp][] = [
       ["already a member", bob, { room: "lobby" }, "ALREADY_EXISTS", /already in lobby/],
@@ -470,8 +473,12 @@ Deno.test("rooms: join: open rooms take accounts and guests; invite-only ones an
     for (const [what, who, request, status, details] of cases) {
       assertRefusal(await rig.refused(who, "JoinRoom", request), status, details, what);
     }
-    assert.deepEqual(rig.server.reader.rooms(), before.rooms, "no refusal stored anything");
-    assert.equal(rig.server.reader.roomCodes("secret"), before.codes, "no refusal used the code");
+    assert.deepEqual(await rig.server.reader.rooms(), before.rooms, "no refusal stored anything");
+    assert.equal(
+      await rig.server.reader.roomCodes("secret"),
+      before.codes,
+      "no refusal used the code",
+    );
 
     // Two accounts joining with one code at once: one gets in.
     const [ivy, jon] = await Promise.all(["Ivy", "Jon"].map((n) => rig.device(n)));
@@ -487,7 +494,10 @@ Deno.test("rooms: join: open rooms take accounts and guests; invite-only ones an
       ).sort(),
       ["OK", "PERMISSION_DENIED"],
     );
-    assert.equal(rig.server.reader.rooms().find((r) => r.name === "other")!.members.length, 2);
+    assert.equal(
+      (await rig.server.reader.rooms()).find((r) => r.name === "other")!.members.length,
+      2,
+    );
     // The code works once...
     assert.equal(
       (await rig.call<{ room: RoomInfo }>(chad, "JoinRoom", { room: "secret", code })).room.role,
@@ -538,7 +548,7 @@ Deno.test("rooms: join: open rooms take accounts and guests; invite-only ones an
     );
     // Members send and read there; a guest in an open room too.
     await send(rig.client, gus, "hello from a guest", "g1", "lobby");
-    assert.equal(rig.server.reader.lastSeq("lobby"), 1);
+    assert.equal(await rig.server.reader.lastSeq("lobby"), 1);
     // An operator's closed group: its accounts are its members, whom only they may list.
     assert.deepEqual(await membersOf(rig, bob, "staff"), [
       "@alice/ROLE_UNSPECIFIED/0",
@@ -569,7 +579,7 @@ Deno.test("rooms: invite: owners and admins only, known accounts, once; the invi
     await rig.call(alice, "InviteToRoom", { room: "secret", handle: "bob" });
     await rig.call(bob, "JoinRoom", { room: "secret" });
     const chadStream = await rig.subscribe(chad);
-    const before = rig.server.reader.rooms();
+    const before = await rig.server.reader.rooms();
     const cases: [string, Device, Record<string, unknown>, string, RegExp][] = [
       [
         "by a member",
@@ -625,8 +635,8 @@ Deno.test("rooms: invite: owners and admins only, known accounts, once; the invi
     for (const [what, who, request, status, details] of cases) {
       assertRefusal(await rig.refused(who, "InviteToRoom", request), status, details, what);
     }
-    assert.deepEqual(rig.server.reader.rooms(), before, "no refusal stored anything");
-    assert.equal(rig.server.reader.roomCodes("secret"), 0);
+    assert.deepEqual(await rig.server.reader.rooms(), before, "no refusal stored anything");
+    assert.equal(await rig.server.reader.roomCodes("secret"), 0);
 
     assert.deepEqual(
       await rig.call(alice, "InviteToRoom", { room: "secret", handle: "chad" }),
@@ -647,8 +657,11 @@ Deno.test("rooms: invite: owners and admins only, known accounts, once; the invi
       { room: "secret" },
     );
     assert.ok(code.length >= 8 && expiresAtMs > Date.now());
-    assert.equal(rig.server.reader.roomCodes("secret"), 1);
-    assert.deepEqual(rig.server.reader.rooms()[0].invited.map((i) => i.handle), ["chad", "dave"]);
+    assert.equal(await rig.server.reader.roomCodes("secret"), 1);
+    assert.deepEqual((await rig.server.reader.rooms())[0].invited.map((i) => i.handle), [
+      "chad",
+      "dave",
+    ]);
 
     // Chad's open stream heard his invite, once, and nothing else.
     await chadStream.until(() => chadStream.deliveries.length >= 1);
@@ -685,7 +698,7 @@ Deno.test("rooms: remove: owners remove admins and members, admins members; ever
     for (const who of [bob, chad, dave, erin]) await rig.call(who, "JoinRoom", { room: "team" });
     await rig.call(alice, "SetRole", { room: "team", handle: "erin", role: Role.OWNER });
     await rig.call(alice, "SetRole", { room: "team", handle: "bob", role: Role.ADMIN });
-    const before = rig.server.reader.rooms();
+    const before = await rig.server.reader.rooms();
     const cases: [string, Device, Record<string, unknown>, string, RegExp][] = [
       [
         "a member removing",
@@ -762,7 +775,7 @@ Deno.test("rooms: remove: owners remove admins and members, admins members; ever
     for (const [what, who, request, status, details] of cases) {
       assertRefusal(await rig.refused(who, "RemoveMember", request), status, details, what);
     }
-    assert.deepEqual(rig.server.reader.rooms(), before, "no refusal stored anything");
+    assert.deepEqual(await rig.server.reader.rooms(), before, "no refusal stored anything");
 
     const removed = await rig.call<{ member: Member }>(bob, "RemoveMember", {
       room: "team",
@@ -798,7 +811,7 @@ Deno.test("rooms: roles: owners only; the last owner cannot be demoted; made own
     await rig.call(bob, "JoinRoom", { room: "team" });
     await rig.call(chad, "JoinRoom", { room: "team" });
     await rig.call(alice, "SetRole", { room: "team", handle: "chad", role: Role.ADMIN });
-    const before = rig.server.reader.rooms();
+    const before = await rig.server.reader.rooms();
     const cases: [string, Device, Record<string, unknown>, string, RegExp][] = [
       [
         "a member",
@@ -866,7 +879,7 @@ Deno.test("rooms: roles: owners only; the last owner cannot be demoted; made own
       /you are the last owner of team: make another member owner first/,
       "the last owner leaving while others remain",
     );
-    assert.deepEqual(rig.server.reader.rooms(), before, "no refusal stored anything");
+    assert.deepEqual(await rig.server.reader.rooms(), before, "no refusal stored anything");
 
     const made = await rig.call<{ member: Member }>(alice, "SetRole", {
       room: "team",
@@ -881,7 +894,7 @@ Deno.test("rooms: roles: owners only; the last owner cannot be demoted; made own
     await rig.call(alice, "SetRole", { room: "team", handle: "bob", role: Role.OWNER });
     assert.deepEqual(await rig.call(alice, "LeaveRoom", { room: "team" }), { deleted: false });
     assert.deepEqual(await membersOf(rig, bob, "team"), ["@bob/OWNER/0", "@chad/ADMIN/0"]);
-    assert.deepEqual(rig.server.reader.rooms()[0].members.map((m) => [m.member, m.role]), [
+    assert.deepEqual((await rig.server.reader.rooms())[0].members.map((m) => [m.member, m.role]), [
       ["bob", "owner"],
       ["chad", "admin"],
     ]);
@@ -899,7 +912,7 @@ Deno.test("rooms: roles: owners only; the last owner cannot be demoted; made own
       ["OK", "PERMISSION_DENIED"],
     );
     assert.equal(
-      rig.server.reader.rooms()[0].members.filter((m) => m.role === "owner").length,
+      (await rig.server.reader.rooms())[0].members.filter((m) => m.role === "owner").length,
       1,
     );
     // Back to Bob as the one owner, Chad an admin.
@@ -984,9 +997,9 @@ Deno.test("rooms: leave: refusals; the last member's leave deletes the room, its
     assert.deepEqual(await rig.call(alice, "LeaveRoom", { room: "TMP" }), { deleted: true });
 
     // Gone: the room, its history, its invites and codes.
-    assert.deepEqual(rig.server.reader.rooms(), []);
-    assert.equal(rig.server.reader.lastSeq("tmp"), 0);
-    assert.equal(rig.server.reader.roomCodes("tmp"), 0);
+    assert.deepEqual(await rig.server.reader.rooms(), []);
+    assert.equal(await rig.server.reader.lastSeq("tmp"), 0);
+    assert.equal(await rig.server.reader.roomCodes("tmp"), 0);
     assert.deepEqual(await roomsOf(rig, chad), ["general:member|ROLE_UNSPECIFIED|0|0|0"]);
     assertRefusal(await rig.refused(chad, "JoinRoom", { room: "tmp" }), "NOT_FOUND", /tmp/, "join");
     assertRefusal(await rig.refused(alice, "History", { room: "tmp" }), "NOT_FOUND", /tmp/, "hist");
@@ -1052,7 +1065,7 @@ Deno.test("rooms: a room made again under a deleted room's name is new to everyo
     await receive(bobStream, "general", "marker");
     assert.deepEqual(textsOf(aliceStream, "flash"), ["new 1", "new 2", "new 3"]);
     assert.deepEqual(textsOf(bobStream, "flash"), ["old 1", "old 2", "old 3", "new 4"]);
-    assert.equal(rig.server.reader.lastSeq("flash"), 4);
+    assert.equal(await rig.server.reader.lastSeq("flash"), 4);
   });
 });
 
@@ -1076,7 +1089,7 @@ Deno.test("rooms: an ack that comes after the room was deleted (its sender had l
     aliceStream.call.write({ ack: { group: "flash", seq: 3 } });
     aliceStream.call.write({ ack: { group: "general", seq: 1 } });
     await eventually(
-      () => rig.server.committer.cursorOf(alice.clientId, "general") === 1,
+      async () => await rig.server.committer.cursorOf(alice.clientId, "general") === 1,
       "her ack of general taken",
     );
     // A new room by the name, with Alice in it: she is sent its messages from 1.
@@ -1223,7 +1236,7 @@ Deno.test("rooms: a member removed mid-stream gets nothing more of the room; his
     // And it still carries general, live.
     await send(rig.client, alice, "general 2", "gm2");
     await receive(bobStream, "general", "general 2");
-    assert.equal(rig.server.reader.lastSeq("team"), 5);
+    assert.equal(await rig.server.reader.lastSeq("team"), 5);
     // A new stream of his, whose open says what he saw of the room he is out of, is taken.
     const reopened = new RawSubscription(rig.client, auth(bob.clientId, bob.key));
     await new Promise((resolve, reject) => {
@@ -1585,7 +1598,7 @@ Deno.test("rooms: the operator's release takes an account out of its rooms (an a
       await gusStream.until(() => eventsOf(gusStream).includes("guests DELETED ~Gus Guest"));
       await refusal(send(rig.client, gus, "still here?", "g1", "guests"));
       // solo had only her: gone, and made again it starts afresh, for her device too.
-      assert.deepEqual(rig.server.reader.rooms().map((r) => r.name), ["team"]);
+      assert.deepEqual((await rig.server.reader.rooms()).map((r) => r.name), ["team"]);
       await rig.call(bob, "CreateRoom", { name: "solo" });
       await sendAll(rig, bob, "solo", ["n1", "n2", "n3"]);
       const asGuest = { ...alice, handle: "" };
@@ -1598,7 +1611,10 @@ Deno.test("rooms: the operator's release takes an account out of its rooms (an a
       // A revoked guest device is out of its rooms.
       await admin.revoke(gus.clientId);
       assert.deepEqual(await membersOf(rig, bob, "team"), ["@chad/OWNER/0", "@bob/MEMBER/0"]);
-      assert.deepEqual(rig.server.reader.rooms().find((r) => r.name === "team")!.members.length, 2);
+      assert.deepEqual(
+        (await rig.server.reader.rooms()).find((r) => r.name === "team")!.members.length,
+        2,
+      );
     } finally {
       admin.close();
     }
@@ -1656,7 +1672,7 @@ Deno.test("rooms: a join racing the operator's release of the room's only accoun
           assert.equal((joined.reason as grpc.ServiceError).code, grpc.status.NOT_FOUND);
         }
       }
-      const rooms = rig.server.reader.rooms();
+      const rooms = await rig.server.reader.rooms();
       const mine = await rig.call<{ rooms: RoomInfo[] }>(bob, "ListRooms");
       bobRooms = mine.rooms.filter((r) => r.member && !r.operatorGroup).map((r) => r.name);
       assert.deepEqual(bobRooms, rooms.map((r) => r.name).sort(), "memory and the store agree");
@@ -1671,7 +1687,7 @@ Deno.test("rooms: a join racing the operator's release of the room's only accoun
   await withRig(async (rig) => {
     const bob = await rig.device("Bob2");
     assert.deepEqual(
-      rig.server.reader.rooms().map((r) => r.name),
+      (await rig.server.reader.rooms()).map((r) => r.name),
       bobRooms,
       "only the rooms bob got into remain",
     );
@@ -1762,7 +1778,7 @@ Deno.test("rooms: old clients (chat.proto v4) take event frames as empty deliver
         ["lobby:1", "lobby:2", "lobby:3", "general:1", "lobby:4", "general:2"],
       );
       await eventually(
-        () => rig.server.committer.cursorOf(olga.clientId, "lobby") === 4,
+        async () => await rig.server.committer.cursorOf(olga.clientId, "lobby") === 4,
         "her cursor in lobby at 4",
       );
       stream.cancel();
@@ -1781,7 +1797,7 @@ Deno.test("rooms: bounds: 100 outstanding invites per room, 100 rooms per member
     for (let i = 1; i < MAX_INVITES_PER_ROOM; i++) {
       codes.push((await rig.call<{ code: string }>(alice, "InviteToRoom", { room: "club" })).code);
     }
-    assert.equal(rig.server.reader.roomCodes("club"), MAX_INVITES_PER_ROOM - 1);
+    assert.equal(await rig.server.reader.roomCodes("club"), MAX_INVITES_PER_ROOM - 1);
     assertRefusal(
       await rig.refused(alice, "InviteToRoom", { room: "club" }),
       "RESOURCE_EXHAUSTED",
@@ -1802,7 +1818,8 @@ Deno.test("rooms: bounds: 100 outstanding invites per room, 100 rooms per member
       await rig.call(bob, "CreateRoom", { name: `b${i}` });
     }
     assert.equal(
-      rig.server.reader.rooms().filter((r) => r.members.some((m) => m.member === "bob")).length,
+      (await rig.server.reader.rooms()).filter((r) => r.members.some((m) => m.member === "bob"))
+        .length,
       100,
     );
     await rig.call(alice, "CreateRoom", { name: "open-one" });

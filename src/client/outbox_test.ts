@@ -137,7 +137,7 @@ Deno.test("outbox: many lines are pipelined on one Publish stream and stored onc
   const texts = lines(2_000);
   const replies = await Promise.all(texts.map((t) => pat.s.send(t)));
   assert.deepEqual(replies.map((r) => [r.seq, r.duplicate]), texts.map((_, i) => [i + 1, false]));
-  const inStore = srv.reader.readRange("general", 0, srv.reader.lastSeq("general"));
+  const inStore = await srv.reader.readRange("general", 0, await srv.reader.lastSeq("general"));
   assert.deepEqual(inStore.map((m) => m.text), texts, "stored once each, in the order sent");
   assert.ok(inStore.every((m) => m.senderId === pat.s.clientId));
   // One Send at a time never puts two messages of one client in a commit.
@@ -158,12 +158,16 @@ Deno.test("outbox: the server restarted while lines are on their way: each store
   const pat = await open(first.port);
   const texts = lines(3_000);
   const sends = texts.map((t) => pat.s.send(t));
-  await until(() => first.reader.lastSeq("general") >= 500, "500 lines stored", 20_000);
+  await until(async () => await first.reader.lastSeq("general") >= 500, "500 lines stored", 20_000);
   await first.shutdown();
   const second = await startChatServer({ ...options, port: first.port });
   const replies = await Promise.all(sends);
   assert.deepEqual(replies.map((r) => r.seq), texts.map((_, i) => i + 1));
-  const inStore = second.reader.readRange("general", 0, second.reader.lastSeq("general"));
+  const inStore = await second.reader.readRange(
+    "general",
+    0,
+    await second.reader.lastSeq("general"),
+  );
   assert.deepEqual(inStore.map((m) => m.text), texts, "stored once each, in the order typed");
   assert.equal(pat.offline().length, 1, "the outage is said once");
   await pat.s.close();
@@ -193,7 +197,7 @@ Deno.test("outbox: a refusal in the middle of a stream drops that message only; 
     outcomes.flatMap((o) => o.status === "fulfilled" ? [o.value.seq] : []),
     kept.map((_, i) => i + 1),
   );
-  assert.deepEqual(srv.reader.readRange("general", 0, 100).map((m) => m.text), kept);
+  assert.deepEqual((await srv.reader.readRange("general", 0, 100)).map((m) => m.text), kept);
   const refused = pat.events.filter((e) => e.type === "refused");
   assert.equal(refused.length, 1);
   const [event] = refused;

@@ -135,9 +135,13 @@ export async function startFake(
  * Resolves once `predicate` holds, checking every 5 ms.
  * @throws {Error} (as a rejection) naming `what` if it does not hold within `timeoutMs`.
  */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 5_000) {
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5_000,
+) {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!await predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

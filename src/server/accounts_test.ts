@@ -63,7 +63,7 @@ Deno.test("accounts: the first device named alice claims alice; another named al
         `${name} is not a member of group general (this device is a guest: its name proves no account)`,
     });
   }
-  assert.equal(server.reader.lastSeq("general"), 0, "nothing stored for the impostors");
+  assert.equal(await server.reader.lastSeq("general"), 0, "nothing stored for the impostors");
   // The real one still is alice, and a resumed session stays so.
   assert.equal((await send(client, alice, "hi")).seq, 1);
   assert.equal((await register(client, "Alice", alice.clientId, alice.key)).handle, "alice");
@@ -229,7 +229,7 @@ Deno.test("accounts: a register flood from one address is refused with the wait;
   // The names are handles: each registration is also a claim, within the claim limit's burst.
   assert.equal(outcomes.filter((o) => o === "limited").length, 3_000 - accepted);
   const stored = accepted;
-  assert.equal(server.reader.devicesOf("flood0"), 1);
+  assert.equal(await server.reader.devicesOf("flood0"), 1);
   assert.ok(logs.filter((l) => l.startsWith("register ")).length === stored);
   const refusedLines = logs.filter((l) => / RESOURCE_EXHAUSTED: /.test(l)).length;
   assert.ok(refusedLines <= 60, `${refusedLines} refusal lines for ${3_000 - accepted} refusals`);

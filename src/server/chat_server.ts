@@ -24,6 +24,7 @@ import {
   MAX_RECEIVE_MESSAGE_BYTES,
   MAX_SEND_MESSAGE_BYTES,
 } from "../shared/limits.ts";
+import { openPostgres } from "../store/postgres/mod.ts";
 import { openSqlite, type SqliteOptions } from "../store/sqlite/mod.ts";
 import type { StoreBackend, StoreReader, WriterFailedError } from "../store/types.ts";
 import { adminHandlers } from "./admin/service.ts";
@@ -41,6 +42,7 @@ import {
   REGISTRATION_LIMIT,
   ROOM_CHANGE_LIMIT,
 } from "./auth/rate_limit.ts";
+import { followChanges } from "./cluster/follower.ts";
 import { GroupCommitter } from "./commit/group_commit.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { GroupDirectory, type GroupSpec } from "./groups/directory.ts";
@@ -62,7 +64,11 @@ export interface ChatServerOptions {
   host: string;
   /** 0 picks a free port; {@link RunningChatServer.port} tells which. */
   port: number;
-  /** SQLite file; created when missing. */
+  /**
+   * The SQLite file (created when missing), or a PostgreSQL database's URL
+   * (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, see {@link isPostgresUrl}) that other nodes
+   * may share.
+   */
   dbPath: string;
   /** Names the default group is closed to; null leaves it open to every client. */
   members: readonly string[] | null;
@@ -77,7 +83,7 @@ export interface ChatServerOptions {
   credentials?: grpc.ServerCredentials;
   /** How devices prove accounts (default: claim on first use); see auth/accounts.ts. */
   accounts?: { mode: AccountMode; tokens?: TokenCheck };
-  /** The operator secret's file (made at first start); default `<dbPath>.admin-secret`. */
+  /** The operator secret's file (made at first start); see {@link defaultAdminSecretPath}. */
   adminSecretPath?: string;
   /**
    * Per-address rates (per minute, with a burst); the defaults are in auth/rate_limit.ts.
@@ -139,6 +145,19 @@ export const SERVER_CHANNEL_OPTIONS: grpc.ServerOptions = {
   "grpc.enable_channelz": 0,
 };
 
+/** Whether `db` names a PostgreSQL database (`postgres://` or `postgresql://`), not a file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/**
+ * Where the operator secret is kept unless told: beside a SQLite file (`<db>.admin-secret`),
+ * or `chat.admin-secret` in the working directory for a PostgreSQL database.
+ */
+export function defaultAdminSecretPath(db: string): string {
+  return isPostgresUrl(db) ? "chat.admin-secret" : `${db}.admin-secret`;
+}
+
 /**
  * Opens the store, binds the port and starts serving.
  *
@@ -150,25 +169,28 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   const log = options.log ?? (() => {});
   // Before the store: a server that could not be administered should not start.
   const adminSecret = await AdminSecret.loadOrCreate(
-    options.adminSecretPath ?? `${options.dbPath}.admin-secret`,
+    options.adminSecretPath ?? defaultAdminSecretPath(options.dbPath),
   );
-  const store: StoreBackend = await openSqlite(options.dbPath, {
-    ...options.sqlite,
-    synchronous: options.synchronous,
-  });
+  const store: StoreBackend = isPostgresUrl(options.dbPath)
+    ? await openPostgres(options.dbPath)
+    : await openSqlite(options.dbPath, { ...options.sqlite, synchronous: options.synchronous });
   const { reader, writer } = store;
   let groups: GroupDirectory;
   try {
-    groups = new GroupDirectory(
+    groups = await GroupDirectory.load(
       [{ name: DEFAULT_GROUP, members: options.members }, ...options.groups ?? []],
       reader,
-      reader.rooms(),
     );
   } catch (error) {
     await store.close();
     throw error;
   }
-  const fanout = new Fanout((name) => groups.get(name)?.feed);
+  const fanout = new Fanout((name) => groups.get(name)?.feed, undefined, reader);
+  fanout.onError = (error) =>
+    log(`messages another node committed cannot be read yet: ${messageOf(error)}`, {
+      event: "error",
+      details: messageOf(error),
+    }, "warn");
   const committer = new GroupCommitter(reader, writer, (appended) => fanout.publish(appended));
   const metrics = new ServerMetrics();
   const peers = (rate: RateLimit): Limit =>
@@ -255,6 +277,9 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   // The store is open and the port bound. A writer that died before this point is reported
   // just after, by the handler below (a resolved promise's callbacks run after this line).
   health.set("SERVING");
+  // Nodes sharing the database: what the others change reaches this one from here on.
+  const unfollow = store.changes &&
+    followChanges(store.changes, { reader, fanout, groups, rooms, auth, streams, health, log });
   // A writer that died cannot come back: end the streams now, so clients go elsewhere or wait.
   const failed = writer.failed.then((error) => {
     // First, so that probes and load balancers stop sending clients here.
@@ -283,6 +308,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       await committer.close().catch(() => {}); // A dead writer's sends were already refused.
       await drained;
       clearTimeout(timer);
+      unfollow?.();
       await store.close();
     })();
   const snapshot = () => metrics.snapshot();

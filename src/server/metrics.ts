@@ -105,7 +105,7 @@ export interface MetricSources {
   /** Who has a Subscribe stream open (delivery/sessions.ts). */
   sessions: { online(): Iterable<MemberKey>; devicesOnline(member: MemberKey): number };
   /** Guest devices registered, counted in the store. */
-  guestsRegistered(): number;
+  guestsRegistered(): Promise<number>;
 }
 
 /** The chat server's metrics: what its handlers report, on one prom-client {@link Registry}. */
@@ -279,9 +279,9 @@ export class ServerMetrics {
     this.#gauge(
       "chat_guests_registered",
       "Guest devices registered (stored), online or not",
-      () => {
+      async () => {
         try {
-          guests = sources.guestsRegistered();
+          guests = await sources.guestsRegistered();
         } catch {
           // Closed; see above.
         }
@@ -375,13 +375,13 @@ export class ServerMetrics {
   }
 
   /** A gauge read at each scrape. */
-  #gauge(name: string, help: string, read: () => number): void {
+  #gauge(name: string, help: string, read: () => number | Promise<number>): void {
     new Gauge({
       name,
       help,
       registers: [this.registry],
-      collect() {
-        this.set(read());
+      async collect() {
+        this.set(await read());
       },
     });
   }

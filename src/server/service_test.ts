@@ -35,7 +35,7 @@ function testServer(options: Partial<ChatServerOptions> = {}): Promise<RunningCh
 
 async function withServer(
   members: string[] | null,
-  fn: (ctx: { port: number; logs: string[]; lastSeq: () => number }) => Promise<void>,
+  fn: (ctx: { port: number; logs: string[]; lastSeq: () => Promise<number> }) => Promise<void>,
 ) {
   const logs: string[] = [];
   const server = await testServer({ members, log: (l) => logs.push(l) });
@@ -150,7 +150,7 @@ Deno.test("service: refusals carry the precise status and a message, and store n
       assert.equal(got.code, code, `${label}: ${got.details}`);
       assert.match(got.details, details, label);
     }
-    assert.equal(lastSeq(), 0, "no refused send was stored");
+    assert.equal(await lastSeq(), 0, "no refused send was stored");
     assert.ok(
       logs.some((l) => /^refused send from @doug Doug#\w+: PERMISSION_DENIED/.test(l)),
       logs.join("\n"),
@@ -168,7 +168,7 @@ Deno.test("service: a retried send returns the original sequence and stores noth
     const first = await send(client, luis, "hello", "msg-1");
     const retry = await send(client, luis, "hello", "msg-1");
     assert.deepEqual(retry, { ...first, duplicate: true });
-    assert.equal(lastSeq(), 1);
+    assert.equal(await lastSeq(), 1);
     client.close();
   });
 });
@@ -219,7 +219,7 @@ Deno.test("service: Publish answers every message in order, refusing bad ones wi
     const impostor = await refusal(new Publisher(client, { ...alice, key: "bad" }).send("hi"));
     assert.equal(impostor.code, "UNAUTHENTICATED", impostor.details);
     assert.match(impostor.details, /wrong key/);
-    assert.equal(lastSeq(), 2, "nothing refused was stored");
+    assert.equal(await lastSeq(), 2, "nothing refused was stored");
     assert.ok(logs.some((l) => /^refused publish from @doug Doug#\w+: PERMISSION_DENIED/.test(l)));
     // Bytes that are not a SendRequest are refused like any bad message, and the stream goes on.
     const raw = client.makeBidiStreamRequest(
@@ -270,7 +270,7 @@ Deno.test("service: a Publish stream that reads PublishReply.more gets replies r
     assert.deepEqual([grpc.status[replies[50].code], seqs[50]], ["INVALID_ARGUMENT", 0]);
     assert.deepEqual([seqs[51], seqs[119], seqs[120], replies[120].duplicate], [51, 119, 8, true]);
     assert.equal(seqs[199], 198);
-    assert.equal(lastSeq(), 198);
+    assert.equal(await lastSeq(), 198);
     assert.ok(
       publisher.messages < replies.length,
       `${publisher.messages} reply messages for ${replies.length} replies`,
@@ -326,7 +326,11 @@ Deno.test("service: once a Publish message is not stored for the server's failur
     ["ABORTED", 0],
   ]);
   assert.match(replies[1].details, /message "m2" before it on this stream was not stored/);
-  assert.equal(server.reader.lastSeq("general"), 1, "nothing after the failed message was stored");
+  assert.equal(
+    await server.reader.lastSeq("general"),
+    1,
+    "nothing after the failed message was stored",
+  );
   // The sender sends them again (the first now storable), in order, on a new stream.
   const again = new Publisher(client, alice);
   const retried = await Promise.all(
@@ -443,7 +447,7 @@ Deno.test("service: groups keep their own sequences and reach only their members
   ]);
   assert.deepEqual(got(subCarol).sort(), ["dev#1 dev 1", "general#1 general 1"]);
   assert.deepEqual(
-    ["general", "ops", "dev"].map((g) => server.reader.lastSeq(g)),
+    await server.reader.lastSeqs(["general", "ops", "dev"]),
     [1, 2, 1],
   );
   // An ack for a group the stream does not deliver is refused (Carol is not in ops).
@@ -585,7 +589,7 @@ Deno.test("service: bad Subscribe frames end that stream with INVALID_ARGUMENT",
     }
     const noAuth = new RawSubscription(client, auth("", ""));
     assert.equal((await noAuth.status).code, 16);
-    assert.equal(lastSeq(), 1);
+    assert.equal(await lastSeq(), 1);
     assert.equal((await send(client, a, "two")).seq, 2, "the server still serves");
     client.close();
   });
@@ -626,7 +630,7 @@ Deno.test("service: shutdown commits and answers pending sends, then ends stream
     assert.equal(late.code, "UNAVAILABLE", late.details);
     client.close();
     const reopened = await startChatServer(options);
-    assert.equal(reopened.reader.lastSeq("general"), 2, `${via}: it is stored`);
+    assert.equal(await reopened.reader.lastSeq("general"), 2, `${via}: it is stored`);
     await reopened.shutdown();
   }
 });
@@ -647,7 +651,7 @@ Deno.test("service: bytes that are not a valid request are INVALID_ARGUMENT, not
     assert.ok(
       logs.some((l) => l.startsWith("refused register (malformed request): INVALID_ARGUMENT")),
     );
-    assert.equal(lastSeq(), 0);
+    assert.equal(await lastSeq(), 0);
     assert.equal((await send(client, a, "fine")).seq, 1, "the server still serves");
     client.close();
   });
@@ -677,7 +681,11 @@ Deno.test("service: a refused open moves no cursor, not even of the groups check
   const status = await sub.status;
   assert.equal(status.code, grpc.status.INVALID_ARGUMENT, status.details);
   assert.match(status.details, /sequence 5 of ops was seen, but the group ends at 0/);
-  assert.equal(server.committer.cursorOf(b.clientId, "general"), 0, "general's cursor stayed");
+  assert.equal(
+    await server.committer.cursorOf(b.clientId, "general"),
+    0,
+    "general's cursor stayed",
+  );
   const info = await register(client, "B", b.clientId, b.key);
   assert.equal(info.groups.find((g) => g.name === "general")!.unread, 3);
   client.close();
@@ -717,8 +725,10 @@ Deno.test("service: a client_msg_id used again in another group stores a new mes
   assert.deepEqual([other.seq, other.duplicate], [1, false], "stored in ops, not a retry");
   const retry = await send(client, a, "to ops", "id-1", "ops");
   assert.deepEqual([retry.seq, retry.duplicate], [1, true], "a retry in ops is still one");
-  assert.deepEqual(server.reader.readRange("ops", 0, 10).map((m) => m.text), ["to ops"]);
-  assert.deepEqual(server.reader.readRange("general", 0, 10).map((m) => m.text), ["to general"]);
+  assert.deepEqual((await server.reader.readRange("ops", 0, 10)).map((m) => m.text), ["to ops"]);
+  assert.deepEqual((await server.reader.readRange("general", 0, 10)).map((m) => m.text), [
+    "to general",
+  ]);
   client.close();
   await server.shutdown();
 });
@@ -759,7 +769,7 @@ Deno.test("service: a writer thread that dies ends the streams, refuses sends UN
     code: "UNAVAILABLE",
     details: "the server cannot store messages now; retry shortly",
   });
-  assert.equal(server.reader.lastSeq("general"), 0, "nothing was stored");
+  assert.equal(await server.reader.lastSeq("general"), 0, "nothing was stored");
   client.close();
   await server.shutdown();
 });

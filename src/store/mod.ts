@@ -8,7 +8,7 @@
  *
  * const store = await openSqlite(`${await Deno.makeTempDir()}/chat.db`);
  * try {
- *   console.log(store.reader.serverId(), store.reader.lastSeq("general"));
+ *   console.log(store.reader.serverId(), await store.reader.lastSeq("general"));
  * } finally {
  *   await store.close();
  * }

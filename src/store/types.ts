@@ -187,6 +187,23 @@ export class StoreOpenError extends Error {
 }
 
 /**
+ * Raised when the database cannot be reached now (a database server down, restarting, or
+ * cut off): nothing was stored, and the same call may succeed later.
+ */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}
+
+/**
+ * Raised by a change that no longer fits what is stored: another node changed the same thing
+ * meanwhile (a member already gone, a room's last owner). Nothing is stored; the node should
+ * read what changed and may try again.
+ */
+export class StoreConflictError extends Error {
+  override name = "StoreConflictError";
+}
+
+/**
  * Raised for every write after the writer stopped for good (its thread died): nothing
  * more can be committed, and the server should stop so that a supervisor restarts it.
  */
@@ -194,30 +211,39 @@ export class WriterFailedError extends Error {
   override name = "WriterFailedError";
 }
 
-/** Reads of committed state. Synchronous: backends answer from a local connection or cache. */
+/**
+ * Reads of committed state. Asynchronous, so that a backend may answer from a database
+ * server (PostgreSQL); SQLite answers at once from its own connection. The hot paths do
+ * not come here: live delivery reads each group's recent messages from memory
+ * (src/server/delivery/feed.ts), and the server id is read once, when the store opens.
+ */
 export interface StoreReader {
-  /** This database's lasting id, made when it was created. */
+  /** This database's lasting id, made when it was created (the cluster's, on a shared database). */
   serverId(): string;
   /** The highest sequence committed in `group` (0 for none). */
-  lastSeq(group: string): number;
+  lastSeq(group: string): Promise<number>;
+  /** The highest sequence committed in each of `groups` (0 for none), in their order. */
+  lastSeqs(groups: readonly string[]): Promise<number[]>;
   /** Messages of `group` with `after < seq <= through`, in order. */
-  readRange(group: string, after: number, through: number): StoredMessage[];
+  readRange(group: string, after: number, through: number): Promise<StoredMessage[]>;
   /** Like {@link readRange}, with only what a delivery frame needs: the catch-up path. */
-  readFrameRange(group: string, after: number, through: number): FrameMessage[];
+  readFrameRange(group: string, after: number, through: number): Promise<FrameMessage[]>;
   /** The highest sequence `clientId` has acknowledged in `group` (0 for none). */
-  cursor(clientId: string, group: string): number;
+  cursor(clientId: string, group: string): Promise<number>;
   /** How many messages after `after` in `group` were sent by someone other than `clientId`. */
-  countUnread(group: string, after: number, clientId: string): number;
+  countUnread(group: string, after: number, clientId: string): Promise<number>;
   /** The client with this id, if registered. */
-  client(id: string): ClientRecord | undefined;
+  client(id: string): Promise<ClientRecord | undefined>;
   /** How many devices prove `handle` (0: no such account). */
-  devicesOf(handle: string): number;
+  devicesOf(handle: string): Promise<number>;
   /** How many guest devices are registered. */
-  guestCount(): number;
+  guestCount(): Promise<number>;
   /** Every room with its members and outstanding invites, by name. */
-  rooms(): RoomRecord[];
+  rooms(): Promise<RoomRecord[]>;
+  /** The room `name` with its members and outstanding invites, if it exists. */
+  room(name: string): Promise<RoomRecord | undefined>;
   /** How many unused, unexpired one-time codes of `room` are outstanding. */
-  roomCodes(room: string): number;
+  roomCodes(room: string): Promise<number>;
 }
 
 /** The durable writes: messages with cursors (group commit), and clients. */
@@ -270,10 +296,43 @@ export interface StoreWriter {
   close(): Promise<void>;
 }
 
+/**
+ * A change another node committed to a shared database, as this node hears of it. Only
+ * names travel: a node reads what changed from the store.
+ */
+export type StoreChange =
+  /** Messages of `group` were committed, the last of them `through`. */
+  | { kind: "messages"; group: string; through: number }
+  /** A room was made, changed or deleted: its settings, members or invites. */
+  | { kind: "room"; name: string }
+  /** A device was registered, revoked, or became a guest (its account released). */
+  | { kind: "client"; id: string }
+  /** An account was released: its devices are guests now, its memberships are gone. */
+  | { kind: "account"; handle: string }
+  /** The connection to the database was lost: changes are not heard until `resync`. */
+  | { kind: "offline"; reason: string }
+  /**
+   * Listening (again): changes made while not listening were not heard, so whatever a node
+   * keeps of shared state must be read again. Also the first event.
+   */
+  | { kind: "resync" };
+
+/** Tells a node what other nodes change in a shared database; see {@link StoreChange}. */
+export interface StoreChanges {
+  /**
+   * Calls `listener` with each change another node commits, in commit order, and with
+   * `offline` and `resync` as the connection goes and comes. Returns a function that stops
+   * the calls.
+   */
+  subscribe(listener: (change: StoreChange) => void): () => void;
+}
+
 /** An open database: its reader and writer, closed together. */
 export interface StoreBackend {
   reader: StoreReader;
   writer: StoreWriter;
+  /** Present when other nodes may share the database (PostgreSQL); SQLite has one node. */
+  changes?: StoreChanges;
   /** Closes the writer, then the reader; a second call does nothing more. */
   close(): Promise<void>;
 }

@@ -68,6 +68,11 @@ export class Authenticator {
     this.#grants.delete(clientId);
   }
 
+  /** Forgets every device cached (changes may have gone unheard). */
+  forgetAll(): void {
+    this.#clients.clear();
+  }
+
   /** Forgets every cached device of the account `handle`. */
   forgetAccount(handle: string): void {
     for (const [id, principal] of this.#clients) {
@@ -89,10 +94,14 @@ export class Authenticator {
    *   Register (the client then registers anew), UNAUTHENTICATED for other calls.
    * @throws {grpc.ServiceError} `unknown()`, or UNAUTHENTICATED for a wrong key.
    */
-  verify(clientId: string, key: string, unknown: () => grpc.ServiceError): Principal {
+  async verify(
+    clientId: string,
+    key: string,
+    unknown: () => grpc.ServiceError,
+  ): Promise<Principal> {
     let principal = this.#clients.get(clientId);
     if (!principal) {
-      const client = this.#reader.client(clientId);
+      const client = await this.#reader.client(clientId);
       if (!client) throw unknown();
       principal = this.remember(client);
     }
@@ -110,7 +119,7 @@ export class Authenticator {
    *
    * @throws {grpc.ServiceError} UNAUTHENTICATED for missing metadata, an unknown id or a wrong key.
    */
-  authenticate(metadata: grpc.Metadata): Principal {
+  async authenticate(metadata: grpc.Metadata): Promise<Principal> {
     const id = metadata.get(CLIENT_ID_HEADER)[0];
     const key = metadata.get(CLIENT_KEY_HEADER)[0];
     if (typeof id !== "string" || typeof key !== "string" || id === "" || key === "") {
@@ -119,7 +128,7 @@ export class Authenticator {
         `this call needs ${CLIENT_ID_HEADER} and ${CLIENT_KEY_HEADER} metadata from Register`,
       );
     }
-    const principal = this.verify(
+    const principal = await this.verify(
       id,
       key,
       () =>

@@ -163,14 +163,20 @@ export class GroupCommitter {
     }
   }
 
-  /** The highest acknowledged sequence, counting one not yet written. */
-  cursorOf(clientId: string, group: string): number {
+  /**
+   * The highest acknowledged sequence, counting one not yet written.
+   *
+   * @throws what the store's read throws (the database is unreachable).
+   */
+  async cursorOf(clientId: string, group: string): Promise<number> {
+    const stored = await this.#reader.cursor(clientId, group);
+    // Asked after the read: a cursor written meanwhile is in the store or still here.
     const key = cursorKey(clientId, group);
     const waiting = Math.max(
       this.#cursors.get(key)?.seq ?? 0,
       this.#committing.get(key)?.seq ?? 0,
     );
-    return Math.max(waiting, this.#reader.cursor(clientId, group));
+    return Math.max(waiting, stored);
   }
 
   /** Writes everything still waiting, waits for it, and refuses further appends. */

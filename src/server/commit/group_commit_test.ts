@@ -3,14 +3,14 @@ import { setImmediate } from "node:timers";
 import { encodeBody } from "../../protocol/body.ts";
 import { CommitterClosedError, GroupCommitter } from "./group_commit.ts";
 import { CURSOR_FLUSH_MS } from "../../shared/limits.ts";
-import { InlineWriter, SqliteStore } from "../../store/sqlite/mod.ts";
+import { InlineWriter, SqliteReader, SqliteStore } from "../../store/sqlite/mod.ts";
 import type { Appended, NewMessage, StoreWriter } from "../../store/types.ts";
 
 function setup() {
   const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-commit-" }) + "/chat.db");
   const published: Appended[][] = [];
   const committer = new GroupCommitter(
-    store,
+    new SqliteReader(store),
     new InlineWriter(store),
     (batch) => published.push(batch),
   );
@@ -112,7 +112,7 @@ Deno.test("commit: acks whose flush time comes during a commit are written right
     failed: inline.failed,
     close: () => inline.close(),
   };
-  const committer = new GroupCommitter(store, writer, () => {});
+  const committer = new GroupCommitter(new SqliteReader(store), writer, () => {});
   const sent = committer.append(msg("a", "m1"));
   await new Promise((r) => setImmediate(r)); // the first commit starts
   committer.saveCursor({ clientId: "b", group: "general", seq: 1 });
@@ -167,7 +167,7 @@ Deno.test("commit: a failed commit tells its senders before the next commit's ch
       });
     },
   }) as StoreWriter;
-  const committer = new GroupCommitter(store, writer, () => {});
+  const committer = new GroupCommitter(new SqliteReader(store), writer, () => {});
   // A stream's state, as a Publish stream keeps it: once one of its messages failed, the rest
   // must not be stored ahead of its resend.
   let failed = false;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import { encodeBody } from "../../protocol/body.ts";
 import type { DeliveryFrame } from "../../protocol/wire.ts";
-import { SqliteStore } from "../../store/sqlite/mod.ts";
+import { SqliteReader, SqliteStore } from "../../store/sqlite/mod.ts";
 import type { NewMessage } from "../../store/types.ts";
 import { Fanout } from "./fanout.ts";
 import { GroupFeed } from "./feed.ts";
@@ -22,7 +22,7 @@ function newMessage(senderId: string, clientMsgId: string): NewMessage {
 /** A feed whose fan-out wakes subscribers at once, or after the turn as the server's does. */
 function setup(recentKept?: number, { deferred = false } = {}) {
   const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
-  const feed = new GroupFeed("general", store, recentKept);
+  const feed = new GroupFeed("general", new SqliteReader(store), 0, recentKept);
   const fanout = deferred
     ? new Fanout((group) => group === feed.name ? feed : undefined)
     : new Fanout((group) => group === feed.name ? feed : undefined, (wake) => wake());
@@ -36,6 +36,15 @@ function setup(recentKept?: number, { deferred = false } = {}) {
     fanout.publish(store.commit(batch));
   };
   return { store, feed, fanout, send };
+}
+
+/** Resolves once `done` holds: reads from the store end in later turns. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 function subscriber(feed: GroupFeed, clientId: string, cursor = 0, window = 1024) {
@@ -57,11 +66,12 @@ function subscriber(feed: GroupFeed, clientId: string, cursor = 0, window = 1024
   return { sub, frames, acks, seqs };
 }
 
-Deno.test("fanout: backlog then live, no gap and no duplicate at the switch", () => {
+Deno.test("fanout: backlog then live, no gap and no duplicate at the switch", async () => {
   const { store, feed, send } = setup();
   send("a", 5);
   const b = subscriber(feed, "b", 2);
   b.sub.start();
+  await until(() => b.seqs().length === 3, "the backlog read");
   assert.deepEqual(b.seqs(), [3, 4, 5]);
   send("a", 2);
   assert.deepEqual(b.seqs(), [3, 4, 5, 6, 7]);
@@ -85,7 +95,7 @@ Deno.test("fanout: the sender is not sent its own message; others are", () => {
   store.close();
 });
 
-Deno.test("fanout: a stalled subscriber holds at most its window, then catches up from the store", () => {
+Deno.test("fanout: a stalled subscriber holds at most its window, then catches up from the store", async () => {
   const { store, feed, send } = setup(100);
   let storeReads = 0;
   const readFrameRange = store.readFrameRange.bind(store);
@@ -97,27 +107,33 @@ Deno.test("fanout: a stalled subscriber holds at most its window, then catches u
   assert.deepEqual(slow.seqs(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.equal(storeReads, 0, "live messages came from memory");
   // Acking reads on: the early messages are no longer in memory, so they come from the store.
-  while (slow.sub.sent < feed.lastSeq) slow.sub.ack(slow.sub.sent);
+  while (slow.sub.sent < feed.lastSeq) {
+    const sent = slow.sub.sent;
+    slow.sub.ack(sent);
+    await until(() => slow.sub.sent > sent, `the frame after ${sent}`);
+  }
   assert.deepEqual(slow.seqs(), Array.from({ length: 5000 }, (_, i) => i + 1));
   assert.ok(slow.frames.every((f) => f.messages.length <= 10));
   assert.ok(storeReads > 400, `caught up from the store (${storeReads} reads)`);
   store.close();
 });
 
-Deno.test("fanout: frames batch up to the frame limit during catch-up", () => {
+Deno.test("fanout: frames batch up to the frame limit during catch-up", async () => {
   const { store, feed, send } = setup();
   send("a", 1000);
   const b = subscriber(feed, "b");
   b.sub.start();
+  await until(() => b.seqs().length === 1000, "the backlog read");
   assert.deepEqual(b.frames.map((f) => f.messages.length), [256, 256, 256, 232]);
   store.close();
 });
 
-Deno.test("fanout: acks are cumulative, move forward only, and cannot pass what was sent", () => {
+Deno.test("fanout: acks are cumulative, move forward only, and cannot pass what was sent", async () => {
   const { store, feed, send } = setup();
   send("a", 3);
   const b = subscriber(feed, "b");
   b.sub.start();
+  await until(() => b.seqs().length === 3, "the backlog read");
   b.sub.ack(2);
   b.sub.ack(1);
   b.sub.ack(3);
@@ -194,7 +210,9 @@ Deno.test("fanout: subscribers wake after the turn, and commits of one turn shar
 
 Deno.test("fanout: a batch of several groups feeds each its own run and wakes each once, after the turn", async () => {
   const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
-  const feeds = new Map(["general", "ops"].map((g) => [g, new GroupFeed(g, store)]));
+  const feeds = new Map(
+    ["general", "ops"].map((g) => [g, new GroupFeed(g, new SqliteReader(store), 0)]),
+  );
   const fanout = new Fanout((group) => feeds.get(group));
   const woken: string[] = [];
   for (const feed of feeds.values()) feed.subscribers.add({ pump: () => woken.push(feed.name) });
@@ -210,13 +228,13 @@ Deno.test("fanout: a batch of several groups feeds each its own run and wakes ea
   assert.deepEqual(woken, [], "nobody is woken in the turn of the commits");
   assert.equal(feeds.get("general")!.lastSeq, 3);
   assert.equal(feeds.get("ops")!.lastSeq, 1);
-  assert.deepEqual(feeds.get("general")!.read(0, 3).map((m) => m.seq), [1, 2, 3]);
+  assert.deepEqual((await feeds.get("general")!.read(0, 3)).map((m) => m.seq), [1, 2, 3]);
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(woken.sort(), ["general", "ops"], "each feed once, however many commits");
   store.close();
 });
 
-Deno.test("feed: with nobody subscribed it holds no message; who comes later is sent them from the store, then live ones from memory", () => {
+Deno.test("feed: with nobody subscribed it holds no message; who comes later is sent them from the store, then live ones from memory", async () => {
   const { store, feed, send } = setup(4);
   let storeReads = 0;
   const readFrameRange = store.readFrameRange.bind(store);
@@ -228,10 +246,75 @@ Deno.test("feed: with nobody subscribed it holds no message; who comes later is 
   assert.equal(feed.lastSeq, 3);
   const b = subscriber(feed, "b");
   b.sub.start();
+  await until(() => b.seqs().length === 3, "the backlog read");
   assert.deepEqual(b.seqs(), [1, 2, 3]);
   assert.equal(storeReads, 1, "the backlog came from the store");
   send("a", 2);
   assert.deepEqual(b.seqs(), [1, 2, 3, 4, 5]);
   assert.equal(storeReads, 1, "live messages come from memory");
+  store.close();
+});
+
+/** A feed fed by a fan-out that reads gaps from `reader`, as when nodes share a database. */
+function clustered(
+  reader: (stored: SqliteReader) => Pick<SqliteReader, "readFrameRange">,
+) {
+  const store = new SqliteStore(Deno.makeTempDirSync({ prefix: "chat-fanout-" }) + "/chat.db");
+  const stored = new SqliteReader(store);
+  const feed = new GroupFeed("general", stored, 0);
+  const fanout = new Fanout(
+    (g) => g === feed.name ? feed : undefined,
+    (wake) => wake(),
+    reader(stored),
+  );
+  return { store, feed, fanout };
+}
+
+Deno.test("fanout: a commit that does not follow on waits for the messages before it, read from the store", async () => {
+  const reads: string[] = [];
+  const { store, feed, fanout } = clustered((stored) => ({
+    readFrameRange: (group, after, through) => {
+      reads.push(`${after}..${through}`);
+      return stored.readFrameRange(group, after, through);
+    },
+  }));
+  const b = subscriber(feed, "b");
+  b.sub.start();
+  // Another node commits 1..3 (only stored here); this node commits 4..5 and publishes them.
+  store.commit([newMessage("x", "x1"), newMessage("x", "x2"), newMessage("x", "x3")]);
+  fanout.publish(store.commit([newMessage("a", "a1"), newMessage("a", "a2")]));
+  assert.deepEqual(b.seqs(), [], "4 and 5 wait for 1..3");
+  assert.ok(fanout.isBehind("general"));
+  // What is heard of meanwhile joins the wait; what is already held is not taken twice.
+  fanout.heard("general", 3);
+  store.commit([newMessage("x", "x4")]);
+  fanout.heard("general", 6);
+  await until(() => !fanout.isBehind("general"), "the gap closed");
+  assert.deepEqual(b.seqs(), [1, 2, 3, 4, 5, 6], "each once, in order");
+  assert.deepEqual(reads, ["0..3", "5..6"], "only what was missing was read");
+  fanout.heard("general", 6);
+  fanout.publish([]);
+  assert.deepEqual(b.seqs(), [1, 2, 3, 4, 5, 6]);
+  store.close();
+});
+
+Deno.test("fanout: a gap that cannot be read now is read again later; nothing is skipped meanwhile", async () => {
+  let failing = 2;
+  const errors: unknown[] = [];
+  const { store, feed, fanout } = clustered((stored) => ({
+    readFrameRange: (group, after, through) =>
+      failing-- > 0
+        ? Promise.reject(new Error("the database is away"))
+        : stored.readFrameRange(group, after, through),
+  }));
+  fanout.onError = (error) => errors.push(error);
+  const b = subscriber(feed, "b");
+  b.sub.start();
+  store.commit([newMessage("x", "x1")]);
+  fanout.heard("general", 1);
+  fanout.publish(store.commit([newMessage("a", "a1")]));
+  await until(() => b.seqs().length === 2, "both delivered");
+  assert.deepEqual(b.seqs(), [1, 2]);
+  assert.equal(errors.length, 2, "each failed read was told");
   store.close();
 });

@@ -34,6 +34,11 @@ export interface SubscriptionOptions {
   onAcked: (seq: number) => void;
   /** Called when sending stops with more to send because the window is full (for metrics). */
   onWindowFull?: () => void;
+  /**
+   * Called when messages could not be read from the store (the database is unreachable):
+   * delivery has stopped, and the stream should end so that the client comes back later.
+   */
+  onReadFailed?: (error: unknown) => void;
   window?: number;
 }
 
@@ -46,6 +51,7 @@ export class Subscription {
   #writing = false;
   #onAcked: (seq: number) => void;
   #onWindowFull: (() => void) | undefined;
+  #onReadFailed: (error: unknown) => void;
   /** The window is full and there is more to send: counted once until acks open it. */
   #waiting = false;
   #window: number;
@@ -59,6 +65,7 @@ export class Subscription {
     this.#write = options.write;
     this.#onAcked = options.onAcked;
     this.#onWindowFull = options.onWindowFull;
+    this.#onReadFailed = options.onReadFailed ?? (() => this.stop());
     this.#window = options.window ?? DELIVERY_WINDOW;
     this.#sent = options.cursor;
     this.#acked = options.cursor;
@@ -116,33 +123,56 @@ export class Subscription {
 
   /**
    * Sends frames until the subscriber is caught up or its window is full. One
-   * frame at a time is with the transport: when idle it takes a frame at once,
-   * so nothing waits; under load, messages that arrive meanwhile share a frame.
+   * frame at a time is with the transport (or being read from the store): when idle
+   * it takes a frame at once, so nothing waits; under load, messages that arrive
+   * meanwhile share a frame.
    */
   pump(): void {
     const last = this.#feed.lastSeq;
     while (
       this.#active && !this.#writing && this.#sent < last && this.#sent - this.#acked < this.#window
     ) {
-      const through = Math.min(
-        last,
-        this.#acked + this.#window,
-        this.#sent + MAX_MESSAGES_PER_FRAME,
-      );
-      const fromStore = !this.#feed.holds(this.#sent);
-      const frame = this.#feed.frame(this.#sent, through, this.clientId);
-      if (frame.messages.length === 0 && this.#sent === this.#acked) {
-        // Only the client's own messages, nothing outstanding: no frame to wait for.
-        this.#sent = this.#acked = through;
-        this.#onAcked(through);
+      const after = this.#sent;
+      const through = Math.min(last, this.#acked + this.#window, after + MAX_MESSAGES_PER_FRAME);
+      const frame = this.#feed.frame(after, through, this.clientId);
+      if (frame) {
+        // A frame another subscriber read from the store is catch-up all the same.
+        this.#send(frame, through, !this.#feed.holds(after));
         continue;
       }
-      this.#sent = through;
+      // Past what the feed holds in memory: read from the store, holding the place of a write.
       this.#writing = true;
-      this.#write(frame, this.#written, fromStore);
+      this.#feed.load(after, through, this.clientId).then(
+        (loaded) => {
+          this.#writing = false;
+          if (!this.#active) return;
+          this.#send(loaded, through, true);
+          this.pump();
+        },
+        (error) => {
+          this.#writing = false;
+          if (!this.#active) return;
+          this.stop();
+          this.#onReadFailed(error);
+        },
+      );
+      return;
     }
     const full = this.#active && this.#sent < last && this.#sent - this.#acked >= this.#window;
     if (full && !this.#waiting) this.#onWindowFull?.();
     this.#waiting = full;
+  }
+
+  /** Writes `frame`, which ends at `through`, unless it holds nothing for the client. */
+  #send(frame: DeliveryFrame, through: number, fromStore: boolean): void {
+    if (frame.messages.length === 0 && this.#sent === this.#acked) {
+      // Only the client's own messages, nothing outstanding: no frame to wait for.
+      this.#sent = this.#acked = through;
+      this.#onAcked(through);
+      return;
+    }
+    this.#sent = through;
+    this.#writing = true;
+    this.#write(frame, this.#written, fromStore);
   }
 }

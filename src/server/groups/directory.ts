@@ -14,6 +14,7 @@ import {
   type ClientRecord,
   type MemberKey,
   memberKey,
+  type RoomInvite,
   type RoomRecord,
   type StoreReader,
 } from "../../store/types.ts";
@@ -102,15 +103,36 @@ export class GroupDirectory {
   #reader: StoreReader;
 
   /**
-   * One group per spec, then one per stored room, each fed from `reader`'s committed messages.
+   * The groups of `specs` and of every room stored, each fed from `reader`'s committed messages.
+   *
+   * @throws {GroupConflictError} if a stored room has the name of an operator's group: the operator should
+   *   pick another name for the group, as the room's members own theirs.
+   * @throws what the store's reads throw.
+   */
+  static async load(specs: readonly GroupSpec[], reader: StoreReader): Promise<GroupDirectory> {
+    const rooms = await reader.rooms();
+    const names = [...specs.map((s) => s.name), ...rooms.map((r) => r.name)];
+    const seqs = await reader.lastSeqs(names);
+    return new GroupDirectory(specs, reader, rooms, new Map(names.map((n, i) => [n, seqs[i]])));
+  }
+
+  /**
+   * One group per spec, then one per room of `rooms`, each fed from `reader`'s committed
+   * messages, and starting at its sequence in `lastSeqs` (0 if not there).
    *
    * @throws {GroupConflictError} if a stored room has the name of an operator's group: the operator should
    *   pick another name for the group, as the room's members own theirs.
    */
-  constructor(specs: readonly GroupSpec[], reader: StoreReader, rooms: readonly RoomRecord[] = []) {
+  constructor(
+    specs: readonly GroupSpec[],
+    reader: StoreReader,
+    rooms: readonly RoomRecord[] = [],
+    lastSeqs: ReadonlyMap<string, number> = new Map(),
+  ) {
     this.#reader = reader;
     for (const spec of specs) {
-      const group = new Group(new GroupFeed(spec.name, reader), new GroupPolicy(spec.members));
+      const feed = new GroupFeed(spec.name, reader, lastSeqs.get(spec.name) ?? 0);
+      const group = new Group(feed, new GroupPolicy(spec.members));
       this.#groups.set(spec.name, group);
       this.#operators.push(group);
       this.#operatorNames.add(spec.name.toLowerCase());
@@ -121,7 +143,7 @@ export class GroupDirectory {
           `the group ${record.name} given on the command line is the name of a room its members made; give the group another name`,
         );
       }
-      this.addRoom(record);
+      this.addRoom(record, lastSeqs.get(record.name) ?? 0);
     }
   }
 
@@ -207,15 +229,21 @@ export class GroupDirectory {
     if (rooms?.size === 0) this.#invitedTo.delete(handle);
   }
 
-  /** Adds a room (made now, or loaded at start). */
-  addRoom(record: RoomRecord): Group {
-    const feed = new GroupFeed(record.name, this.#reader, ROOM_RECENT_MESSAGES_KEPT);
+  /** Adds a room (made now, or loaded), whose highest committed sequence is `lastSeq`. */
+  addRoom(record: RoomRecord, lastSeq = 0): Group {
+    const feed = new GroupFeed(record.name, this.#reader, lastSeq, ROOM_RECENT_MESSAGES_KEPT);
     const group = new Group(feed, new Room({ ...record, invited: [] }));
     this.#groups.set(record.name, group);
     if (record.visibility === "open") this.#openRooms.add(group);
     for (const member of record.members) this.#index(member.member, group);
     for (const invite of record.invited) this.invite(group, invite.handle, invite.expiresAtMs);
     return group;
+  }
+
+  /** Makes `group`'s room's invites those of `invited`, as stored. */
+  setInvites(group: Group, invited: readonly RoomInvite[]): void {
+    for (const handle of [...group.room!.invited.keys()]) this.#uninvite(group, handle);
+    for (const invite of invited) this.invite(group, invite.handle, invite.expiresAtMs);
   }
 
   /** Removes a room and its members from the index (it was deleted). */
@@ -255,10 +283,14 @@ export class GroupDirectory {
   /**
    * Makes the rooms as `records` say, after a change the store made on its own (an account
    * released, a guest device revoked): rooms that are gone are removed, the others get their
-   * members, roles and invites as stored. Feeds are kept, so open subscriptions go on.
+   * members, roles and invites as stored. Feeds are kept, so open subscriptions go on. A room
+   * not known yet starts at its sequence in `lastSeqs` (0 if not there).
    * Returns the rooms removed, with the members they had.
    */
-  syncRooms(records: readonly RoomRecord[]): Group[] {
+  syncRooms(
+    records: readonly RoomRecord[],
+    lastSeqs: ReadonlyMap<string, number> = new Map(),
+  ): Group[] {
     const kept = new Set(records.map((r) => r.name));
     const removed: Group[] = [];
     for (const group of [...this.#groups.values()]) {
@@ -270,13 +302,12 @@ export class GroupDirectory {
     for (const record of records) {
       const group = this.#groups.get(record.name);
       if (!group?.room) {
-        this.addRoom(record);
+        this.addRoom(record, lastSeqs.get(record.name) ?? 0);
         continue;
       }
       for (const member of [...group.room.members.keys()]) this.removeMember(group, member);
-      for (const handle of [...group.room.invited.keys()]) this.#uninvite(group, handle);
       for (const member of record.members) this.addMember(group, member);
-      for (const invite of record.invited) this.invite(group, invite.handle, invite.expiresAtMs);
+      this.setInvites(group, record.invited);
     }
     return removed;
   }

@@ -41,6 +41,7 @@ import {
   type MemberKey,
   memberKey,
   ProofRefusedError,
+  type RoomRecord,
   type RoomRole,
   type RoomSettings,
   type StoreReader,
@@ -68,7 +69,7 @@ export interface RoomServiceOptions {
   writer: StoreWriter;
   sessions: Sessions;
   /** The highest sequence a device has acknowledged in a group, pending writes included. */
-  cursorOf(clientId: string, group: string): number;
+  cursorOf(clientId: string, group: string): Promise<number>;
   /** Drops the cursors of a deleted room that wait to be written. */
   forgetCursors(group: string): void;
   /** Runs a change between two commits of messages, one change at a time (GroupCommitter.between). */
@@ -121,9 +122,9 @@ export class RoomService {
   storeChange<T>(write: () => Promise<T>): Promise<T> {
     return this.#o.between(async () => {
       const result = await write();
-      for (const group of this.#o.groups.syncRooms(this.#o.reader.rooms())) {
+      for (const group of this.#o.groups.syncRooms(await this.#o.reader.rooms())) {
         for (const member of group.room!.members.keys()) {
-          const event = this.#event(RoomEventKind.DELETED, group, member, "");
+          const event = await this.#event(RoomEventKind.DELETED, group, member, "");
           for (const stream of this.#o.sessions.of(member)) {
             stream.dropGroup(group.name);
             stream.tell(group.name, [event]);
@@ -133,6 +134,100 @@ export class RoomService {
       }
       return result;
     });
+  }
+
+  /**
+   * Makes the room `name` here what the store holds, after another node changed it (nodes
+   * sharing a database): a room made there is served here, to its members' streams on this
+   * node; a member gone stops receiving it here at once and is told LEFT, one come starts and
+   * is told JOINED, a new role is told ROLE_CHANGED, and a room deleted is told DELETED and
+   * forgotten. Runs between commits, as a change made here does, so that a message accepted
+   * here from a member removed there is checked again.
+   *
+   * @throws what the store's reads throw (the database is unreachable); nothing is changed.
+   */
+  syncRoom(name: string): Promise<void> {
+    return this.#o.between(async () => {
+      const record = await this.#o.reader.room(name);
+      const known = this.#o.groups.get(name)?.room;
+      const fresh = record && (!known || known.createdAtMs !== record.createdAtMs);
+      await this.#apply(name, record, fresh ? await this.#o.reader.lastSeq(name) : 0);
+    });
+  }
+
+  /**
+   * Makes every room here what the store holds ({@link syncRoom} for each): after changes
+   * may have gone unheard, while this node could not hear the database.
+   *
+   * @throws what the store's reads throw (the database is unreachable); nothing is changed.
+   */
+  syncAll(): Promise<void> {
+    return this.#o.between(async () => {
+      const { groups, reader } = this.#o;
+      const records = await reader.rooms();
+      const fresh = records.filter((r) => groups.get(r.name)?.room?.createdAtMs !== r.createdAtMs)
+        .map((r) => r.name);
+      const seqs = await reader.lastSeqs(fresh);
+      const seqOf = new Map(fresh.map((name, i) => [name, seqs[i]]));
+      const stored = new Set(records.map((r) => r.name));
+      for (const group of [...groups.all()]) {
+        if (group.room && !stored.has(group.name)) await this.#apply(group.name, undefined, 0);
+      }
+      for (const record of records) {
+        await this.#apply(record.name, record, seqOf.get(record.name) ?? 0);
+      }
+    });
+  }
+
+  /** See {@link syncRoom}: `lastSeq` is the room's last sequence, if it is new here. */
+  async #apply(name: string, record: RoomRecord | undefined, lastSeq: number): Promise<void> {
+    const { groups, sessions } = this.#o;
+    let group = groups.get(name);
+    // An operator's group of that name wins here (GroupConflictError at start says so).
+    if (group && !group.room) return;
+    if (group && record?.createdAtMs !== group.room!.createdAtMs) {
+      // Deleted (and maybe made again by its name: a new room, from nothing).
+      for (const member of group.room!.members.keys()) {
+        const event = await this.#event(RoomEventKind.DELETED, group, member, "");
+        for (const stream of sessions.of(member)) {
+          stream.dropGroup(group.name);
+          stream.tell(group.name, [event]);
+        }
+      }
+      this.#forget(group);
+      group = undefined;
+    }
+    if (!record) return;
+    if (!group) {
+      const made = groups.addRoom(record, lastSeq);
+      for (const member of record.members) {
+        for (const stream of sessions.of(member.member)) stream.addGroup(made);
+      }
+      return;
+    }
+    const room = group.room!;
+    const now = new Map(record.members.map((m) => [m.member, m]));
+    for (const key of [...room.members.keys()]) {
+      if (!now.has(key)) {
+        this.#drop(group, key, await this.#event(RoomEventKind.LEFT, group, key, ""), "");
+      }
+    }
+    for (const member of record.members) {
+      const had = room.members.get(member.member);
+      if (!had) {
+        groups.addMember(group, member);
+        for (const stream of sessions.of(member.member)) stream.addGroup(group);
+        this.#tell(group, await this.#event(RoomEventKind.JOINED, group, member.member, ""), "");
+      } else if (had.role !== member.role) {
+        had.role = member.role;
+        this.#tell(
+          group,
+          await this.#event(RoomEventKind.ROLE_CHANGED, group, member.member, ""),
+          "",
+        );
+      }
+    }
+    groups.setInvites(group, record.invited);
   }
 
   /**
@@ -244,7 +339,7 @@ export class RoomService {
       }
       this.#o.groups.addMember(group, member);
       for (const stream of this.#o.sessions.of(key)) stream.addGroup(group);
-      this.#tell(group, this.#event(RoomEventKind.JOINED, group, key, ""), client.id);
+      this.#tell(group, await this.#event(RoomEventKind.JOINED, group, key, ""), client.id);
       this.#o.log(
         `room ${group.name}: ${principal.label} joined${codeHash ? " with a code" : ""}`,
         { ...this.#fields("join", principal, group.name), with_code: codeHash !== undefined },
@@ -273,7 +368,7 @@ export class RoomService {
           `you are the last owner of ${group.name}: make another member owner first (/op ${group.name} HANDLE owner)`,
         );
       }
-      const left = this.#event(RoomEventKind.LEFT, group, key, "");
+      const left = await this.#event(RoomEventKind.LEFT, group, key, "");
       const { deleted } = await this.#o.writer.changeRoom({
         op: "leave",
         room: group.name,
@@ -312,7 +407,8 @@ export class RoomService {
       const room = group.room!;
       this.#needRole(group, client, "admin", "invite");
       if (
-        room.invitesOutstanding() + this.#o.reader.roomCodes(group.name) >= MAX_INVITES_PER_ROOM
+        room.invitesOutstanding() + await this.#o.reader.roomCodes(group.name) >=
+          MAX_INVITES_PER_ROOM
       ) {
         refuse(
           grpc.status.RESOURCE_EXHAUSTED,
@@ -335,13 +431,13 @@ export class RoomService {
       if (room.isInvited(handle)) {
         refuse(grpc.status.ALREADY_EXISTS, `@${handle} is already invited to ${group.name}`);
       }
-      if (this.#o.reader.devicesOf(handle) === 0) {
+      if (await this.#o.reader.devicesOf(handle) === 0) {
         refuse(grpc.status.NOT_FOUND, `there is no account @${handle}`);
       }
       const expiresAtMs = Date.now() + ROOM_CODE_TTL_MS;
       await this.#o.writer.changeRoom({ op: "invite", room: group.name, handle, by, expiresAtMs });
       this.#o.groups.invite(group, handle, expiresAtMs);
-      const event = this.#event(RoomEventKind.INVITED, group, handle, by);
+      const event = await this.#event(RoomEventKind.INVITED, group, handle, by);
       for (const stream of this.#o.sessions.of(handle)) stream.tell(group.name, [event]);
       this.#o.log(
         `room ${group.name}: @${handle} invited by ${principal.label}`,
@@ -382,7 +478,7 @@ export class RoomService {
         );
       }
       const by = client.account!;
-      const event = this.#event(RoomEventKind.REMOVED, group, handle, by);
+      const event = await this.#event(RoomEventKind.REMOVED, group, handle, by);
       await this.#o.writer.changeRoom({ op: "leave", room: group.name, member: handle });
       this.#drop(group, handle, event, client.id);
       this.#o.log(
@@ -429,7 +525,7 @@ export class RoomService {
         room.members.get(handle)!.role = wanted;
         this.#tell(
           group,
-          this.#event(RoomEventKind.ROLE_CHANGED, group, handle, client.account!),
+          await this.#event(RoomEventKind.ROLE_CHANGED, group, handle, client.account!),
           client.id,
         );
         this.#o.log(
@@ -442,7 +538,7 @@ export class RoomService {
   }
 
   /** The rooms `caller` is in (the operator's groups first), then the rooms it can join. */
-  list(caller: Caller): RoomInfo[] {
+  list(caller: Caller): Promise<RoomInfo[]> {
     const { groups } = this.#o;
     const mine = groups.readable(caller);
     const key = memberKey(caller);
@@ -453,7 +549,7 @@ export class RoomService {
     const byName = (a: Group, b: Group) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     rooms.push(...mine.filter((g) => g.room).sort(byName));
     rooms.push(...[...joinable].sort(byName).slice(0, MAX_ROOMS_LISTED));
-    return rooms.map((g) => this.info(caller, g));
+    return Promise.all(rooms.map((g) => this.info(caller, g)));
   }
 
   /**
@@ -463,7 +559,7 @@ export class RoomService {
    * @throws {grpc.ServiceError} NOT_FOUND for no such group; PERMISSION_DENIED for a
    *   non-member of an invite-only room or a closed group.
    */
-  members(caller: Caller, name: string): Member[] {
+  async members(caller: Caller, name: string): Promise<Member[]> {
     const group = this.#o.groups.require(name);
     const { sessions } = this.#o;
     if (!group.admits(caller) && (group.room?.visibility !== "open")) {
@@ -484,17 +580,17 @@ export class RoomService {
         keys.push(key);
       }
     }
-    return keys.map((key) => this.#member(group, key));
+    return await Promise.all(keys.map((key) => this.#member(group, key)));
   }
 
   /** What `caller` sees of `group`. */
-  info(caller: Caller, group: Group): RoomInfo {
+  async info(caller: Caller, group: Group): Promise<RoomInfo> {
     const room = group.room;
     const member = group.admits(caller);
     const lastSeq = group.feed.lastSeq;
     // Unread is a member's: a non-member's cursor is not read at all.
     const from = member
-      ? Math.max(this.#o.cursorOf(caller.id, group.name), group.floorOf(caller))
+      ? Math.max(await this.#o.cursorOf(caller.id, group.name), group.floorOf(caller))
       : lastSeq;
     return {
       name: group.name,
@@ -506,7 +602,7 @@ export class RoomService {
       members: room ? room.members.size : group.policy!.members?.size ?? 0,
       lastSeq,
       unread: member && from < lastSeq
-        ? this.#o.reader.countUnread(group.name, from, caller.id)
+        ? await this.#o.reader.countUnread(group.name, from, caller.id)
         : 0,
       operatorGroup: !room,
     };
@@ -590,19 +686,19 @@ export class RoomService {
     }
   }
 
-  #event(kind: number, group: Group, member: MemberKey, by: string): RoomEvent {
-    return { kind: kind as RoomEvent["kind"], member: this.#member(group, member), by };
+  async #event(kind: number, group: Group, member: MemberKey, by: string): Promise<RoomEvent> {
+    return { kind: kind as RoomEvent["kind"], member: await this.#member(group, member), by };
   }
 
   /** `key` as a Member of `group`: its role there, and how many devices it has online. */
-  #member(group: Group, key: MemberKey): Member {
+  async #member(group: Group, key: MemberKey): Promise<Member> {
     const guest = guestOf(key);
     const role = group.room?.roleOf(key);
     return {
       handle: guest === undefined ? key : "",
       role: role ? ROLE_NUMBER[role] : Role.ROLE_UNSPECIFIED,
       devicesOnline: this.#o.sessions.devicesOnline(key),
-      name: guest === undefined ? "" : this.#o.reader.client(guest)?.name ?? "",
+      name: guest === undefined ? "" : (await this.#o.reader.client(guest))?.name ?? "",
       clientId: guest ?? "",
     };
   }

@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { isServiceError, statusError } from "../../protocol/status.ts";
 import { messageOf } from "../../shared/errors.ts";
-import { WriterFailedError } from "../../store/types.ts";
+import { StoreConflictError, StoreUnavailableError, WriterFailedError } from "../../store/types.ts";
 import { CommitterClosedError } from "../commit/group_commit.ts";
 import { AckError } from "../delivery/subscription.ts";
 import { type Log, oneLine } from "../log.ts";
@@ -17,6 +17,18 @@ export function toStatus(error: unknown): grpc.ServiceError {
   if (error instanceof AckError) return statusError(grpc.status.INVALID_ARGUMENT, error.message);
   if (error instanceof CommitterClosedError) {
     return statusError(grpc.status.UNAVAILABLE, "the server is shutting down; retry shortly");
+  }
+  if (error instanceof StoreUnavailableError) {
+    return statusError(
+      grpc.status.UNAVAILABLE,
+      "the server cannot reach its database now; retry shortly",
+    );
+  }
+  if (error instanceof StoreConflictError) {
+    return statusError(
+      grpc.status.ABORTED,
+      `another server changed this meanwhile; try again (${error.message})`,
+    );
   }
   if (error instanceof WriterFailedError) {
     return statusError(

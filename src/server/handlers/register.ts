@@ -89,7 +89,9 @@ async function registerChecked(
     ...ctx.groups.operatorGroups(),
     ...ctx.groups.readable(principal.client).filter((g) => g.room),
   ];
-  const groups = listed.map((g) => groupInfo(ctx, principal.client, g, resumed));
+  const groups = await Promise.all(
+    listed.map((g) => groupInfo(ctx, principal.client, g, resumed)),
+  );
   const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
   ctx.log(`register ${principal.label} (${resumed ? "resumed" : "new"}; ${unread})`, {
     event: "register",
@@ -119,7 +121,7 @@ async function resume(ctx: HandlerContext, request: RegisterRequest): Promise<Re
       "give both client_id and key to resume, or neither to register anew",
     );
   }
-  const principal = ctx.auth.verify(
+  const principal = await ctx.auth.verify(
     request.clientId,
     request.key,
     () =>
@@ -161,7 +163,7 @@ async function registerNew(
   if (claiming) limit(ctx.limits.claims.check(peer), "claims");
   limit(ctx.limits.registrations.take(peer), "registrations");
   // Counted in the database (an index range), so releases and revokes are counted too.
-  if (plan.proof.kind === "guest" && ctx.reader.guestCount() >= MAX_GUESTS) {
+  if (plan.proof.kind === "guest" && await ctx.reader.guestCount() >= MAX_GUESTS) {
     throw statusError(
       grpc.status.RESOURCE_EXHAUSTED,
       `this server has ${MAX_GUESTS} guests, the most it keeps; register with an account`,
@@ -225,21 +227,24 @@ async function renewGrant(ctx: HandlerContext, principal: Principal, token: stri
   ctx.auth.grant(principal.client.id, verified.expiresAtMs ?? 0);
 }
 
-function groupInfo(
+async function groupInfo(
   ctx: HandlerContext,
   client: ClientRecord,
   group: Group,
   resumed: boolean,
-): GroupInfo {
+): Promise<GroupInfo> {
   const member = group.admits(client);
   const { lastSeq } = group.feed;
-  const cursor = Math.max(ctx.committer.cursorOf(client.id, group.name), group.floorOf(client));
+  const cursor = Math.max(
+    await ctx.committer.cursorOf(client.id, group.name),
+    group.floorOf(client),
+  );
   // Sequences are gap-free, so a new client (which has sent nothing) has lastSeq - cursor
   // unread; only a resumed one needs its own messages counted out, over what it missed.
   const unread = !member
     ? 0
     : resumed
-    ? ctx.reader.countUnread(group.name, cursor, client.id)
+    ? await ctx.reader.countUnread(group.name, cursor, client.id)
     : lastSeq - cursor;
   const role = group.room?.roleOf(memberKey(client));
   return {

@@ -91,10 +91,10 @@ export function roomCalls(ctx: HandlerContext) {
         member: await rooms.setRole(p, r.room, r.handle, r.role),
       }),
     ),
-    ListRooms: checked("ListRoomsRequest", (p) => ({ rooms: rooms.list(p.client) })),
+    ListRooms: checked("ListRoomsRequest", async (p) => ({ rooms: await rooms.list(p.client) })),
     ListMembers: checked(
       "ListMembersRequest",
-      (p, r: RoomRequest) => ({ members: rooms.members(p.client, r.room) }),
+      async (p, r: RoomRequest) => ({ members: await rooms.members(p.client, r.room) }),
     ),
     History: checked("HistoryRequest", (p, r: HistoryRequest) => history(ctx, p, r)),
   };
@@ -107,7 +107,11 @@ export function roomCalls(ctx: HandlerContext) {
  * @throws {grpc.ServiceError} NOT_FOUND for no such group; PERMISSION_DENIED for a
  *   non-member; INVALID_ARGUMENT for a page size over {@link MAX_HISTORY_PAGE}.
  */
-function history(ctx: HandlerContext, principal: Principal, request: HistoryRequest): Buffer {
+async function history(
+  ctx: HandlerContext,
+  principal: Principal,
+  request: HistoryRequest,
+): Promise<Buffer> {
   const group = ctx.groups.require(request.room);
   const { client } = principal;
   if (!group.admits(client)) {
@@ -128,7 +132,7 @@ function history(ctx: HandlerContext, principal: Principal, request: HistoryRequ
   const floor = group.floorOf(client);
   const through = before === 0 ? last : Math.min(before - 1, last);
   const after = Math.max(floor, through - limit);
-  const messages = through > after ? group.feed.read(after, through) : [];
+  const messages = through > after ? await group.feed.read(after, through) : [];
   const bytes = encodeHistoryReply(messages, after > floor);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -40,16 +40,13 @@ export function chatHandlers(ctx: HandlerContext): ChatHandlers {
     handle: (principal: Principal, request: Req | MalformedRequest) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      let principal: Principal;
-      try {
-        principal = auth.authenticate(call.metadata);
-      } catch (error) {
-        callback(refusals.refuse(what, auth.claimed(call.metadata), error));
-        return;
-      }
-      handle(principal, call.request).then(
-        (reply) => callback(null, reply),
-        (error) => callback(refusals.refuse(what, principal.label, error)),
+      auth.authenticate(call.metadata).then(
+        (principal) =>
+          handle(principal, call.request).then(
+            (reply) => callback(null, reply),
+            (error) => callback(refusals.refuse(what, principal.label, error)),
+          ),
+        (error) => callback(refusals.refuse(what, auth.claimed(call.metadata), error)),
       );
     };
   }
@@ -63,14 +60,14 @@ export function chatHandlers(ctx: HandlerContext): ChatHandlers {
     ) => void,
   ): grpc.handleBidiStreamingCall<Req, Res> {
     return (call) => {
-      let principal: Principal;
-      try {
-        principal = auth.authenticate(call.metadata);
-      } catch (error) {
-        call.emit("error", refusals.refuse(what, auth.claimed(call.metadata), error));
-        return;
-      }
-      serve(principal, call);
+      // Frames that arrive meanwhile wait in the stream's buffer until `serve` reads them.
+      auth.authenticate(call.metadata).then(
+        (principal) => {
+          // Cancelled while its caller was read from the store: there is nothing to serve.
+          if (!call.cancelled) serve(principal, call);
+        },
+        (error) => call.emit("error", refusals.refuse(what, auth.claimed(call.metadata), error)),
+      );
     };
   }
 

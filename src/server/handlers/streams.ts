@@ -95,6 +95,13 @@ export class OpenStreams {
     this.#streams.delete(stream);
   }
 
+  /** The callers of the open streams, each device once. */
+  callers(): Principal[] {
+    const byId = new Map<string, Principal>();
+    for (const { principal } of this.#streams.values()) byId.set(principal.client.id, principal);
+    return [...byId.values()];
+  }
+
   /** Ends every open stream with `status`. */
   endAll(status: grpc.ServiceError): void {
     this.endWhere(() => true, status);

@@ -16,7 +16,8 @@ import {
   type RoomEvent,
   type SubscribeFrame,
 } from "../../protocol/proto.ts";
-import { refuseMalformed, statusError } from "../../protocol/status.ts";
+import { isServiceError, refuseMalformed, statusError } from "../../protocol/status.ts";
+import { messageOf } from "../../shared/errors.ts";
 import {
   encodeDelivery,
   encodeEvents,
@@ -56,6 +57,10 @@ export class SubscribeSession implements MemberStream {
   /** Event frames not yet taken by the transport. */
   #pendingEvents = 0;
   #ended = false;
+  /** Frames that came while `open` read the cursors: taken after it, in order. */
+  #early: (SubscribeFrame | MalformedRequest)[] | undefined;
+  /** Rooms joined whose cursor is being read, so that a leave meanwhile can cancel them. */
+  #adding = new Map<string, Group>();
 
   constructor(ctx: HandlerContext, principal: Principal, call: SubscribeCall) {
     this.#ctx = ctx;
@@ -79,6 +84,10 @@ export class SubscribeSession implements MemberStream {
 
   #take(frame: SubscribeFrame | MalformedRequest): void {
     if (this.#ended) return;
+    if (this.#early) {
+      this.#early.push(frame);
+      return;
+    }
     try {
       refuseMalformed<SubscribeFrame>(frame, "SubscribeFrame");
       const subscriptions = this.#subscriptions;
@@ -86,7 +95,15 @@ export class SubscribeSession implements MemberStream {
         if (frame.frame !== "open" || !frame.open) {
           throw statusError(grpc.status.INVALID_ARGUMENT, "the first Subscribe frame must be open");
         }
-        this.#open(frame.open.seen ?? [], frame.open.acceptMore ?? false);
+        this.#early = [];
+        this.#open(frame.open.seen ?? [], frame.open.acceptMore ?? false).then(
+          () => {
+            const early = this.#early ?? [];
+            this.#early = undefined;
+            for (const f of early) this.#take(f);
+          },
+          (error) => isServiceError(error) ? this.#fail(error) : this.#unavailable(error),
+        );
       } else if (frame.frame === "ack" && frame.ack) {
         this.#ack(subscriptions, frame.ack);
       } else if (frame.frame === "acks" && frame.acks) {
@@ -100,14 +117,14 @@ export class SubscribeSession implements MemberStream {
   }
 
   /** Checks every claimed position first, then moves cursors and starts delivery. */
-  #open(seen: readonly Ack[], acceptMore: boolean): void {
+  async #open(seen: readonly Ack[], acceptMore: boolean): Promise<void> {
     const { committer, groups, log } = this.#ctx;
     const { client } = this.#principal;
     const claims = new Map<string, number>();
     for (const ack of seen) claims.set(ack.group ?? "", Number(ack.seq ?? 0));
-    const plan: { group: Group; stored: number; cursor: number }[] = [];
+    const readable = groups.readable(client);
     // Claims of groups the caller may not read (a room it left) are let be.
-    for (const group of groups.readable(client)) {
+    for (const group of readable) {
       const claimed = claims.get(group.name) ?? 0;
       const last = group.feed.lastSeq;
       if (!Number.isSafeInteger(claimed) || claimed < 0 || claimed > last) {
@@ -116,16 +133,22 @@ export class SubscribeSession implements MemberStream {
           `open says sequence ${claimed} of ${group.name} was seen, but the group ends at ${last}`,
         );
       }
-      const stored = committer.cursorOf(client.id, group.name);
-      plan.push({ group, stored, cursor: Math.max(stored, claimed, group.floorOf(client)) });
     }
+    const stored = await Promise.all(readable.map((g) => committer.cursorOf(client.id, g.name)));
+    if (this.#ended) return;
     const subscriptions = new Map<string, Subscription>();
-    for (const { group, stored, cursor } of plan) {
-      if (cursor > stored) {
+    // Rooms joined or left while the cursors were read: those left are not started, those
+    // joined are added below, as a join after this point would be.
+    const now = new Set(groups.readable(client));
+    readable.forEach((group, i) => {
+      if (!now.delete(group)) return;
+      const claimed = claims.get(group.name) ?? 0;
+      const cursor = Math.max(stored[i], claimed, group.floorOf(client));
+      if (cursor > stored[i]) {
         committer.saveCursor({ clientId: client.id, group: group.name, seq: cursor });
       }
       subscriptions.set(group.name, this.#subscription(group, cursor));
-    }
+    });
     this.#subscriptions = subscriptions;
     const metrics = this.#ctx.metrics;
     this.#writer = new FrameWriter(
@@ -149,6 +172,7 @@ export class SubscribeSession implements MemberStream {
       groups: [...subscriptions.keys()],
     });
     for (const s of subscriptions.values()) s.start();
+    for (const group of now) this.addGroup(group);
   }
 
   #subscription(group: Group, cursor: number): Subscription {
@@ -164,6 +188,7 @@ export class SubscribeSession implements MemberStream {
       },
       onAcked: (seq) => committer.saveCursor({ clientId, group: group.name, seq }),
       onWindowFull: () => metrics.windowFull(),
+      onReadFailed: (error) => this.#unavailable(error),
     });
   }
 
@@ -171,11 +196,26 @@ export class SubscribeSession implements MemberStream {
   addGroup(group: Group): void {
     const subscriptions = this.#subscriptions;
     if (this.#ended || !subscriptions || subscriptions.has(group.name)) return;
+    if (this.#adding.get(group.name) === group) return;
+    this.#adding.set(group.name, group);
     const { client } = this.#principal;
-    const cursor = Math.max(
-      this.#ctx.committer.cursorOf(client.id, group.name),
-      group.floorOf(client),
+    this.#ctx.committer.cursorOf(client.id, group.name).then(
+      (stored) => {
+        // Left (or deleted) meanwhile: dropGroup cancelled it.
+        if (this.#adding.get(group.name) !== group) return;
+        this.#adding.delete(group.name);
+        if (this.#ended || subscriptions.has(group.name)) return;
+        this.#start(subscriptions, group, Math.max(stored, group.floorOf(client)));
+      },
+      (error) => {
+        if (this.#adding.get(group.name) !== group) return;
+        this.#adding.delete(group.name);
+        this.#unavailable(error);
+      },
     );
+  }
+
+  #start(subscriptions: Map<string, Subscription>, group: Group, cursor: number): void {
     const subscription = this.#subscription(group, cursor);
     subscriptions.set(group.name, subscription);
     this.#left.delete(group.name);
@@ -184,6 +224,7 @@ export class SubscribeSession implements MemberStream {
 
   /** See {@link MemberStream.dropGroup}. */
   dropGroup(name: string): void {
+    this.#adding.delete(name);
     const subscription = this.#subscriptions?.get(name);
     if (!subscription) return;
     subscription.stop();
@@ -239,6 +280,27 @@ export class SubscribeSession implements MemberStream {
       reason: why,
     });
     if (why === "stream ended") this.#call.end();
+  }
+
+  /**
+   * The store could not be read (its database is unreachable): end the stream with
+   * UNAVAILABLE, so that the client comes back, here or to another node.
+   */
+  #unavailable(error: unknown): void {
+    if (this.#ended) return;
+    this.#stop();
+    const reason = `the store cannot be read: ${messageOf(error)}`;
+    this.#ctx.log(`disconnect ${this.#principal.label} (${reason})`, {
+      event: "disconnect",
+      client: this.#principal.label,
+      client_id: this.clientId,
+      reason,
+      status: "UNAVAILABLE",
+    }, "warn");
+    this.#call.emit(
+      "error",
+      statusError(grpc.status.UNAVAILABLE, "the server cannot read its store now; reconnect"),
+    );
   }
 
   /** A bad frame: refuse it (logged), end the stream with its status. */

@@ -1,14 +1,17 @@
 /**
  * The SQLite backend: one file, two connections. The serving thread's
- * {@link SqliteStore} holds the lock file and answers reads; the writer's own
- * connection commits, on a worker thread by default.
+ * {@link SqliteStore} holds the lock file and answers reads, as a
+ * {@link SqliteReader}; the writer's own connection commits, on a worker
+ * thread by default.
  *
  * @module
  */
 import type { StoreBackend, StoreWriter } from "../types.ts";
+import { SqliteReader } from "./reader.ts";
 import { SqliteStore } from "./store.ts";
 import { InlineWriter, WorkerWriter } from "./writer.ts";
 
+export { SqliteReader } from "./reader.ts";
 export { SqliteStore, type SqliteStoreOptions } from "./store.ts";
 export { InlineWriter, WorkerWriter, type WorkerWriterOptions } from "./writer.ts";
 
@@ -40,7 +43,7 @@ export async function openSqlite(path: string, options: SqliteOptions = {}): Pro
   if (kind !== "worker" && kind !== "inline") {
     throw new TypeError(`writer must be "worker" or "inline", not ${JSON.stringify(kind)}`);
   }
-  const reader = new SqliteStore(path, { synchronous });
+  const readerStore = new SqliteStore(path, { synchronous });
   let writer: StoreWriter;
   // The inline writer's connection: the worker's lives and dies on its thread.
   let writerStore: SqliteStore | undefined;
@@ -52,12 +55,12 @@ export async function openSqlite(path: string, options: SqliteOptions = {}): Pro
       writer = await WorkerWriter.start(path, { synchronous, workerUrl });
     }
   } catch (error) {
-    reader.close();
+    readerStore.close();
     throw error;
   }
   let closed: Promise<void> | undefined;
   return {
-    reader,
+    reader: new SqliteReader(readerStore),
     writer,
     close() {
       closed ??= (async () => {
@@ -65,7 +68,7 @@ export async function openSqlite(path: string, options: SqliteOptions = {}): Pro
           await writer.close();
         } finally {
           writerStore?.close();
-          reader.close();
+          readerStore.close();
         }
       })();
       return closed;

@@ -4,7 +4,8 @@
  * the database's lasting id.
  *
  * Every method is synchronous (node:sqlite). A server holds two connections
- * (see `mod.ts`): the serving thread's for reads, the writer's for commits.
+ * (see `mod.ts`): the serving thread's for reads, served as the asynchronous
+ * `StoreReader` by `SqliteReader` (`reader.ts`), and the writer's for commits.
  *
  * @module
  */
@@ -30,7 +31,6 @@ import {
   type StoredMessage,
   storedMessage,
   StoreOpenError,
-  type StoreReader,
 } from "../types.ts";
 import { MAX_DEVICES_PER_ACCOUNT } from "../../shared/limits.ts";
 import { handleOf } from "../../shared/validate.ts";
@@ -137,9 +137,12 @@ export interface SqliteStoreOptions {
 /**
  * One connection to a grpc-chat SQLite file. A server has two: the serving
  * thread's, which holds the lock file and answers reads, and the writer's,
- * whose {@link SqliteStore.commit} allocates every sequence number.
+ * whose {@link SqliteStore.commit} allocates every sequence number. Its reads
+ * are those of `StoreReader`, answered at once rather than as promises: the
+ * writer thread and `InlineWriter` use it synchronously, and `SqliteReader`
+ * serves it as a `StoreReader`.
  */
-export class SqliteStore implements StoreReader {
+export class SqliteStore {
   /** The database file. */
   readonly path: string;
   #db: DatabaseSync;
@@ -168,9 +171,13 @@ export class SqliteStore implements StoreReader {
   #orphanDevices: StatementSync;
   #deleteClient: StatementSync;
   #maxSeq: StatementSync;
+  #maxSeqs: StatementSync;
   #rooms: StatementSync;
   #roomMembers: StatementSync;
   #roomInvites: StatementSync;
+  #room: StatementSync;
+  #membersOf: StatementSync;
+  #invitesOf: StatementSync;
   #roomCodes: StatementSync;
   #insertRoom: StatementSync;
   #insertMember: StatementSync;
@@ -278,6 +285,12 @@ export class SqliteStore implements StoreReader {
     this.#orphanDevices = db.prepare("UPDATE clients SET account = NULL WHERE account = ?");
     this.#deleteClient = db.prepare("DELETE FROM clients WHERE id = ?");
     this.#maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM messages WHERE grp = ?");
+    // One statement for all the groups (a JSON array, in its order): one snapshot of them.
+    this.#maxSeqs = db.prepare(
+      `SELECT (SELECT coalesce(max(seq), 0) FROM messages WHERE grp = g.value) AS seq
+       FROM json_each(?) AS g ORDER BY g.key`,
+    );
+    // rooms() and room() must list members and invites in the same order: keep them in step.
     this.#rooms = db.prepare(
       `SELECT name, visibility, history, created_by AS createdBy, created_at AS createdAtMs
        FROM rooms ORDER BY name`,
@@ -286,9 +299,22 @@ export class SqliteStore implements StoreReader {
       `SELECT room, member, role, joined_seq AS joinedSeq, joined_at AS joinedAtMs
        FROM room_members ORDER BY room, joined_at, member`,
     );
+    // Invites made in the same millisecond go by handle, so that the order is always the same.
     this.#roomInvites = db.prepare(
       `SELECT room, handle, expires_at AS expiresAtMs FROM room_invites WHERE expires_at > ?
-       ORDER BY room, created_at`,
+       ORDER BY room, created_at, handle`,
+    );
+    this.#room = db.prepare(
+      `SELECT name, visibility, history, created_by AS createdBy, created_at AS createdAtMs
+       FROM rooms WHERE name = ?`,
+    );
+    this.#membersOf = db.prepare(
+      `SELECT member, role, joined_seq AS joinedSeq, joined_at AS joinedAtMs
+       FROM room_members WHERE room = ? ORDER BY joined_at, member`,
+    );
+    this.#invitesOf = db.prepare(
+      `SELECT handle, expires_at AS expiresAtMs FROM room_invites WHERE room = ? AND expires_at > ?
+       ORDER BY created_at, handle`,
     );
     this.#roomCodes = db.prepare(
       `SELECT count(*) AS n FROM codes
@@ -332,6 +358,13 @@ export class SqliteStore implements StoreReader {
   /** The highest sequence committed in `group` (0 for none), whichever connection committed it. */
   lastSeq(group: string): number {
     return (this.#maxSeq.get(group) as { seq: number }).seq;
+  }
+
+  /** The highest sequence committed in each of `groups` (0 for none), in their order. */
+  lastSeqs(groups: readonly string[]): number[] {
+    if (groups.length === 0) return [];
+    const rows = this.#maxSeqs.all(JSON.stringify(groups)) as { seq: number }[];
+    return rows.map((row) => row.seq);
   }
 
   #committedSeq(group: string): number {
@@ -529,6 +562,20 @@ export class SqliteStore implements StoreReader {
       rooms.get(room)?.invited.push({ handle, expiresAtMs });
     }
     return [...rooms.values()];
+  }
+
+  /** The room `name` as {@link rooms} gives it, if it exists. */
+  room(name: string): RoomRecord | undefined {
+    const row = this.#room.get(name) as Omit<RoomRecord, "members" | "invited"> | undefined;
+    if (!row) return undefined;
+    // Spread into plain objects, as rooms() makes them: node:sqlite's rows have no prototype.
+    const members = (this.#membersOf.all(name) as unknown as RoomMemberRecord[])
+      .map((member) => ({ ...member }));
+    const invited = (this.#invitesOf.all(name, Date.now()) as {
+      handle: string;
+      expiresAtMs: number;
+    }[]).map(({ handle, expiresAtMs }) => ({ handle, expiresAtMs }));
+    return { ...row, members, invited };
   }
 
   /** How many unused, unexpired one-time codes of `room` are outstanding. */

@@ -35,7 +35,7 @@ Deno.test("WorkerWriter: a thread that dies fails the writer, its calls in fligh
       (error) => error === failure,
     );
     assert.equal(await store.writer.failed, failure, "it resolves once, with one error");
-    assert.equal(store.reader.lastSeq("general"), 0);
+    assert.equal(await store.reader.lastSeq("general"), 0);
   } finally {
     await store.close();
   }
