@@ -9,7 +9,7 @@
 import pg from "pg";
 import { Buffer } from "node:buffer";
 import { messageOf } from "../../shared/errors.ts";
-import { StoreOpenError } from "../types.ts";
+import { StoreOpenError, StoreUnavailableError } from "../types.ts";
 
 /** PostgreSQL's type ids: `int8` (bigint, count(*)) and `bytea`. */
 const INT8 = 20;
@@ -79,6 +79,40 @@ export function isDatabaseError(error: unknown): error is pg.DatabaseError {
 /** The SQLSTATE of a refused statement, or undefined. */
 export function sqlState(error: unknown): string | undefined {
   return isDatabaseError(error) ? error.code : undefined;
+}
+
+/**
+ * Whether `error` says the database could not be reached or went away (it is down, restarting,
+ * refusing connections, or the connection broke), rather than that the statement was wrong.
+ */
+export function unreachable(error: unknown): boolean {
+  const state = sqlState(error);
+  // Class 08: connection exception; 57P01..57P03: shut down, crashed, starting; 53300: too
+  // many connections.
+  if (state !== undefined) return /^08|^57P0[123]$|^53300$/.test(state);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (
+    typeof code === "string" &&
+    /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH)$/.test(code)
+  ) {
+    return true;
+  }
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i
+    .test(messageOf(error));
+}
+
+/**
+ * `error` as the store reports it: a {@link StoreUnavailableError} (saying what happened) when
+ * the database could not be reached, else `error` itself.
+ */
+export function storeError(error: unknown, where: string): unknown {
+  if (!unreachable(error)) return error;
+  return new StoreUnavailableError(
+    `the database at ${where} cannot be reached: ${messageOf(error)}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** `url` without its password, for messages and logs. */

@@ -73,7 +73,7 @@ export async function openPostgres(
   checkUrl(url);
   const where = redactUrl(url);
   const serverId = await openSchema(url, where);
-  const reader = new PostgresReader(newPool(url, poolSize), serverId);
+  const reader = new PostgresReader(newPool(url, poolSize), serverId, where);
   const writer = new PostgresWriter(newPool(url, WRITER_POOL_SIZE, true), nodeId, where);
   let changes: PostgresChanges;
   try {

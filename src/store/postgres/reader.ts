@@ -6,6 +6,7 @@
  * @module
  */
 import type pg from "pg";
+import { storeError } from "./connect.ts";
 import type {
   ClientRecord,
   FrameMessage,
@@ -56,11 +57,17 @@ const ROOM = `${ROOMS_SELECT} WHERE r.name = $2`;
 export class PostgresReader implements StoreReader {
   #pool: pg.Pool;
   #serverId: string;
+  #where: string;
 
-  /** Reads through `pool`, which it owns: {@link close} ends it. */
-  constructor(pool: pg.Pool, serverId: string) {
+  /**
+   * Reads through `pool`, which it owns: {@link close} ends it.
+   *
+   * @param where the database, as named in errors (without its password).
+   */
+  constructor(pool: pg.Pool, serverId: string, where = "the database") {
     this.#pool = pool;
     this.#serverId = serverId;
+    this.#where = where;
   }
 
   /** The database's lasting id (32 hex digits), shared by every node on it. */
@@ -101,6 +108,8 @@ export class PostgresReader implements StoreReader {
       text: READ_FRAME_RANGE,
       values: [group, after, through],
       rowMode: "array",
+    }).catch((error) => {
+      throw storeError(error, this.#where);
     });
     return rows.map(([seq, senderId, body]) => ({ seq, senderId, body }));
   }
@@ -168,6 +177,8 @@ export class PostgresReader implements StoreReader {
 
   async #rows<R extends object>(name: string, text: string, values: unknown[]): Promise<R[]> {
     // deno-lint-ignore no-explicit-any -- pg's QueryResultRow is an index signature.
-    return (await this.#pool.query<R & any>({ name, text, values })).rows;
+    return (await this.#pool.query<R & any>({ name, text, values }).catch((error: unknown) => {
+      throw storeError(error, this.#where);
+    })).rows;
   }
 }

@@ -48,7 +48,7 @@ import {
   type WriterFailedError,
 } from "../types.ts";
 import { MAX_DEVICES_PER_ACCOUNT } from "../../shared/limits.ts";
-import { sqlState } from "./connect.ts";
+import { sqlState, storeError } from "./connect.ts";
 import { type Announcement, CHANNEL, encodePayload } from "./payload.ts";
 
 /** How many times a transaction is made before its error is given up on. */
@@ -724,7 +724,9 @@ export class PostgresWriter implements StoreWriter {
     if (this.#closed) {
       return Promise.reject(new Error(`the database writer of ${this.#where} is closed`));
     }
-    const call = write();
+    const call = write().catch((error) => {
+      throw storeError(error, this.#where);
+    });
     const settled = call.then(() => {}, () => {});
     this.#inFlight.add(settled);
     settled.then(() => this.#inFlight.delete(settled));

@@ -1,0 +1,389 @@
+/**
+ * Several server nodes on one PostgreSQL database act as one chat service (README, "Several
+ * nodes"): real node processes (`deno task server -db postgres://...`) on a private cluster
+ * (tests/postgres.ts), real clients and raw gRPC calls spread over the nodes. Ignored when
+ * `CHAT_SKIP_POSTGRES=1`.
+ */
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { checkHealth, healthClient } from "../src/server/ops/mod.ts";
+import { auth, eventually, rawClient, RawSubscription, register, roomCall, send } from "./grpc.ts";
+import {
+  type ChatProcess,
+  connectClient,
+  receivedMessages,
+  type ServerProcess,
+  startServer,
+} from "./harness.ts";
+import { PostgresCluster, postgresTest } from "./postgres.ts";
+
+/** A node of the service: a server process on the shared database. */
+interface Node extends ServerProcess {
+  label: string;
+}
+
+/** Starts `count` nodes on `url`, each on a free port (or the one given). */
+async function startNodes(
+  url: string,
+  count: number,
+  { extra = [] as string[], ports = [] as number[] } = {},
+): Promise<Node[]> {
+  return await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const label = `node${i + 1}`;
+      const node = await startServer({
+        db: url,
+        label,
+        port: ports[i] ?? 0,
+        extra: [
+          "-admin_secret",
+          `${Deno.makeTempDirSync({ prefix: "chat-node-" })}/secret`,
+          ...extra,
+        ],
+      });
+      return { ...node, label };
+    }),
+  );
+}
+
+async function stopAll(procs: readonly ChatProcess[]): Promise<void> {
+  await Promise.all(procs.map((p) => p.stop()));
+}
+
+/** `addresses` of the nodes, as `-server_ip` takes them. */
+function addresses(nodes: readonly Node[]): string {
+  return nodes.map((n) => `127.0.0.1:${n.port}`).join(",");
+}
+
+postgresTest(
+  "cluster: clients on three nodes: each message reaches every other member once, not the sender, not outsiders; one who was away gets exactly its unread on another node",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 3, { extra: ["-group", "ops=alice,bob,chad"] });
+    const dir = await Deno.makeTempDir({ prefix: "chat-cluster-" });
+    const client = (name: string, node: Node, serverIp = "127.0.0.1") =>
+      connectClient({ name, port: node.port, serverIp, stateDir: `${dir}/${name}` });
+    const alice = await client("Alice", nodes[0]);
+    const bob = await client("Bob", nodes[1]);
+    let chad = await client("Chad", nodes[2]);
+    const dave = await client("Dave", nodes[2]);
+    try {
+      await alice.proc.type("/to ops");
+      await alice.proc.type("hello from node 1");
+      await bob.proc.waitForLine(/\[ops\] .*: hello from node 1$/);
+      await chad.proc.waitForLine(/\[ops\] .*: hello from node 1$/);
+      await bob.proc.type("/to ops");
+      await bob.proc.type("hi from node 2");
+      await alice.proc.waitForLine(/\[ops\] .*: hi from node 2$/);
+      await chad.proc.waitForLine(/\[ops\] .*: hi from node 2$/);
+      // Chad goes away; two messages while he is; he comes back through node 1.
+      await chad.proc.stop();
+      await alice.proc.type("while you were out 1");
+      await bob.proc.waitForLine(/: while you were out 1$/);
+      await bob.proc.type("while you were out 2");
+      await alice.proc.waitForLine(/: while you were out 2$/);
+      // A marker in general, after both: once Chad has it, he has all he will get.
+      await dave.proc.type("marker");
+      await alice.proc.waitForLine(/\[general\] .*: marker$/);
+      // Node 1 first, then the node he used: his key may go to node 1, which is in his list.
+      chad = await client("Chad", nodes[0], addresses([nodes[0], nodes[2]]));
+      await chad.proc.waitForLine(/\[general\] .*: marker$/);
+      await chad.proc.waitForLine(/\[ops\] .*: while you were out 2$/);
+      assert.match(
+        chad.proc.stderr.join("\n"),
+        new RegExp(`^\\* connected to 127.0.0.1:${nodes[0].port} as ${chad.id} \\(resumed\\)`, "m"),
+        "the same identity on another node, at once",
+      );
+      // Groups are delivered side by side: the order within each is what is asserted.
+      const byGroup = (proc: ChatProcess) =>
+        receivedMessages(proc).sort((a, b) => a.group < b.group ? -1 : a.group > b.group ? 1 : 0);
+      assert.deepEqual(byGroup(chad.proc), [
+        { group: "general", from: dave.id, text: "marker" },
+        { group: "ops", from: alice.id, text: "while you were out 1" },
+        { group: "ops", from: bob.id, text: "while you were out 2" },
+      ]);
+      assert.deepEqual(byGroup(alice.proc), [
+        { group: "general", from: dave.id, text: "marker" },
+        { group: "ops", from: bob.id, text: "hi from node 2" },
+        { group: "ops", from: bob.id, text: "while you were out 2" },
+      ]);
+      assert.deepEqual(byGroup(bob.proc), [
+        { group: "general", from: dave.id, text: "marker" },
+        { group: "ops", from: alice.id, text: "hello from node 1" },
+        { group: "ops", from: alice.id, text: "while you were out 1" },
+      ]);
+      assert.deepEqual(receivedMessages(dave.proc), [], "Dave is not in ops");
+    } finally {
+      await stopAll([alice.proc, bob.proc, chad.proc, dave.proc, ...nodes.map((n) => n.proc)]);
+    }
+  },
+);
+
+postgresTest(
+  "cluster: sends to one group from every node at once are numbered 1..N without a gap or a repeat; each node's subscriber gets them all once, in order; a retry on another node gets the original",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 3, { extra: ["-rate_limits", "off"] });
+    const clients = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    try {
+      const senders = await Promise.all(clients.map((c, i) => register(c, `Sender${i}`)));
+      const readers = await Promise.all(clients.map((c, i) => register(c, `Reader${i}`)));
+      const subs = readers.map((r, i) => {
+        const sub = new RawSubscription(clients[i], auth(r.clientId, r.key));
+        sub.call.write({ open: { seen: [], acceptMore: false } });
+        return sub;
+      });
+      const EACH = 150;
+      const sent = await Promise.all(senders.map(async (s, i) => {
+        const seqs: number[] = [];
+        // Ten at a time per sender, so that every node's commits interleave with the others'.
+        for (let n = 0; n < EACH; n += 10) {
+          const replies = await Promise.all(
+            Array.from(
+              { length: 10 },
+              (_, k) => send(clients[i], s, `s${i} m${n + k}`, `s${i}-${n + k}`),
+            ),
+          );
+          seqs.push(...replies.map((r) => r.seq));
+        }
+        return seqs;
+      }));
+      const all = sent.flat().sort((a, b) => a - b);
+      assert.deepEqual(all, Array.from({ length: 3 * EACH }, (_, i) => i + 1), "gap-free, unique");
+      for (const [i, sub] of subs.entries()) {
+        await sub.until(() => sub.seqs.length >= 3 * EACH, 20_000);
+        assert.deepEqual(sub.seqs, all, `node${i + 1}'s reader: each once, in order`);
+        // Every message of each sender, once (ten at a time were in flight: no order among them).
+        const texts = sub.deliveries.flatMap((d) => d.messages.map((m) => m.text));
+        for (let s = 0; s < 3; s++) {
+          const mine = texts.filter((t) => t.startsWith(`s${s} `));
+          const order = mine.map((t) => Number(t.split(" m")[1])).sort((a, b) => a - b);
+          assert.deepEqual(order, Array.from({ length: EACH }, (_, k) => k), `sender ${s}'s, once`);
+        }
+      }
+      // A retry of a message sent through node 1, sent through node 3: the original's seq.
+      const retry = await send(clients[2], senders[0], "s0 m0", "s0-0");
+      assert.deepEqual([retry.seq, retry.duplicate], [sent[0][0], true]);
+      assert.equal(await pg.psql("select count(*) from messages", { url }), String(3 * EACH));
+      for (const sub of subs) sub.call.cancel();
+    } finally {
+      for (const c of clients) c.close();
+      await stopAll(nodes.map((n) => n.proc));
+    }
+  },
+);
+
+postgresTest(
+  "cluster: a member removed on one node stops receiving the room at once on another, and his sends there are refused",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 2);
+    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    try {
+      const alice = await register(one, "alice");
+      const bob = await register(two, "bob");
+      await roomCall(one, alice, "CreateRoom", { name: "crew" });
+      // Bob joins through node 2: node 2 must know the room node 1 made.
+      await eventually(async () => {
+        try {
+          await roomCall(two, bob, "JoinRoom", { room: "crew" });
+          return true;
+        } catch (error) {
+          if ((error as grpc.ServiceError).code !== grpc.status.NOT_FOUND) throw error;
+          return false;
+        }
+      }, "node 2 knows the room");
+      const bobs = new RawSubscription(two, auth(bob.clientId, bob.key));
+      bobs.call.write({ open: { seen: [], acceptMore: false } });
+      await send(one, alice, "welcome", "w1", "crew");
+      await bobs.until(() => bobs.seqs.length === 1);
+      await roomCall(one, alice, "RemoveMember", { room: "crew", handle: "bob" });
+      // Within the time node 2 takes to hear of it, his sends there are refused.
+      await eventually(
+        async () => {
+          try {
+            await send(two, bob, "still here?", crypto.randomUUID(), "crew");
+            return false;
+          } catch (error) {
+            assert.equal((error as grpc.ServiceError).code, grpc.status.PERMISSION_DENIED);
+            return true;
+          }
+        },
+        "node 2 refuses bob in crew",
+        2_000,
+      );
+      await send(one, alice, "after", "w2", "crew");
+      await send(one, alice, "marker", "m1");
+      await bobs.until(() => bobs.deliveries.some((d) => d.group === "general"));
+      const crew = bobs.deliveries.filter((d) => d.group === "crew").flatMap((d) => d.messages);
+      assert.deepEqual(crew.map((m) => m.text), ["welcome"], "nothing of crew after the removal");
+      const stored = await pg.psql(
+        "select string_agg(text, ',' order by seq) from messages where grp = 'crew'",
+        { url },
+      );
+      assert.equal(stored, "welcome,after", "bob's refused send stored nothing");
+      bobs.call.cancel();
+    } finally {
+      one.close();
+      two.close();
+      await stopAll(nodes.map((n) => n.proc));
+    }
+  },
+);
+
+postgresTest(
+  "cluster: PostgreSQL restarted under load: nodes say NOT_SERVING, then SERVING; every acknowledged message is stored once and delivered once",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 2, { extra: ["-rate_limits", "off"] });
+    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    const health = healthClient(`127.0.0.1:${nodes[1].port}`, grpc.credentials.createInsecure());
+    try {
+      const alice = await register(one, "Alice");
+      const bob = await register(two, "Bob");
+      const bobs = new RawSubscription(two, auth(bob.clientId, bob.key));
+      bobs.call.write({ open: { seen: [], acceptMore: false } });
+      const acked = new Map<string, number>();
+      let stop = false;
+      let n = 0;
+      const sending = (async () => {
+        while (!stop) {
+          const id = `m${n++}`;
+          // As a client does: the same id again until it is answered.
+          for (;;) {
+            try {
+              acked.set(id, (await send(one, alice, id, id)).seq);
+              break;
+            } catch (error) {
+              const code = (error as grpc.ServiceError).code;
+              assert.ok(
+                code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED,
+                `a send in the outage: ${(error as grpc.ServiceError).details}`,
+              );
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          }
+        }
+      })();
+      await eventually(() => acked.size >= 50, "sends before the restart", 10_000);
+      await pg.stop();
+      await eventually(
+        async () => await checkHealth(health, "", 1_000).catch(() => "") === "NOT_SERVING",
+        "node 2 says NOT_SERVING",
+        10_000,
+      );
+      await pg.start();
+      await eventually(
+        async () => await checkHealth(health, "", 1_000).catch(() => "") === "SERVING",
+        "node 2 serving again",
+        20_000,
+      );
+      const before = acked.size;
+      await eventually(() => acked.size >= before + 50, "sends after the restart", 20_000);
+      stop = true;
+      await sending;
+      const seqs = [...acked.values()].sort((a, b) => a - b);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
+      assert.equal(await pg.psql("select count(*) from messages", { url }), String(acked.size));
+      await bobs.until(() => bobs.seqs.length >= acked.size, 20_000);
+      // A stream ended by the outage was opened again by a client; this raw one may have ended.
+      const got = bobs.seqs;
+      assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => i + 1));
+      bobs.call.cancel();
+    } finally {
+      health.close();
+      one.close();
+      two.close();
+      await stopAll(nodes.map((n) => n.proc));
+    }
+  },
+  { controlsServer: true },
+);
+
+postgresTest(
+  "cluster: a random node SIGKILLed again and again while clients type: every message reaches every other member exactly once, in each sender's order",
+  async () => {
+    const CLIENTS = ["Alice", "Bob", "Chad"];
+    const EACH = 50;
+    const KILLS = 6;
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 3);
+    const ports = nodes.map((n) => n.port);
+    const procs: ChatProcess[] = nodes.map((n) => n.proc);
+    const dir = await Deno.makeTempDir({ prefix: "chat-cluster-crash-" });
+    // Each client starts at another node and knows them all.
+    const clients = await Promise.all(CLIENTS.map((name, i) =>
+      connectClient({
+        name,
+        port: ports[i],
+        serverIp: [...ports.slice(i), ...ports.slice(0, i)].map((p) => `127.0.0.1:${p}`).join(","),
+        stateDir: `${dir}/${name}`,
+      })
+    ));
+    try {
+      const typing = clients.map(async ({ proc }, c) => {
+        for (let i = 1; i <= EACH; i++) {
+          await proc.type(`${CLIENTS[c]} ${i}`);
+          await new Promise((r) => setTimeout(r, 40));
+        }
+      });
+      // Kill a random node, start it again on its port, again and again.
+      for (let kill = 1; kill <= KILLS; kill++) {
+        await new Promise((r) => setTimeout(r, 300));
+        const i = Math.floor(Math.random() * nodes.length);
+        nodes[i].proc.kill("SIGKILL");
+        assert.equal((await nodes[i].proc.status).signal, "SIGKILL");
+        const [again] = await startNodes(url, 1, { ports: [ports[i]] });
+        nodes[i] = { ...again, label: `node${i + 1}-${kill}` };
+        procs.push(again.proc);
+      }
+      await Promise.all(typing);
+      const expected = EACH * (CLIENTS.length - 1);
+      await Promise.all(
+        clients.map(({ proc }) =>
+          proc.waitForCount(/^\[general\] /, expected, { timeoutMs: 60_000 })
+        ),
+      );
+      // A last message from each: once the others have it, they have all before it.
+      for (const [c, { proc }] of clients.entries()) {
+        await proc.type(`last from ${CLIENTS[c]}`);
+        for (const [o, other] of clients.entries()) {
+          if (o !== c) {
+            await other.proc.waitForLine(new RegExp(`: last from ${CLIENTS[c]}$`), {
+              timeoutMs: 30_000,
+            });
+          }
+        }
+      }
+      for (const [c, { proc }] of clients.entries()) {
+        const got = receivedMessages(proc).filter((m) => !m.text.startsWith("last from"));
+        for (const [s, sender] of clients.entries()) {
+          const texts = got.filter((m) => m.from === sender.id).map((m) => m.text);
+          const want = s === c
+            ? []
+            : Array.from({ length: EACH }, (_, i) => `${CLIENTS[s]} ${i + 1}`);
+          assert.deepEqual(
+            texts,
+            want,
+            `${CLIENTS[c]} got ${CLIENTS[s]}'s messages once each, in order`,
+          );
+        }
+      }
+      assert.equal(
+        await pg.psql("select count(*) from messages", { url }),
+        String(EACH * CLIENTS.length + CLIENTS.length),
+        "each stored once",
+      );
+      // Each client kept its one identity across the nodes.
+      assert.equal(await pg.psql("select count(*) from clients", { url }), String(CLIENTS.length));
+    } finally {
+      await stopAll([...clients.map((c) => c.proc), ...procs]);
+    }
+  },
+  { controlsServer: true },
+);
