@@ -7,7 +7,17 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { checkHealth, healthClient } from "../src/server/ops/mod.ts";
-import { auth, eventually, rawClient, RawSubscription, register, roomCall, send } from "./grpc.ts";
+import {
+  auth,
+  eventually,
+  rawAdmin,
+  rawClient,
+  RawSubscription,
+  refusal,
+  register,
+  roomCall,
+  send,
+} from "./grpc.ts";
 import {
   type ChatProcess,
   connectClient,
@@ -22,6 +32,11 @@ interface Node extends ServerProcess {
   label: string;
 }
 
+/** The operator secret every node of these tests is given (`-admin_secret`), and its file. */
+const SECRET = crypto.randomUUID();
+const SECRET_FILE = `${Deno.makeTempDirSync({ prefix: "chat-node-" })}/admin-secret`;
+Deno.writeTextFileSync(SECRET_FILE, `${SECRET}\n`, { mode: 0o600 });
+
 /** Starts `count` nodes on `url`, each on a free port (or the one given). */
 async function startNodes(
   url: string,
@@ -35,11 +50,7 @@ async function startNodes(
         db: url,
         label,
         port: ports[i] ?? 0,
-        extra: [
-          "-admin_secret",
-          `${Deno.makeTempDirSync({ prefix: "chat-node-" })}/secret`,
-          ...extra,
-        ],
+        extra: ["-admin_secret", SECRET_FILE, ...extra],
       });
       return { ...node, label };
     }),
@@ -386,4 +397,99 @@ postgresTest(
     }
   },
   { controlsServer: true },
+);
+
+postgresTest(
+  "cluster: two owners on two nodes demoting each other at once: one change is made, the other refused; the room keeps an owner",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 2, { extra: ["-rate_limits", "off"] });
+    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    try {
+      const alice = await register(one, "alice");
+      const bob = await register(two, "bob");
+      const outcomes = new Map<string, number>();
+      for (let round = 0; round < 10; round++) {
+        const room = `duel${round}`;
+        await roomCall(one, alice, "CreateRoom", { name: room });
+        await eventually(
+          () => roomCall(two, bob, "JoinRoom", { room }).then(() => true, () => false),
+          `${room} joined`,
+        );
+        // Node 1 hears of his join within moments; until then it does not know him there.
+        await eventually(
+          () =>
+            roomCall(one, alice, "SetRole", { room, handle: "bob", role: 3 }).then(
+              () => true,
+              (e: grpc.ServiceError) => {
+                if (e.code !== grpc.status.NOT_FOUND) throw e;
+                return false;
+              },
+            ),
+          `node 1 knows bob is in ${room}`,
+        );
+        // Node 2 must know bob is an owner before he acts there.
+        await eventually(async () => {
+          const { members } = await roomCall<{ members: { handle: string; role: number }[] }>(
+            two,
+            bob,
+            "ListMembers",
+            { room },
+          );
+          return members.find((m) => m.handle === "bob")?.role === 3;
+        }, `node 2 knows bob owns ${room}`);
+        const duel = await Promise.allSettled([
+          roomCall(one, alice, "SetRole", { room, handle: "bob", role: 1 }),
+          roomCall(two, bob, "SetRole", { room, handle: "alice", role: 1 }),
+        ]);
+        const codes = duel.map((r) =>
+          r.status === "fulfilled" ? "OK" : grpc.status[(r.reason as grpc.ServiceError).code]
+        );
+        assert.equal(codes.filter((c) => c === "OK").length, 1, `one change is made: ${codes}`);
+        for (const code of codes) outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+        const owners = await pg.psql(
+          `select count(*) from room_members where room = '${room}' and role = 'owner'`,
+          { url },
+        );
+        assert.equal(owners, "1", `${room} keeps one owner`);
+      }
+      // Refused by the node that knew (PERMISSION_DENIED), or by the store when both acted on
+      // what they held (ABORTED): never both made.
+      assert.ok(
+        [...outcomes.keys()].every((c) => ["OK", "ABORTED", "PERMISSION_DENIED"].includes(c)),
+        JSON.stringify(Object.fromEntries(outcomes)),
+      );
+    } finally {
+      one.close();
+      two.close();
+      await stopAll(nodes.map((n) => n.proc));
+    }
+  },
+);
+
+postgresTest(
+  "cluster: the operator revokes a device through one node: its stream on another node ends at once, and it is refused there",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 2);
+    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    const admin = rawAdmin(nodes[0].port, SECRET);
+    try {
+      const gus = await register(two, "Gus");
+      const sub = new RawSubscription(two, auth(gus.clientId, gus.key));
+      sub.call.write({ open: { seen: [], acceptMore: false } });
+      await send(two, gus, "hello", "h1");
+      await admin.revoke(gus.clientId);
+      const status = await sub.status;
+      assert.equal(status.code, grpc.status.UNAUTHENTICATED, status.details);
+      assert.equal((await refusal(send(two, gus, "again", "h2"))).code, "UNAUTHENTICATED");
+    } finally {
+      admin.close();
+      one.close();
+      two.close();
+      await stopAll(nodes.map((n) => n.proc));
+    }
+  },
 );

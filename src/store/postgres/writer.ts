@@ -42,6 +42,7 @@ import {
   type RoomChange,
   type RoomChanged,
   type RoomMemberRecord,
+  StoreConflictError,
   type StoredMessage,
   storedMessage,
   type StoreWriter,
@@ -504,9 +505,13 @@ export class PostgresWriter implements StoreWriter {
   /**
    * See {@link StoreWriter.changeRoom}. Announces the room.
    *
+   * The server checked the change against the rooms it holds, which another node may have
+   * changed a moment ago: what the rules need is checked again here, under the room's lock.
+   *
    * @throws {ProofRefusedError} if a join's room code does not hold; nothing is stored.
-   * @throws {Error} for a change to a room that is not there, or of a member who is not in it,
-   *   and what PostgreSQL refused (a room that exists, a member already in); nothing is stored.
+   * @throws {StoreConflictError} for a room made that exists, a change to a room that is not
+   *   there, of a member who is not in it, a join of one already in, and a change that would
+   *   leave a room with members but no owner; nothing is stored.
    */
   changeRoom(change: RoomChange): Promise<RoomChanged> {
     return this.#transaction(async (c, announce) => {
@@ -524,78 +529,106 @@ export class PostgresWriter implements StoreWriter {
       if (change.op !== "create") {
         const locked = await c.query("SELECT 1 FROM rooms WHERE name = $1 FOR UPDATE", [room]);
         if (locked.rowCount === 0) {
-          throw new Error(`there is no room ${JSON.stringify(room)} to ${change.op}`);
+          throw new StoreConflictError(`the room ${room} is gone`);
         }
       }
       announce({ kind: "room", name: room });
       const changed = (count: number | null) => {
-        if (count !== 1) throw new Error(`${change.op}: no such member of ${room}`);
+        if (count !== 1) throw new StoreConflictError(`${change.op}: no such member of ${room}`);
       };
-      switch (change.op) {
-        case "create": {
-          const { name, visibility, history, createdBy, createdAtMs } = change.room;
-          await c.query(
-            `INSERT INTO rooms (name, visibility, history, created_by, created_at)
+      const result = await this.#changeRoom(c, change, room, now, changed);
+      if (!result.deleted && (change.op === "leave" || change.op === "role")) {
+        const { rows } = await c.query<{ owners: number; members: number }>(
+          `SELECT count(*) FILTER (WHERE role = 'owner') AS owners, count(*) AS members
+           FROM room_members WHERE room = $1`,
+          [room],
+        );
+        if (rows[0].members > 0 && rows[0].owners === 0) {
+          throw new StoreConflictError(`${room} would be left without an owner`);
+        }
+      }
+      return result;
+    }).catch((error) => {
+      // Made or joined at once on another node: the unique keys say so.
+      if (sqlState(error) !== "23505") throw error;
+      const what = change.op === "create"
+        ? `the room ${change.room.name} exists`
+        : `already in ${change.op === "join" ? change.room : "the room"}`;
+      throw new StoreConflictError(what, { cause: error });
+    });
+  }
+
+  async #changeRoom(
+    c: pg.PoolClient,
+    change: RoomChange,
+    room: string,
+    now: number,
+    changed: (count: number | null) => void,
+  ): Promise<RoomChanged> {
+    switch (change.op) {
+      case "create": {
+        const { name, visibility, history, createdBy, createdAtMs } = change.room;
+        await c.query(
+          `INSERT INTO rooms (name, visibility, history, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5)`,
-            [name, visibility, history, createdBy, createdAtMs],
-          );
-          await this.#addMember(c, name, change.owner);
-          break;
-        }
-        case "join":
-          if (change.codeHash) {
-            const code = await this.#takeCode(c, change.codeHash, "room", now);
-            if (code.handle !== change.room) {
-              throw new ProofRefusedError(
-                "the room code is not valid (unknown, already used or expired)",
-              );
-            }
+          [name, visibility, history, createdBy, createdAtMs],
+        );
+        await this.#addMember(c, name, change.owner);
+        break;
+      }
+      case "join":
+        if (change.codeHash) {
+          const code = await this.#takeCode(c, change.codeHash, "room", now);
+          if (code.handle !== change.room) {
+            throw new ProofRefusedError(
+              "the room code is not valid (unknown, already used or expired)",
+            );
           }
-          await this.#addMember(c, change.room, change.member);
-          break;
-        case "leave": {
-          changed(
-            (await c.query("DELETE FROM room_members WHERE room = $1 AND member = $2", [
-              room,
-              change.member,
-            ])).rowCount,
-          );
-          const { rows } = await c.query<{ n: number }>(
-            "SELECT count(*) AS n FROM room_members WHERE room = $1",
-            [room],
-          );
-          if (rows[0].n === 0) {
-            await this.#deleteRoom(c, room);
-            return { deleted: true };
-          }
-          break;
         }
-        case "invite":
-          await Promise.all([
-            c.query("DELETE FROM room_invites WHERE room = $1 AND expires_at <= $2", [room, now]),
-            c.query(
-              `INSERT INTO room_invites AS i (room, handle, invited_by, created_at, expires_at)
+        await this.#addMember(c, change.room, change.member);
+        break;
+      case "leave": {
+        changed(
+          (await c.query("DELETE FROM room_members WHERE room = $1 AND member = $2", [
+            room,
+            change.member,
+          ])).rowCount,
+        );
+        const { rows } = await c.query<{ n: number }>(
+          "SELECT count(*) AS n FROM room_members WHERE room = $1",
+          [room],
+        );
+        if (rows[0].n === 0) {
+          await this.#deleteRoom(c, room);
+          return { deleted: true };
+        }
+        break;
+      }
+      case "invite":
+        await Promise.all([
+          c.query("DELETE FROM room_invites WHERE room = $1 AND expires_at <= $2", [room, now]),
+          c.query(
+            `INSERT INTO room_invites AS i (room, handle, invited_by, created_at, expires_at)
                VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (room, handle) DO UPDATE SET
                  invited_by = excluded.invited_by, created_at = excluded.created_at,
                  expires_at = excluded.expires_at
                WHERE i.expires_at <= excluded.created_at`,
-              [room, change.handle, change.by, now, change.expiresAtMs],
-            ),
-          ]);
-          break;
-        case "role":
-          changed(
-            (await c.query("UPDATE room_members SET role = $1 WHERE room = $2 AND member = $3", [
-              change.role,
-              room,
-              change.member,
-            ])).rowCount,
-          );
-          break;
-      }
-      return { deleted: false };
-    });
+            [room, change.handle, change.by, now, change.expiresAtMs],
+          ),
+        ]);
+        break;
+      case "role":
+        changed(
+          (await c.query("UPDATE room_members SET role = $1 WHERE room = $2 AND member = $3", [
+            change.role,
+            room,
+            change.member,
+          ])).rowCount,
+        );
+        break;
+    }
+    return { deleted: false };
   }
 
   async #addMember(c: pg.PoolClient, room: string, m: RoomMemberRecord): Promise<void> {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { postgresTest } from "../../../tests/postgres.ts";
 import { testMessage as m } from "../testing.ts";
-import type { Appended, StoreBackend } from "../types.ts";
+import { type Appended, type StoreBackend, StoreConflictError } from "../types.ts";
 import { openPostgres } from "./mod.ts";
 import { eventually, fileCluster, Heard } from "./testing.ts";
 
@@ -215,5 +215,58 @@ postgresTest(
     );
     assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 10);
     assert.equal(await nodes[0].reader.devicesOf("bo"), 10);
+  },
+);
+
+postgresTest(
+  "postgres writer: room changes two nodes made on what each held are checked again under the room's lock: never a room with members and no owner, never a member twice",
+  async () => {
+    await using nodes = await openNodes(2);
+    const [a, b] = nodes.map((n) => n.writer);
+    const member = (name: string, role: "owner" | "admin" | "member") => ({
+      member: name,
+      role,
+      joinedSeq: 0,
+      joinedAtMs: 1,
+    });
+    const room = {
+      name: "duel",
+      visibility: "open",
+      history: "all",
+      createdBy: "alice",
+      createdAtMs: 1,
+    } as const;
+    await a.changeRoom({ op: "create", room, owner: member("alice", "owner") });
+    await b.changeRoom({ op: "join", room: "duel", member: member("bob", "member") });
+    await a.changeRoom({ op: "role", room: "duel", member: "bob", role: "owner" });
+    // Each owner demotes the other at once, as two nodes would that both saw two owners.
+    const duel = await Promise.allSettled([
+      a.changeRoom({ op: "role", room: "duel", member: "bob", role: "member" }),
+      b.changeRoom({ op: "role", room: "duel", member: "alice", role: "member" }),
+    ]);
+    assert.deepEqual(duel.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const refused = duel.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.ok(refused.reason instanceof StoreConflictError, String(refused.reason));
+    assert.match(refused.reason.message, /duel would be left without an owner/);
+    const [stored] = (await nodes[0].reader.rooms()).filter((r) => r.name === "duel");
+    assert.deepEqual(stored.members.map((x) => x.role).filter((r) => r === "owner"), ["owner"]);
+    // The same member joined through both nodes at once: one join, one conflict.
+    const joins = await Promise.allSettled([
+      a.changeRoom({ op: "join", room: "duel", member: member("chad", "member") }),
+      b.changeRoom({ op: "join", room: "duel", member: member("chad", "member") }),
+    ]);
+    assert.deepEqual(joins.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const conflict = (joins.find((r) => r.status === "rejected") as PromiseRejectedResult).reason;
+    assert.ok(conflict instanceof StoreConflictError, String(conflict));
+    // A change to a member another node removed, or to a room another node deleted.
+    await a.changeRoom({ op: "leave", room: "duel", member: "chad" });
+    await assert.rejects(
+      b.changeRoom({ op: "role", room: "duel", member: "chad", role: "admin" }),
+      StoreConflictError,
+    );
+    await assert.rejects(
+      b.changeRoom({ op: "leave", room: "gone", member: "chad" }),
+      (e: Error) => e instanceof StoreConflictError && /the room gone is gone/.test(e.message),
+    );
   },
 );
