@@ -493,3 +493,41 @@ postgresTest(
     }
   },
 );
+
+postgresTest(
+  "cluster: /who counts the devices online on every node, and stops counting those gone",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const nodes = await startNodes(url, 2, { extra: ["-group", "ops=alice,bob"] });
+    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    try {
+      const alice = await register(one, "alice");
+      const bob = await register(two, "bob");
+      const streams = [
+        new RawSubscription(one, auth(alice.clientId, alice.key)),
+        new RawSubscription(two, auth(bob.clientId, bob.key)),
+      ];
+      for (const s of streams) s.call.write({ open: { seen: [], acceptMore: false } });
+      type Members = { members: { handle: string; devicesOnline: number }[] };
+      const who = async (group: string) =>
+        Object.fromEntries(
+          (await roomCall<Members>(one, alice, "ListMembers", { room: group })).members.map((
+            m,
+          ) => [m.handle, m.devicesOnline]),
+        );
+      // Node 1 learns of bob's device on node 2 within a report (a second).
+      await eventually(async () => (await who("ops")).bob === 1, "bob online, seen from node 1");
+      assert.deepEqual(await who("ops"), { alice: 1, bob: 1 });
+      assert.deepEqual(await who("general"), { alice: 1, bob: 1 }, "the open group: all online");
+      streams[1].call.cancel();
+      await eventually(async () => (await who("ops")).bob === 0, "bob gone, seen from node 1");
+      assert.deepEqual(await who("general"), { alice: 1 });
+      streams[0].call.cancel();
+    } finally {
+      one.close();
+      two.close();
+      await stopAll(nodes.map((n) => n.proc));
+    }
+  },
+);

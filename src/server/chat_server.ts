@@ -43,6 +43,7 @@ import {
   ROOM_CHANGE_LIMIT,
 } from "./auth/rate_limit.ts";
 import { followChanges } from "./cluster/follower.ts";
+import { reportPresence } from "./cluster/presence.ts";
 import { GroupCommitter } from "./commit/group_commit.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { GroupDirectory, type GroupSpec } from "./groups/directory.ts";
@@ -210,6 +211,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     limit: options.limits === "off"
       ? NO_LIMIT
       : new RateLimiter({ ...ROOM_CHANGE_LIMIT, maxKeys: MAX_TRACKED_PEERS }),
+    presence: store.presence,
     log,
   });
   const ctx: HandlerContext = {
@@ -280,6 +282,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
   // Nodes sharing the database: what the others change reaches this one from here on.
   const unfollow = store.changes &&
     followChanges(store.changes, { reader, fanout, groups, rooms, auth, streams, health, log });
+  const unreport = store.presence && reportPresence(store.presence, sessions, log);
   // A writer that died cannot come back: end the streams now, so clients go elsewhere or wait.
   const failed = writer.failed.then((error) => {
     // First, so that probes and load balancers stop sending clients here.
@@ -309,6 +312,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       await drained;
       clearTimeout(timer);
       unfollow?.();
+      unreport?.();
       await store.close();
     })();
   const snapshot = () => metrics.snapshot();

@@ -327,12 +327,35 @@ export interface StoreChanges {
   subscribe(listener: (change: StoreChange) => void): () => void;
 }
 
+/**
+ * Who is online on the other nodes sharing a database: each node reports its own devices
+ * online, and asks for the others'. A node not heard from for {@link PRESENCE_STALE_MS} is
+ * taken for gone (crashed), and what it reported is not counted.
+ */
+export interface PresenceStore {
+  /**
+   * Reports this node's devices online: `changes` maps each member whose count changed since
+   * the last report to its count now (0: none). Also says that this node is alive: call it at
+   * least every {@link PRESENCE_STALE_MS} / 3, with no changes if there are none.
+   */
+  report(changes: ReadonlyMap<MemberKey, number>): Promise<void>;
+  /** How many devices of each of `members` are online on the other nodes (none: left out). */
+  elsewhere(members: readonly MemberKey[]): Promise<Map<MemberKey, number>>;
+  /** Members with a device online on another node, at most `limit` of them. */
+  onlineElsewhere(limit: number): Promise<MemberKey[]>;
+}
+
+/** How long a node may go unheard before what it reported of its devices online is dropped. */
+export const PRESENCE_STALE_MS = 15_000;
+
 /** An open database: its reader and writer, closed together. */
 export interface StoreBackend {
   reader: StoreReader;
   writer: StoreWriter;
   /** Present when other nodes may share the database (PostgreSQL); SQLite has one node. */
   changes?: StoreChanges;
+  /** Present with {@link changes}: the other nodes' devices online. */
+  presence?: PresenceStore;
   /** Closes the writer, then the reader; a second call does nothing more. */
   close(): Promise<void>;
 }

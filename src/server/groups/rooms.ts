@@ -40,6 +40,7 @@ import {
   guestOf,
   type MemberKey,
   memberKey,
+  type PresenceStore,
   ProofRefusedError,
   type RoomRecord,
   type RoomRole,
@@ -76,6 +77,8 @@ export interface RoomServiceOptions {
   between<T>(work: () => Promise<T>): Promise<T>;
   /** Room changes per member (auth/rate_limit.ts ROOM_CHANGE_LIMIT). */
   limit: Limit;
+  /** The devices online on other nodes sharing the database, if any (`/who` counts them). */
+  presence?: PresenceStore;
   log: Log;
 }
 
@@ -579,8 +582,16 @@ export class RoomService {
         if (keys.length === MAX_MEMBERS_PER_ROOM) break;
         keys.push(key);
       }
+      if (this.#o.presence && keys.length < MAX_MEMBERS_PER_ROOM) {
+        const here = new Set(keys);
+        for (const key of await this.#o.presence.onlineElsewhere(MAX_MEMBERS_PER_ROOM)) {
+          if (keys.length === MAX_MEMBERS_PER_ROOM) break;
+          if (!here.has(key)) keys.push(key);
+        }
+      }
     }
-    return await Promise.all(keys.map((key) => this.#member(group, key)));
+    const elsewhere = await this.#o.presence?.elsewhere(keys) ?? new Map<MemberKey, number>();
+    return await Promise.all(keys.map((key) => this.#member(group, key, elsewhere.get(key))));
   }
 
   /** What `caller` sees of `group`. */
@@ -690,14 +701,17 @@ export class RoomService {
     return { kind: kind as RoomEvent["kind"], member: await this.#member(group, member), by };
   }
 
-  /** `key` as a Member of `group`: its role there, and how many devices it has online. */
-  async #member(group: Group, key: MemberKey): Promise<Member> {
+  /**
+   * `key` as a Member of `group`: its role there, and how many devices it has online: here, and
+   * `elsewhere` (on other nodes sharing the database) when known.
+   */
+  async #member(group: Group, key: MemberKey, elsewhere = 0): Promise<Member> {
     const guest = guestOf(key);
     const role = group.room?.roleOf(key);
     return {
       handle: guest === undefined ? key : "",
       role: role ? ROLE_NUMBER[role] : Role.ROLE_UNSPECIFIED,
-      devicesOnline: this.#o.sessions.devicesOnline(key),
+      devicesOnline: this.#o.sessions.devicesOnline(key) + elsewhere,
       name: guest === undefined ? "" : (await this.#o.reader.client(guest))?.name ?? "",
       clientId: guest ?? "",
     };

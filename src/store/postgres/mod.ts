@@ -26,11 +26,13 @@ import pg from "pg";
 import { type StoreBackend, StoreOpenError } from "../types.ts";
 import { PostgresChanges } from "./changes.ts";
 import { checkUrl, clientConfig, describeOpenError, newPool, redactUrl } from "./connect.ts";
+import { PostgresPresence } from "./presence.ts";
 import { PostgresReader } from "./reader.ts";
 import { prepareSchema } from "./schema.ts";
 import { PostgresWriter } from "./writer.ts";
 
 export { type ListenOptions, PostgresChanges } from "./changes.ts";
+export { PostgresPresence } from "./presence.ts";
 export { PostgresReader } from "./reader.ts";
 export { SCHEMA_VERSION } from "./schema.ts";
 export { PostgresWriter } from "./writer.ts";
@@ -73,7 +75,9 @@ export async function openPostgres(
   checkUrl(url);
   const where = redactUrl(url);
   const serverId = await openSchema(url, where);
-  const reader = new PostgresReader(newPool(url, poolSize), serverId, where);
+  const readerPool = newPool(url, poolSize);
+  const reader = new PostgresReader(readerPool, serverId, where);
+  const presence = new PostgresPresence(readerPool, nodeId, where);
   const writer = new PostgresWriter(newPool(url, WRITER_POOL_SIZE, true), nodeId, where);
   let changes: PostgresChanges;
   try {
@@ -87,9 +91,12 @@ export async function openPostgres(
     reader,
     writer,
     changes,
+    presence,
     close() {
       closed ??= (async () => {
         await changes.close();
+        // This node's devices are no longer online; if the database is away, its rows go stale.
+        await presence.forget().catch(() => {});
         try {
           await writer.close();
         } finally {

@@ -15,7 +15,7 @@ import type pg from "pg";
 import { StoreOpenError } from "../types.ts";
 
 /** The version of the schema this code makes and reads (PostgreSQL's own count, not SQLite's). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * The DDL that takes a database from version `i` to `i + 1`, at index `i`. Version 0 is an
@@ -98,6 +98,20 @@ CREATE TABLE room_invites (
 );
 CREATE INDEX room_invites_by_handle ON room_invites (handle);
 `,
+  // 2: who is online on each node (src/store/postgres/presence.ts).
+  `
+CREATE TABLE nodes (
+  node_id text COLLATE "C" PRIMARY KEY,
+  seen_at timestamptz NOT NULL
+);
+CREATE TABLE presence (
+  node_id text COLLATE "C" NOT NULL,
+  member text COLLATE "C" NOT NULL,
+  devices integer NOT NULL,
+  PRIMARY KEY (node_id, member)
+);
+CREATE INDEX presence_by_member ON presence (member);
+`,
 ];
 
 /** The tables the schema makes: a database holding any of them but no `meta` is not ours. */
@@ -112,6 +126,8 @@ const TABLES = [
   "rooms",
   "room_members",
   "room_invites",
+  "nodes",
+  "presence",
 ];
 
 /** Held (for its transaction) by the node that makes or upgrades the schema: the same key on every node. */

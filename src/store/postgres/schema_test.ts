@@ -45,7 +45,42 @@ postgresTest(
         "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
         { database },
       ),
-      "accounts,clients,codes,cursors,groups,messages,meta,room_invites,room_members,rooms",
+      "accounts,clients,codes,cursors,groups,messages,meta,nodes,presence,room_invites,room_members,rooms",
+    );
+  },
+);
+
+postgresTest(
+  "postgres schema: a database of version 1 (before presence) is upgraded to 2 when a node opens it, its data kept",
+  async () => {
+    const url = await pg.database();
+    const first = await openPostgres(url);
+    const serverId = first.reader.serverId();
+    await first.writer.addClient({
+      id: "c1",
+      name: "Luis",
+      keyHash: new Uint8Array([1]),
+      proof: { kind: "guest" },
+    });
+    await first.close();
+    // As version 1 made it: no presence tables.
+    const database = nameOf(url);
+    const cluster = await pg.cluster();
+    await cluster.psql(
+      "DROP TABLE presence; DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+      { database },
+    );
+    const upgraded = await openPostgres(url);
+    try {
+      assert.equal(upgraded.reader.serverId(), serverId);
+      assert.equal((await upgraded.reader.client("c1"))?.name, "Luis");
+      await upgraded.presence!.report(new Map([["alice", 2]]));
+    } finally {
+      await upgraded.close();
+    }
+    assert.equal(
+      await cluster.psql("SELECT value FROM meta WHERE key = 'schema_version'", { database }),
+      String(SCHEMA_VERSION),
     );
   },
 );
