@@ -4,6 +4,8 @@
 #   docker run --rm -p 50051:50051 chat task server -port 50051              # the server
 #   docker inspect --format '{{.State.Health.Status}}' CONTAINER              # its HEALTHCHECK
 #   docker run --rm -it --network host chat task client -name Luis -server_ip 127.0.0.1 -port 50051
+#   docker run --rm -p 50051:50051 chat task server -port 50051 -db postgres://chat@pg:5432/chat
+#                                        # a node of several on one PostgreSQL (README, "Several nodes")
 #
 # The base image's entrypoint runs `deno` for a deno subcommand such as `task`. The server's
 # database is /app/chat.db unless -db points elsewhere (e.g. into a mounted volume).

@@ -1,6 +1,7 @@
 /**
  * The server's storage: the interfaces every backend implements (`types.ts`)
- * and the backends. SQLite, embedded, is the default: {@link openSqlite}.
+ * and the backends. SQLite, embedded, is the default: {@link openSqlite}; several nodes share
+ * one PostgreSQL database: {@link openPostgres}.
  *
  * @example Open, read, close
  * ```ts
@@ -18,3 +19,4 @@
  */
 export * from "./types.ts";
 export { openSqlite, type SqliteOptions } from "./sqlite/mod.ts";
+export { openPostgres, type PostgresOptions } from "./postgres/mod.ts";
