@@ -5,10 +5,16 @@
  *   release -handle alice      delete an account (a lost device); its devices become guests
  *   revoke -client_id ID       forget one device; its streams end at once
  *   health [-service NAME]     is the server (or one service) SERVING? exit 0 if so, else 1
+ *   migrate -from FILE -to URL copy a stopped server's SQLite database into PostgreSQL
  *
  * The operator secret is read from the file the server made (`<db>.admin-secret`); `health`
  * needs none (it is the standard grpc.health.v1 Check, open to anyone), so that probes such as
  * Docker's HEALTHCHECK can run it.
+ *
+ * `migrate` talks to no server: it reads the SQLite file (refused while a server holds it) and
+ * writes the PostgreSQL database (refused unless empty; `-force` replaces what it holds), all
+ * in one transaction, keeping the file's server id so that clients resume on the new nodes as
+ * themselves. What it copies and checks: src/store/migrate/mod.ts.
  *
  * @module
  */
@@ -19,6 +25,7 @@ import { messageOf } from "./src/shared/errors.ts";
 import { FlagError, type FlagSpec, parsePort, readCommandLine } from "./src/shared/flags.ts";
 import { hostPort } from "./src/shared/format.ts";
 import { quietGrpcLogs } from "./src/shared/grpc_logs.ts";
+import type { MigrateEvent, MigrateSummary } from "./src/store/migrate/mod.ts";
 import {
   channelCredentials,
   CLIENT_TLS_FLAGS,
@@ -44,13 +51,29 @@ const FLAGS = {
     description:
       "the service to ask about (health): chat.Chat or chat.Admin; default the whole server",
   },
+  from: {
+    type: "string",
+    value: "FILE",
+    description: "the SQLite database to copy, as the server's -db named it (migrate)",
+  },
+  to: {
+    type: "string",
+    value: "URL",
+    description: "the PostgreSQL database to copy into, postgres://USER@HOST:PORT/DB (migrate)",
+  },
+  force: {
+    type: "boolean",
+    description:
+      "replace what the PostgreSQL database holds instead of refusing it, in the copy's transaction (migrate)",
+  },
   ...CLIENT_TLS_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
-const COMMANDS = ["invite", "release", "revoke", "health"] as const;
+const COMMANDS = ["invite", "release", "revoke", "health", "migrate"] as const;
 const TLS_SYNOPSIS = "[-tls | -tls_ca FILE] [-tls_server_name NAME] [-tls_cert FILE -tls_key FILE]";
 const SYNOPSIS =
   `deno task admin invite|release|revoke [-handle HANDLE] [-client_id ID] [-server_ip HOST] [-port PORT] [-secret_file FILE] ${TLS_SYNOPSIS}\n` +
-  `       deno task admin health [-service NAME] [-server_ip HOST] [-port PORT] ${TLS_SYNOPSIS}`;
+  `       deno task admin health [-service NAME] [-server_ip HOST] [-port PORT] ${TLS_SYNOPSIS}\n` +
+  `       deno task admin migrate -from FILE -to postgres://USER[:PASSWORD]@HOST[:PORT]/DB [-force]`;
 /**
  * How long `health` waits for the answer: a server that takes longer is as good as down to a
  * probe, and Docker's HEALTHCHECK --timeout must cover this plus Deno's start.
@@ -71,12 +94,14 @@ async function main(): Promise<number> {
     }
     if (command === "release" && !values.handle) throw new FlagError("release needs -handle");
     if (command === "revoke" && !values.client_id) throw new FlagError("revoke needs -client_id");
+    if (command === "migrate") checkMigrateFlags(values.from, values.to);
     return { ...values, port: parsePort(values.port), tls: clientTlsFromFlags(values) };
   });
   if ("exit" in cli) return cli.exit;
   const config = cli.config;
   quietGrpcLogs();
   if (command === "health") return await health(config);
+  if (command === "migrate") return await migrateCommand(config.from!, config.to!, config.force);
   let secret: string;
   try {
     secret = (await Deno.readTextFile(config.secret_file)).trim();
@@ -182,6 +207,116 @@ async function health(
   } finally {
     client.close();
   }
+}
+
+/**
+ * The command line of `migrate`: both ends given, the source a file and the target a
+ * PostgreSQL URL.
+ *
+ * @throws {FlagError} naming the flag and the value that cannot be.
+ */
+function checkMigrateFlags(from: string | undefined, to: string | undefined): void {
+  if (!from || !to) throw new FlagError("migrate needs -from FILE and -to URL");
+  if (POSTGRES_URL.test(from)) {
+    throw new FlagError(
+      `flag -from names the SQLite file to copy, got the URL '${withoutPassword(from)}' ` +
+        "(the PostgreSQL database goes in -to)",
+    );
+  }
+  if (!POSTGRES_URL.test(to) || !URL.canParse(to)) {
+    throw new FlagError(
+      `flag -to must be a PostgreSQL URL postgres://USER[:PASSWORD]@HOST[:PORT]/DB, got '${
+        withoutPassword(to)
+      }'`,
+    );
+  }
+}
+
+/** What the server's -db takes as a PostgreSQL database rather than a file. */
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+/** `text` as given, or, if it is a URL with a password, with `***` for it. */
+function withoutPassword(text: string): string {
+  if (!URL.canParse(text)) return text;
+  const url = new URL(text);
+  if (!url.password) return text;
+  url.password = "***";
+  return url.href;
+}
+
+/**
+ * `migrate`: the copy, with a line on stderr per step (at most one a second while a table is
+ * copied) and the summary on stdout. Exit 0 once committed, 1 if refused or failed (nothing
+ * copied).
+ */
+async function migrateCommand(from: string, to: string, force: boolean): Promise<number> {
+  // Loaded here: the other commands, health probes above all, need not load the pg driver.
+  const { describeCounts, migrate, MigrateError } = await import("./src/store/migrate/mod.ts");
+  let lastLine = 0;
+  const progress = (event: MigrateEvent) => {
+    if (event.kind === "start") {
+      const { source } = event;
+      console.error(
+        `admin: migrate ${from} (server id ${source.serverId}: ${
+          describeCounts(source.counts)
+        }) to ${event.target}`,
+      );
+      if (event.replacing) {
+        console.error(
+          `admin: -force: deleting what ${event.target} holds (${
+            describeCounts(event.replacing)
+          }); kept if the copy fails`,
+        );
+      }
+    } else if (event.kind === "copied") {
+      const done = event.rows === event.total;
+      if (!done && Date.now() - lastLine < 1_000) return;
+      lastLine = Date.now();
+      const share = event.total > 0 ? ` (${Math.floor(event.rows / event.total * 100)}%)` : "";
+      console.error(`admin: ${event.table}: ${event.rows} of ${event.total}${share}`);
+    } else {
+      console.error(
+        "admin: checked: every table's rows, each group's messages and last sequence; committing",
+      );
+    }
+  };
+  let summary: MigrateSummary;
+  try {
+    summary = await migrate({ from, to, force, onProgress: progress });
+  } catch (error) {
+    const prefix = error instanceof MigrateError
+      ? ""
+      : error instanceof Deno.errors.NotCapable
+      ? "not permitted (the admin task's permissions): "
+      : "the copy failed, nothing was copied: ";
+    console.error(`admin: migrate: ${prefix}${messageOf(error)}`);
+    return 1;
+  }
+  console.log(formatSummary(summary, describeCounts));
+  return 0;
+}
+
+/** The summary of a migrate: where from and to, the server id, then rows per table. */
+function formatSummary(
+  s: MigrateSummary,
+  describeCounts: (counts: MigrateSummary["counts"]) => string,
+): string {
+  const seconds = s.ms / 1000;
+  const rate = Math.round(s.counts.messages / seconds);
+  const tables = Object.keys(s.counts) as (keyof MigrateSummary["counts"])[];
+  const notes: Partial<Record<keyof MigrateSummary["counts"], string>> = {
+    codes: s.codesLeftBehind > 0 ? `(${s.codesLeftBehind} used or expired left behind)` : "",
+    groups: "(each set to its group's highest sequence)",
+    messages: `(${rate} messages/s)`,
+  };
+  const width = Math.max(...tables.map((t) => String(s.counts[t]).length));
+  return [
+    `migrated ${s.from} to ${s.to} in ${seconds.toFixed(1)} s; server id ${s.serverId} kept` +
+    (s.replaced ? `; replaced ${describeCounts(s.replaced)}` : ""),
+    ...tables.map((t) =>
+      `  ${t.padEnd(13)} ${String(s.counts[t]).padStart(width)} ${notes[t] ?? ""}`.trimEnd()
+    ),
+  ].join("\n");
 }
 
 Deno.exit(await main());

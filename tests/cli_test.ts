@@ -257,10 +257,10 @@ Deno.test("cli: deno task admin says what is wrong with its command line, and he
   assert.match(help.stdout, /^usage: deno task admin invite\|release\|revoke /);
   assert.match(help.stdout, /\n {7}deno task admin health \[-service NAME\] /);
   const cases: [string[], string][] = [
-    [[], "admin: a command is required: invite, release, revoke, health"],
+    [[], "admin: a command is required: invite, release, revoke, health, migrate"],
     [
       ["promote"],
-      "admin: unknown command 'promote'; the commands are invite, release, revoke, health",
+      "admin: unknown command 'promote'; the commands are invite, release, revoke, health, migrate",
     ],
     [["release"], "admin: release needs -handle"],
     [["revoke", "-handle", "x"], "admin: revoke needs -client_id"],

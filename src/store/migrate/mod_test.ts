@@ -433,7 +433,7 @@ postgresTest(
 );
 
 postgresTest(
-  "migrate: a target that grpc-chat nodes are connected to is refused, -force or not",
+  "migrate: a target that grpc-chat nodes are connected to is refused, -force or not; what crashed nodes left of presence is cleared",
   async () => {
     using db = tempDatabase();
     fill(db.path);
@@ -454,8 +454,24 @@ postgresTest(
       await node.close();
     }
     assert.deepEqual((await targetState(url)).counts, empty());
-    // Once it is gone, the copy goes ahead.
+    // Once it is gone, the copy goes ahead. What a crashed node left of who was online is no
+    // content: not refused, and cleared.
+    const presence = "SELECT (SELECT count(*)::int FROM nodes) AS nodes, " +
+      "(SELECT count(*)::int FROM presence) AS presence";
+    await withClient(url, (client) =>
+      client.query(
+        `INSERT INTO nodes VALUES ('crashed', now() - interval '1 hour');
+         INSERT INTO presence VALUES ('crashed', 'alice', 2)`,
+      ));
+    assert.deepEqual(
+      await withClient(url, async (client) => (await client.query(presence)).rows[0]),
+      { nodes: 1, presence: 1 },
+    );
     assert.deepEqual((await migrate({ from: db.path, to: url })).counts, filled());
+    assert.deepEqual(
+      await withClient(url, async (client) => (await client.query(presence)).rows[0]),
+      { nodes: 0, presence: 0 },
+    );
   },
 );
 
