@@ -531,3 +531,168 @@ postgresTest(
     }
   },
 );
+
+/**
+ * The PostgreSQL backend process of the one node's LISTEN connection now open on `url`: stopping
+ * it (SIGSTOP) makes that node deaf to the others' commits, as a stalled listener would be.
+ */
+async function listenerBackend(pg: PostgresCluster, url: string): Promise<number> {
+  let pid = 0;
+  await eventually(async () => {
+    const pids = (await pg.psql(
+      "SELECT pid FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+      { url },
+    )).split("\n").filter((line) => line !== "");
+    pid = Number(pids[0]);
+    return pids.length === 1;
+  }, "one node listening");
+  return pid;
+}
+
+postgresTest(
+  "cluster: a client that moves to a node behind the others is sent only what it has not printed, and not told the database was restored",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const [behind] = await startNodes(url, 1);
+    const deaf = await listenerBackend(pg, url);
+    const [ahead] = await startNodes(url, 1);
+    const dir = await Deno.makeTempDir({ prefix: "chat-cluster-lag-" });
+    const alice = await connectClient({
+      name: "Alice",
+      port: ahead.port,
+      serverIp: addresses([ahead, behind]),
+      stateDir: dir,
+    });
+    const raw = rawClient(ahead.port, { ownConnection: true });
+    try {
+      const bob = await register(raw, "Bob");
+      for (const text of ["m1", "m2", "m3"]) await send(raw, bob, text);
+      await alice.proc.waitForLine(/: m3$/);
+      // The node behind stops hearing; two more are sent through the other, which then dies.
+      Deno.kill(deaf, "SIGSTOP");
+      for (const text of ["m4", "m5"]) await send(raw, bob, text);
+      await alice.proc.waitForLine(/: m5$/);
+      ahead.proc.kill("SIGKILL");
+      await alice.proc.waitForLine(new RegExp(`connected to 127.0.0.1:${behind.port} `), {
+        stream: "stderr",
+        timeoutMs: 30_000,
+      });
+      Deno.kill(deaf, "SIGCONT");
+      const other = rawClient(behind.port, { ownConnection: true });
+      try {
+        await send(other, bob, "m6");
+      } finally {
+        other.close();
+      }
+      await alice.proc.waitForLine(/: m6$/);
+      assert.deepEqual(receivedMessages(alice.proc).map((m) => m.text), [
+        "m1",
+        "m2",
+        "m3",
+        "m4",
+        "m5",
+        "m6",
+      ]);
+      assert.doesNotMatch(alice.proc.stderr.join("\n"), /restored/);
+    } finally {
+      Deno.kill(deaf, "SIGCONT");
+      raw.close();
+      await stopAll([alice.proc, ahead.proc, behind.proc]);
+    }
+  },
+);
+
+postgresTest(
+  "cluster: an operator's change on a node that has not yet heard of a removal made on another applies that removal to the streams there too",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const [late] = await startNodes(url, 1);
+    const deaf = await listenerBackend(pg, url);
+    const [first] = await startNodes(url, 1);
+    const [one, two] = [first, late].map((n) => rawClient(n.port, { ownConnection: true }));
+    const admin = rawAdmin(late.port, SECRET);
+    try {
+      const alice = await register(one, "alice");
+      const bob = await register(two, "bob");
+      const zed = await register(two, "zed");
+      await roomCall(one, alice, "CreateRoom", { name: "r" });
+      await eventually(
+        () => roomCall(two, bob, "JoinRoom", { room: "r" }).then(() => true, () => false),
+        "bob joined r through the late node",
+      );
+      const bobs = new RawSubscription(two, auth(bob.clientId, bob.key));
+      bobs.call.write({ open: { seen: [], acceptMore: false } });
+      await send(one, alice, "before", "b1", "r");
+      await bobs.until(() => bobs.seqs.length === 1);
+      Deno.kill(deaf, "SIGSTOP");
+      await roomCall(one, alice, "RemoveMember", { room: "r", handle: "bob" });
+      await admin.revoke(zed.clientId); // any operator's change through the late node
+      Deno.kill(deaf, "SIGCONT");
+      await send(one, alice, "after removal", "b2", "r");
+      await send(one, alice, "marker", "mk");
+      await bobs.until(() => bobs.deliveries.some((d) => d.group === "general"), 10_000);
+      const texts = bobs.deliveries.flatMap((d) => d.messages.map((m) => `${d.group}:${m.text}`));
+      assert.deepEqual(texts, ["r:before", "general:marker"]);
+      bobs.call.cancel();
+    } finally {
+      Deno.kill(deaf, "SIGCONT");
+      admin.close();
+      one.close();
+      two.close();
+      await stopAll([first.proc, late.proc]);
+    }
+  },
+);
+
+postgresTest(
+  "cluster: a node frozen while it holds a room's lock does not stall another node's sends: the change waiting for it is refused UNAVAILABLE, sends go on",
+  async () => {
+    await using pg = await PostgresCluster.start();
+    const url = await pg.createDatabase();
+    const [node] = await startNodes(url, 1);
+    const raw = rawClient(node.port, { ownConnection: true });
+    try {
+      const alice = await register(raw, "alice");
+      const bob = await register(raw, "bob");
+      await roomCall(raw, alice, "CreateRoom", { name: "r" });
+      await roomCall(raw, bob, "JoinRoom", { room: "r" });
+      // Stands in for another node stopped inside a room change, after it locked the room.
+      const holder = pg.psql(
+        "BEGIN; SELECT 1 FROM rooms WHERE name = 'r' FOR UPDATE; SELECT pg_sleep(60); COMMIT;",
+        { url, timeoutMs: 90_000 },
+      ).catch(() => "ended");
+      const active = (what: string) =>
+        pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND ${what}`, {
+          url,
+        });
+      await eventually(
+        async () => await active("query LIKE '%pg_sleep(60)%' AND state = 'active'") === "1",
+        "the lock held",
+      );
+      const change = refusal(roomCall(raw, alice, "RemoveMember", { room: "r", handle: "bob" }));
+      await eventually(
+        async () => await active("wait_event_type = 'Lock'") === "1",
+        "the change waiting for the lock",
+      );
+      // Held between commits by the change, the node's sends wait at most the lock's bound.
+      const reply = await send(raw, bob, "hello general");
+      assert.equal(reply.seq, 1);
+      const refused = await change;
+      assert.equal(refused.code, "UNAVAILABLE", refused.details);
+      assert.equal(
+        await pg.psql("SELECT count(*) FROM room_members WHERE room = 'r'", { url }),
+        "2",
+      );
+      await pg.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+        { url },
+      );
+      await holder;
+    } finally {
+      raw.close();
+      await stopAll([node.proc]);
+    }
+  },
+);

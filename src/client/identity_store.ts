@@ -238,13 +238,13 @@ export class IdentityStore {
         const found = await IdentityFile.claimStored(home, base);
         if (found) {
           // The hint is recorded when the Register that resumes it succeeds.
-          await this.#switchTo(found.file);
+          await this.#switchTo(found.file, address);
           return found.state;
         }
       }
       const file = await IdentityFile.claimEmpty(home, base);
       file.save(state);
-      await this.#switchTo(file);
+      await this.#switchTo(file, address, !fresh);
     }
     await this.#recordHint(address, serverId);
     return undefined;
@@ -256,17 +256,19 @@ export class IdentityStore {
   }
 
   /**
-   * Makes `file` the one saves go to, then lets go of the previous one. A file
-   * of the address-keyed layout is deleted: its identity has moved, or the
-   * server it reaches refused it. A file of another server stays, that server's.
+   * Makes `file` the one saves go to, then lets go of the previous one. A file of the
+   * address-keyed layout is deleted when it is `address`'s, the address that answered (its
+   * identity has moved, or the server there refused it), or when its identity `moved` (the
+   * server accepted its key: the file of any address of the list). A file of another address
+   * whose identity was not accepted stays: that may be another server, which never saw it.
    */
-  async #switchTo(file: IdentityFile): Promise<void> {
+  async #switchTo(file: IdentityFile, address: string, moved = false): Promise<void> {
     const previous = this.#file;
     this.#file = file;
     if (!previous) return;
-    if (this.addresses.some((address) => previous.folder === addressFolder(this.dir, address))) {
-      await previous.remove();
-    }
+    const own = previous.folder === addressFolder(this.dir, address);
+    const listed = this.addresses.some((a) => previous.folder === addressFolder(this.dir, a));
+    if (own || (moved && listed)) await previous.remove();
     previous.release();
   }
 

@@ -212,6 +212,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       ? NO_LIMIT
       : new RateLimiter({ ...ROOM_CHANGE_LIMIT, maxKeys: MAX_TRACKED_PEERS }),
     presence: store.presence,
+    latest: (group) => fanout.latest([group.feed]).then(([seq]) => seq),
     log,
   });
   const ctx: HandlerContext = {
@@ -228,6 +229,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     reader,
     writer,
     committer,
+    fanout,
     groups,
     rooms,
     sessions,
@@ -245,6 +247,9 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     guestsRegistered: () => reader.guestCount(),
   });
   committer.observe = (messages, seconds) => metrics.committed(messages, seconds);
+  committer.onRetried = (retries) => {
+    for (const { group, message } of retries) fanout.heard(group, message.seq);
+  };
 
   const server = new grpc.Server(SERVER_CHANNEL_OPTIONS);
   server.addService(chatServiceDefinition(), chatHandlers(ctx));

@@ -336,9 +336,11 @@ export interface PresenceStore {
   /**
    * Reports this node's devices online: `changes` maps each member whose count changed since
    * the last report to its count now (0: none). Also says that this node is alive: call it at
-   * least every {@link PRESENCE_STALE_MS} / 3, with no changes if there are none.
+   * least every {@link PRESENCE_STALE_MS} / 3, with no changes if there are none. Resolves
+   * with false when this node had been taken for gone (unheard of too long, its reports
+   * dropped): then report every member again.
    */
-  report(changes: ReadonlyMap<MemberKey, number>): Promise<void>;
+  report(changes: ReadonlyMap<MemberKey, number>): Promise<boolean>;
   /** How many devices of each of `members` are online on the other nodes (none: left out). */
   elsewhere(members: readonly MemberKey[]): Promise<Map<MemberKey, number>>;
   /** Members with a device online on another node, at most `limit` of them. */

@@ -41,6 +41,11 @@ export class Authenticator {
   /** In token mode: until when each device's token grants its account, from its last Register. */
   #grants = new Map<string, number>();
   #tokenMode: boolean;
+  /**
+   * Counts what was forgotten: a device read from the store while a revoke or release was
+   * heard may be what it was before, and is then read again rather than cached.
+   */
+  #forgotten = 0;
 
   /** @param tokenMode whether accounts come from tokens, whose grants expire. */
   constructor(reader: StoreReader, tokenMode = false) {
@@ -64,17 +69,20 @@ export class Authenticator {
 
   /** Forgets what is cached of `clientId` (revoked, or its account released). */
   forget(clientId: string): void {
+    this.#forgotten++;
     this.#clients.delete(clientId);
     this.#grants.delete(clientId);
   }
 
   /** Forgets every device cached (changes may have gone unheard). */
   forgetAll(): void {
+    this.#forgotten++;
     this.#clients.clear();
   }
 
   /** Forgets every cached device of the account `handle`. */
   forgetAccount(handle: string): void {
+    this.#forgotten++;
     for (const [id, principal] of this.#clients) {
       if (principal.client.account === handle) this.#clients.delete(id);
     }
@@ -100,9 +108,12 @@ export class Authenticator {
     unknown: () => grpc.ServiceError,
   ): Promise<Principal> {
     let principal = this.#clients.get(clientId);
-    if (!principal) {
+    for (let reads = 0; !principal; reads++) {
+      const before = this.#forgotten;
       const client = await this.#reader.client(clientId);
       if (!client) throw unknown();
+      // Something was forgotten during the read (maybe this device): read again, once.
+      if (this.#forgotten !== before && reads === 0) continue;
       principal = this.remember(client);
     }
     if (!timingSafeEqual(hashKey(key), principal.client.keyHash)) {

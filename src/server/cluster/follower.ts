@@ -57,6 +57,8 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
   let queue: Promise<void> = Promise.resolve();
   /** A `resync` is waiting in the queue: changes heard before it need no work of their own. */
   let resyncs = 0;
+  /** Counts connections lost: a resync ends in SERVING only if none was lost since it began. */
+  let losses = 0;
 
   /** Runs `work` in order, again after a failed read until it succeeds or the node stops. */
   const enqueue = (what: string, work: () => Promise<void>) => {
@@ -132,6 +134,7 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
         );
         return;
       case "offline":
+        losses++;
         health.set("NOT_SERVING");
         log(`database unreachable: not serving until it is back (${change.reason})`, {
           event: "cluster",
@@ -144,6 +147,7 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
         {
           // Changes heard from here on are read by this resync or queued after it.
           let started = false;
+          const lossesBefore = losses;
           enqueue("a resync", async () => {
             if (!started) resyncs--;
             started = true;
@@ -153,6 +157,8 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
             groups.forEach((group, i) => fanout.heard(group, seqs[i]));
             auth.forgetAll();
             await recheck(streams.callers().map((p) => p.client.id));
+            // Lost again meanwhile: the resync that follows says when it is back.
+            if (losses !== lossesBefore) return;
             health.set("SERVING");
             log("database heard again: serving, with what changed meanwhile read", {
               event: "cluster",

@@ -39,13 +39,20 @@ export function reportPresence(
       for (const member of reported.keys()) if (!now.has(member)) changes.set(member, 0);
       // Alive: said often enough that no other node takes this one for gone.
       if (changes.size === 0 && Date.now() - lastReportAt < PRESENCE_STALE_MS / 3) return;
-      await presence.report(changes);
+      if (!await presence.report(changes) && reported.size > 0) {
+        // Taken for gone meanwhile: the others stopped counting what was told. All again.
+        reported = new Map();
+        lastReportAt = 0;
+        return;
+      }
       reported = now;
       lastReportAt = Date.now();
       if (failing) log("presence reported again", { event: "cluster", action: "presence" });
       failing = false;
     } catch (error) {
-      // The database is away: what changed meanwhile is reported once it is back.
+      // The database is away: everything is told again once it is back, since the others may
+      // have taken this node for gone meanwhile.
+      reported = new Map();
       if (!failing) {
         log(`cannot report who is online here: ${messageOf(error)}`, {
           event: "cluster",

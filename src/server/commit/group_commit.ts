@@ -55,6 +55,12 @@ export class GroupCommitter {
   readonly stats: CommitStats = { commits: 0, messages: 0, stored: 0, largestBatch: 0 };
   /** Told of each commit made (the server's metrics set it). */
   observe: CommitObserver = () => {};
+  /**
+   * Told of the retries a commit found already stored (not published again). With several
+   * nodes, the original may be one whose commit this node never saw end (its connection broke
+   * after COMMIT): fan-out is told, and reads it if it has not got it.
+   */
+  onRetried: (appended: Appended[]) => void = () => {};
   #reader: StoreReader;
   #writer: StoreWriter;
   #onCommitted: (appended: Appended[]) => void;
@@ -264,6 +270,7 @@ export class GroupCommitter {
     this.stats.stored += fresh.length;
     try {
       if (fresh.length > 0) this.#onCommitted(fresh);
+      if (fresh.length < results.length) this.onRetried(results.filter((r) => r.duplicate));
     } catch (error) {
       // The batch is durable whatever fan-out did: its senders get their answer.
       this.#onError(error);

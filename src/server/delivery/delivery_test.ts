@@ -265,7 +265,7 @@ function clustered(
   const fanout = new Fanout(
     (g) => g === feed.name ? feed : undefined,
     (wake) => wake(),
-    reader(stored),
+    { lastSeqs: (groups) => stored.lastSeqs(groups), ...reader(stored) },
   );
   return { store, feed, fanout };
 }
@@ -316,5 +316,30 @@ Deno.test("fanout: a gap that cannot be read now is read again later; nothing is
   await until(() => b.seqs().length === 2, "both delivered");
   assert.deepEqual(b.seqs(), [1, 2]);
   assert.equal(errors.length, 2, "each failed read was told");
+  store.close();
+});
+
+Deno.test("fanout: latest() says where a group ends in the store and reads what the feed misses; a long gap is read in pieces, and not at all when nobody reads", async () => {
+  const reads: string[] = [];
+  const { store, feed, fanout } = clustered((stored) => ({
+    readFrameRange: (group, after, through) => {
+      reads.push(`${after}..${through}`);
+      return stored.readFrameRange(group, after, through);
+    },
+  }));
+  // Another node's 3,000 messages, while nobody reads here: the feed only moves on.
+  store.commit(Array.from({ length: 3_000 }, (_, i) => newMessage("x", `x${i}`)));
+  assert.deepEqual(await fanout.latest([feed]), [3_000]);
+  await until(() => !fanout.isBehind("general"), "caught up");
+  assert.equal(feed.lastSeq, 3_000);
+  assert.deepEqual(reads, [], "nothing read for no one");
+  // With a reader, the next 2,500 are read in pieces of at most 1,024.
+  const b = subscriber(feed, "b", 3_000, 10_000);
+  b.sub.start();
+  store.commit(Array.from({ length: 2_500 }, (_, i) => newMessage("x", `y${i}`)));
+  fanout.heard("general", 5_500);
+  await until(() => !fanout.isBehind("general") && b.seqs().length === 2_500, "caught up");
+  assert.deepEqual(reads, ["3000..4024", "4024..5048", "5048..5500"]);
+  assert.deepEqual(b.seqs(), Array.from({ length: 2_500 }, (_, i) => 3_001 + i));
   store.close();
 });

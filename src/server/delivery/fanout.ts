@@ -29,13 +29,16 @@ interface Behind {
 /** How long to wait before reading again after a read failed, at most. */
 const MAX_RETRY_MS = 2_000;
 
+/** Messages read at most at once when catching up: a long gap is read in pieces. */
+const CATCH_UP_READ = 1_024;
+
 /** Routes committed messages to group feeds and wakes their subscribers; see the module doc. */
 export class Fanout {
   /** Told when the store cannot be read to close a gap (it is tried again). */
   onError: (error: unknown) => void = () => {};
   #feedOf: (group: string) => GroupFeed | undefined;
   #schedule: (wake: () => void) => void;
-  #reader: Pick<StoreReader, "readFrameRange"> | undefined;
+  #reader: Pick<StoreReader, "readFrameRange" | "lastSeqs"> | undefined;
   #woken = new Set<GroupFeed>();
   #scheduled = false;
   #behind = new Map<string, Behind>();
@@ -50,7 +53,7 @@ export class Fanout {
   constructor(
     feedOf: (group: string) => GroupFeed | undefined,
     schedule: (wake: () => void) => void = setImmediate,
-    reader?: Pick<StoreReader, "readFrameRange">,
+    reader?: Pick<StoreReader, "readFrameRange" | "lastSeqs">,
   ) {
     this.#feedOf = feedOf;
     this.#schedule = schedule;
@@ -74,6 +77,24 @@ export class Fanout {
   /** Another node committed messages of `group`, the last of them `through`: they are read. */
   heard(group: string, through: number): void {
     this.#offer(group, [], through);
+  }
+
+  /**
+   * The last sequence of each of `feeds` as the store has it now, which may be past what a feed
+   * holds when other nodes committed what this node has not read yet: those are read (as if
+   * heard of), and the feed's subscribers get them in order. For answers that must not be
+   * behind the store (a Register's `last_seq`, a claim of what a client has seen, a join's
+   * floor). Without a store, what the feeds hold.
+   *
+   * @throws what the store's read throws (the database is unreachable).
+   */
+  async latest(feeds: readonly GroupFeed[]): Promise<number[]> {
+    if (!this.#reader || feeds.length === 0) return feeds.map((f) => f.lastSeq);
+    const stored = await this.#reader.lastSeqs(feeds.map((f) => f.name));
+    return feeds.map((feed, i) => {
+      if (stored[i] > feed.lastSeq) this.heard(feed.name, stored[i]);
+      return Math.max(stored[i], feed.lastSeq);
+    });
   }
 
   /** Whether `group`'s feed is waiting for messages from the store. */
@@ -123,7 +144,7 @@ export class Fanout {
   async #catchUp(
     group: string,
     state: Behind,
-    reader: Pick<StoreReader, "readFrameRange">,
+    reader: Pick<StoreReader, "readFrameRange" | "lastSeqs">,
   ): Promise<void> {
     let failures = 0;
     try {
@@ -135,7 +156,16 @@ export class Fanout {
         }
         const last = state.feed.lastSeq;
         if (last >= state.through) return;
-        const upTo = Math.min(state.through, (state.runs[0]?.[0].seq ?? Infinity) - 1);
+        const upTo = Math.min(
+          state.through,
+          (state.runs[0]?.[0].seq ?? Infinity) - 1,
+          last + CATCH_UP_READ,
+        );
+        if (state.feed.subscribers.size === 0) {
+          // Nobody reads here: whoever comes reads from the store, so nothing need be read now.
+          state.feed.advance(upTo);
+          continue;
+        }
         let read: FrameMessage[] = [];
         try {
           read = await reader.readFrameRange(group, last, upTo);

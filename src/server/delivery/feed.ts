@@ -71,6 +71,17 @@ export class GroupFeed {
     }
   }
 
+  /**
+   * Moves the last sequence on to `seq` without the messages, which stay in the store: for a
+   * feed nobody reads, which holds none in memory anyway (see {@link append}).
+   */
+  advance(seq: number): void {
+    if (seq <= this.#lastSeq) return;
+    this.#lastSeq = seq;
+    this.#recent = [];
+    this.#frames.clear();
+  }
+
   /** Lets every subscriber send what it now can. */
   wake(): void {
     for (const subscriber of this.subscribers) subscriber.pump();

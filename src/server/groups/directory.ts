@@ -279,36 +279,4 @@ export class GroupDirectory {
     group.room!.members.delete(member);
     this.#unindex(member, group);
   }
-
-  /**
-   * Makes the rooms as `records` say, after a change the store made on its own (an account
-   * released, a guest device revoked): rooms that are gone are removed, the others get their
-   * members, roles and invites as stored. Feeds are kept, so open subscriptions go on. A room
-   * not known yet starts at its sequence in `lastSeqs` (0 if not there).
-   * Returns the rooms removed, with the members they had.
-   */
-  syncRooms(
-    records: readonly RoomRecord[],
-    lastSeqs: ReadonlyMap<string, number> = new Map(),
-  ): Group[] {
-    const kept = new Set(records.map((r) => r.name));
-    const removed: Group[] = [];
-    for (const group of [...this.#groups.values()]) {
-      if (group.room && !kept.has(group.name)) {
-        this.deleteRoom(group);
-        removed.push(group);
-      }
-    }
-    for (const record of records) {
-      const group = this.#groups.get(record.name);
-      if (!group?.room) {
-        this.addRoom(record, lastSeqs.get(record.name) ?? 0);
-        continue;
-      }
-      for (const member of [...group.room.members.keys()]) this.removeMember(group, member);
-      for (const member of record.members) this.addMember(group, member);
-      this.setInvites(group, record.invited);
-    }
-    return removed;
-  }
 }

@@ -79,6 +79,11 @@ export interface RoomServiceOptions {
   limit: Limit;
   /** The devices online on other nodes sharing the database, if any (`/who` counts them). */
   presence?: PresenceStore;
+  /**
+   * Where `group` ends in the store now (past this node's memory when other nodes committed
+   * what it has not read yet); its feed's last sequence when not given.
+   */
+  latest?: (group: Group) => Promise<number>;
   log: Log;
 }
 
@@ -125,16 +130,9 @@ export class RoomService {
   storeChange<T>(write: () => Promise<T>): Promise<T> {
     return this.#o.between(async () => {
       const result = await write();
-      for (const group of this.#o.groups.syncRooms(await this.#o.reader.rooms())) {
-        for (const member of group.room!.members.keys()) {
-          const event = await this.#event(RoomEventKind.DELETED, group, member, "");
-          for (const stream of this.#o.sessions.of(member)) {
-            stream.dropGroup(group.name);
-            stream.tell(group.name, [event]);
-          }
-        }
-        this.#o.forgetCursors(group.name);
-      }
+      // Every room as stored, as a resync does: with several nodes, what the others changed
+      // and this one has not heard yet is applied with it, streams and events included.
+      await this.#syncAll();
       return result;
     });
   }
@@ -165,7 +163,11 @@ export class RoomService {
    * @throws what the store's reads throw (the database is unreachable); nothing is changed.
    */
   syncAll(): Promise<void> {
-    return this.#o.between(async () => {
+    return this.#o.between(() => this.#syncAll());
+  }
+
+  async #syncAll(): Promise<void> {
+    {
       const { groups, reader } = this.#o;
       const records = await reader.rooms();
       const fresh = records.filter((r) => groups.get(r.name)?.room?.createdAtMs !== r.createdAtMs)
@@ -179,7 +181,7 @@ export class RoomService {
       for (const record of records) {
         await this.#apply(record.name, record, seqOf.get(record.name) ?? 0);
       }
-    });
+    }
   }
 
   /** See {@link syncRoom}: `lastSeq` is the room's last sequence, if it is new here. */
@@ -331,7 +333,7 @@ export class RoomService {
       const member = {
         member: key,
         role: "member" as const,
-        joinedSeq: group.feed.lastSeq,
+        joinedSeq: await this.#o.latest?.(group) ?? group.feed.lastSeq,
         joinedAtMs: Date.now(),
       };
       try {

@@ -10,6 +10,7 @@ import type { Limit } from "../auth/rate_limit.ts";
 import type { GroupCommitter } from "../commit/group_commit.ts";
 import type { GroupDirectory } from "../groups/directory.ts";
 import type { RoomService } from "../groups/rooms.ts";
+import type { Fanout } from "../delivery/fanout.ts";
 import type { Sessions } from "../delivery/sessions.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { OpenStreams } from "./streams.ts";
@@ -42,6 +43,8 @@ export interface HandlerContext {
   reader: StoreReader;
   writer: StoreWriter;
   committer: GroupCommitter;
+  /** Where committed messages go; {@link Fanout.latest} says where a group ends in the store. */
+  fanout: Fanout;
   groups: GroupDirectory;
   /** The rules of rooms (groups made at run time). */
   rooms: RoomService;

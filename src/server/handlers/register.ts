@@ -89,8 +89,11 @@ async function registerChecked(
     ...ctx.groups.operatorGroups(),
     ...ctx.groups.readable(principal.client).filter((g) => g.room),
   ];
+  // Where each group ends in the store, not in this node's memory, which may be behind other
+  // nodes' commits: a client moving here must not take this node for a database restored.
+  const ends = await ctx.fanout.latest(listed.map((g) => g.feed));
   const groups = await Promise.all(
-    listed.map((g) => groupInfo(ctx, principal.client, g, resumed)),
+    listed.map((g, i) => groupInfo(ctx, principal.client, g, resumed, ends[i])),
   );
   const unread = groups.map((g) => `${g.unread} unread in ${g.name}`).join(", ");
   ctx.log(`register ${principal.label} (${resumed ? "resumed" : "new"}; ${unread})`, {
@@ -232,9 +235,9 @@ async function groupInfo(
   client: ClientRecord,
   group: Group,
   resumed: boolean,
+  lastSeq: number,
 ): Promise<GroupInfo> {
   const member = group.admits(client);
-  const { lastSeq } = group.feed;
   const cursor = Math.max(
     await ctx.committer.cursorOf(client.id, group.name),
     group.floorOf(client),

@@ -123,10 +123,18 @@ export class SubscribeSession implements MemberStream {
     const claims = new Map<string, number>();
     for (const ack of seen) claims.set(ack.group ?? "", Number(ack.seq ?? 0));
     const readable = groups.readable(client);
+    // A claim past what this node holds may be what other nodes committed and this one has not
+    // read yet: the store says (and those are read).
+    const ahead = readable.filter((g) => (claims.get(g.name) ?? 0) > g.feed.lastSeq);
+    const ends = new Map<Group, number>();
+    if (ahead.length > 0) {
+      const seqs = await this.#ctx.fanout.latest(ahead.map((g) => g.feed));
+      ahead.forEach((g, i) => ends.set(g, seqs[i]));
+    }
     // Claims of groups the caller may not read (a room it left) are let be.
     for (const group of readable) {
       const claimed = claims.get(group.name) ?? 0;
-      const last = group.feed.lastSeq;
+      const last = ends.get(group) ?? group.feed.lastSeq;
       if (!Number.isSafeInteger(claimed) || claimed < 0 || claimed > last) {
         throw statusError(
           grpc.status.INVALID_ARGUMENT,

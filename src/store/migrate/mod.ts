@@ -300,7 +300,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateSummary> 
   const where = redactUrl(to);
   // The source first: a server on it is refused before the target is touched.
   using source = openSource(from);
-  const client = new pg.Client({ ...clientConfig(to), application_name: APPLICATION_NAME });
+  // No time bounds: one copy of a large database may run long, and nothing else waits on it.
+  const client = new pg.Client({
+    ...clientConfig(to),
+    application_name: APPLICATION_NAME,
+    statement_timeout: 0,
+    query_timeout: undefined,
+  });
   client.on("error", () => {}); // a lost connection fails the query in flight, said there
   try {
     let previousServerId: string;

@@ -18,6 +18,22 @@ const BYTEA = 17;
 /** How long a connection attempt may take before it fails. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * How long one statement may run (PostgreSQL's `statement_timeout`), and a little more, how long
+ * the driver waits for its answer: a database that hangs fails the call (UNAVAILABLE) rather
+ * than holding it, and the commits behind it, for ever.
+ */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * The writer's bounds. A lock waited for longer than this fails (`lock_timeout`): a node that
+ * froze holding a room's or a group's row cannot stall the other nodes' commits. And a
+ * connection idle inside a transaction this long is ended by PostgreSQL
+ * (`idle_in_transaction_session_timeout`), releasing what a frozen node held.
+ */
+export const WRITER_LOCK_TIMEOUT_MS = 2_000;
+export const WRITER_IDLE_IN_TRANSACTION_MS = 10_000;
+
 /** `bytea` in the text format (`\x` and hex) as a Uint8Array, with no copy beyond the decode. */
 function parseBytea(text: string): Uint8Array {
   if (!text.startsWith("\\x")) {
@@ -52,6 +68,8 @@ export function clientConfig(url: string): pg.ClientConfig {
     keepAliveInitialDelayMillis: 10_000,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: "grpc-chat",
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
   };
 }
 
@@ -63,7 +81,13 @@ export function clientConfig(url: string): pg.ClientConfig {
  * commits go in one round trip).
  */
 export function newPool(url: string, max: number, pipeline = false): pg.Pool {
-  const pool = new pg.Pool({ ...clientConfig(url), max, pipeline });
+  const bounds = pipeline
+    ? {
+      lock_timeout: WRITER_LOCK_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: WRITER_IDLE_IN_TRANSACTION_MS,
+    }
+    : {};
+  const pool = new pg.Pool({ ...clientConfig(url), ...bounds, max, pipeline });
   // A lost idle connection: the pool has already dropped it and will open another.
   pool.on("error", () => {});
   // Checked out: the query in flight rejects with the same error, and that is where it is seen.
@@ -88,16 +112,17 @@ export function sqlState(error: unknown): string | undefined {
 export function unreachable(error: unknown): boolean {
   const state = sqlState(error);
   // Class 08: connection exception; 57P01..57P03: shut down, crashed, starting; 53300: too
-  // many connections.
-  if (state !== undefined) return /^08|^57P0[123]$|^53300$/.test(state);
+  // many connections; 55P03, 57014, 25P03: a lock, a statement or a transaction over its time
+  // (the database, or a node holding what this call needs, is stuck: later may work).
+  if (state !== undefined) return /^08|^57P0[123]$|^53300$|^55P03$|^57014$|^25P03$/.test(state);
   const code = (error as { code?: unknown } | null)?.code;
   if (
     typeof code === "string" &&
-    /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH)$/.test(code)
+    /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)$/.test(code)
   ) {
     return true;
   }
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused|Query read timeout/i
     .test(messageOf(error));
 }
 

@@ -13,6 +13,8 @@ import { storeError } from "./connect.ts";
 
 /** A node gone this long has its rows removed. */
 const FORGET_AFTER_MS = 4 * PRESENCE_STALE_MS;
+const STALE_S = PRESENCE_STALE_MS / 1000;
+const FORGET_S = FORGET_AFTER_MS / 1000;
 
 /** The other nodes' rows that count: theirs, and heard from lately. */
 const ALIVE = `p.node_id <> $1 AND n.seen_at > now() - make_interval(secs => ${
@@ -37,11 +39,17 @@ export class PostgresPresence implements PresenceStore {
   }
 
   /** See {@link PresenceStore.report}. */
-  async report(changes: ReadonlyMap<MemberKey, number>): Promise<void> {
+  async report(changes: ReadonlyMap<MemberKey, number>): Promise<boolean> {
     const online = [...changes].filter(([, n]) => n > 0);
     const gone = [...changes].filter(([, n]) => n <= 0).map(([m]) => m);
-    await this.#query(
-      `WITH alive AS (
+    // Known: this node's row was there and fresh, so its rows were counted all along. Its own
+    // row is never among those forgotten here (one statement must not both upsert and delete
+    // a row), and a node's rows go only with its row.
+    const [{ known }] = await this.#query<{ known: boolean }>(
+      `WITH before AS (
+         SELECT seen_at > now() - make_interval(secs => ${STALE_S}) AS fresh
+         FROM nodes WHERE node_id = $1
+       ), alive AS (
          INSERT INTO nodes (node_id, seen_at) VALUES ($1, now())
          ON CONFLICT (node_id) DO UPDATE SET seen_at = excluded.seen_at
        ), upserted AS (
@@ -51,12 +59,16 @@ export class PostgresPresence implements PresenceStore {
        ), dropped AS (
          DELETE FROM presence WHERE node_id = $1 AND member = ANY($4::text[])
        ), forgotten AS (
-         DELETE FROM nodes WHERE seen_at < now() - make_interval(secs => ${FORGET_AFTER_MS / 1000})
+         DELETE FROM nodes
+         WHERE node_id <> $1 AND seen_at < now() - make_interval(secs => ${FORGET_S})
          RETURNING node_id
+       ), cleared AS (
+         DELETE FROM presence WHERE node_id IN (SELECT node_id FROM forgotten)
        )
-       DELETE FROM presence WHERE node_id IN (SELECT node_id FROM forgotten)`,
+       SELECT coalesce((SELECT fresh FROM before), false) AS known`,
       [this.#nodeId, online.map(([m]) => m), online.map(([, n]) => n), gone],
     );
+    return known;
   }
 
   /** See {@link PresenceStore.elsewhere}. */
