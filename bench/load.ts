@@ -17,11 +17,16 @@
  *                                    a run instead
  *   idle PORT COUNT                  COUNT clients that register, subscribe and wait
  *
+ * PORT may be several ports, `P1,P2,P3`: nodes of one service, which clients
+ * take in turn (client i, numbered as its name is, connects to the port i % n).
+ *
  * Options after those: "groups=G" puts client i in group g(i % G) by its name
  * (`g3-m13`, publishers `g3-p3`), for a server started with `-group gK=...`;
  * "first=N" numbers a consumers process's clients from N; "rooms=R" is the
  * rooms workload (see `rooms` below); "window=W" lets each publisher keep W
- * messages unanswered; "plain" asks for none of the protocol's batching.
+ * messages unanswered; "plain" asks for none of the protocol's batching;
+ * "check" makes each consumer check its messages' sequence numbers (see
+ * `check` below).
  *
  * A message text is the send time (ms, performance.timeOrigin-based) padded
  * to 100 bytes, so a consumer can tell each message's end-to-end latency.
@@ -36,7 +41,8 @@ import { openSubscription, Publisher, rawClient, register, roomCall, send } from
 
 grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 const [mode, portText, countText, ...rest] = Deno.args;
-const port = Number(portText);
+/** The port, or the ports of several nodes of one service, which clients take in turn. */
+const ports = portText.split(",").map(Number);
 const count = Number(countText);
 /** `name=value` options after the positional arguments. */
 const option = (name: string) => rest.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
@@ -72,8 +78,33 @@ const roomsOf = (c: number) =>
     (_, k) => `r${(c + k * rooms / ROOMS_PER_CLIENT) % rooms}`,
   );
 
-/** A channel of its own (its own HTTP/2 connection), as a separate client process would have. */
-const channel = () => rawClient(port, { ownConnection: true });
+/**
+ * "check": each consumer checks, group by group, that its messages come from the group's first
+ * one on, in sequence order, none missing and none twice; the counts go in every report
+ * (`gaps`: messages missing, `repeats`: messages that came again or out of order). For the
+ * nodes workload, where most messages reach a consumer through another node than the sender's.
+ */
+const check = rest.includes("check");
+let gaps = 0, repeats = 0;
+
+/** Notes the sequence numbers of a delivery's messages, `last` holding each group's last seen. */
+function checkSequence(last: Map<string, number>, delivery: Delivery): void {
+  let seen = last.get(delivery.group) ?? 0;
+  for (const { seq } of delivery.messages) {
+    if (seq <= seen) repeats++;
+    else {
+      gaps += seq - seen - 1;
+      seen = seq;
+    }
+  }
+  last.set(delivery.group, seen);
+}
+
+/**
+ * A channel of its own (its own HTTP/2 connection), as a separate client process would have,
+ * to the port of client `index` (of the ports in turn).
+ */
+const channel = (index: number) => rawClient(ports[index % ports.length], { ownConnection: true });
 
 /** Subscribes `count` clients, each on its own connection; resolves when all streams are open. */
 async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Promise<void> {
@@ -81,8 +112,8 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
   for (let start = 0; start < count; start += batch) {
     await Promise.all(
       Array.from({ length: Math.min(batch, count - start) }, async (_, i) => {
-        const client = channel();
         const index = first + start + i;
+        const client = channel(index);
         const me = await register(client, nameOf(mode === "idle" ? "idle" : "m", index));
         if (rooms > 0) {
           for (const room of roomsOf(index)) await roomCall(client, me, "JoinRoom", { room });
@@ -94,8 +125,10 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
         // The real server takes several groups' acks in one frame (x-chat-acks), as the client
         // learns from its headers.
         if (!plain) acks.batchWith((list) => call.write({ acks: { acks: list } }));
+        const last = new Map<string, number>();
         call.on("data", (delivery: Delivery) => {
           for (const d of delivery.more.length ? [delivery, ...delivery.more] : [delivery]) {
+            if (check) checkSequence(last, d);
             onDelivery(d);
             if (ack) acks.received(d.group, d.throughSeq);
           }
@@ -108,7 +141,7 @@ async function subscribeAll(onDelivery: (d: Delivery) => void, ack: boolean): Pr
 
 /** Registers, subscribes as caught up (nothing will be sent) and leaves. */
 async function warmUp(): Promise<void> {
-  const client = channel();
+  const client = channel(first);
   const me = await register(client, "warm-up");
   const seen = me.groups.map((g) => ({ group: g.name, seq: g.lastSeq }));
   const call = await openSubscription(client, me, seen);
@@ -136,6 +169,7 @@ async function consumers(): Promise<void> {
     }
   }, ack);
   report({ ready: count });
+  if (check) receipts.extra = () => ({ gaps, repeats });
   receipts.reportUntilTerm();
 }
 
@@ -152,7 +186,7 @@ async function publishers(): Promise<void> {
   // "stream": each publisher sends on a Publish stream; otherwise each message is a Send call.
   const streaming = rest.includes("stream");
   const senders: Sender[] = await Promise.all(Array.from({ length: count }, async (_, i) => {
-    const client = channel();
+    const client = channel(i);
     const me = await register(client, nameOf("p", i));
     const targets = rooms > 0 ? [] : [groupOf(i)];
     for (let r = i; r < rooms; r += count) {

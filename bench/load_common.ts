@@ -37,6 +37,8 @@ export class Receipts {
   #samples = new Float64Array(1_000_000);
   #sampled = 0;
   #measuring = false;
+  /** More figures for every report (a consumer's sequence checks, say). */
+  extra: () => Record<string, number> = () => ({});
 
   /**
    * Notes one message that arrived now, whose text is {@link stampedText}'s (as bytes: decoded
@@ -60,7 +62,10 @@ export class Receipts {
         if (chunk.includes("measure")) this.#measuring = true;
       }
     })();
-    const timer = setInterval(() => report({ received: this.received, at: now() }), 100);
+    const timer = setInterval(
+      () => report({ received: this.received, at: now(), ...this.extra() }),
+      100,
+    );
     Deno.addSignalListener("SIGTERM", () => {
       clearInterval(timer);
       const sampled = this.#sampled;
@@ -69,6 +74,7 @@ export class Receipts {
         at: now(),
         latency: latency(this.#samples, sampled),
         samples: sampled,
+        ...this.extra(),
       });
       Deno.exit(0);
     });

@@ -24,9 +24,20 @@
  *             the same publishers), latency at half load
  *   screen    the full-screen client in a tmux pseudo-terminal while 1,000 messages a second
  *             arrive in its room: how long a typed key takes to show, and the client's CPU
+ *   nodes     3 server nodes on one PostgreSQL database, the fanout's members and publishers
+ *             spread over them, against one SQLite node and one PostgreSQL node under the
+ *             same load: deliveries/s, CPU per delivery summed over the nodes, PostgreSQL's
+ *             own CPU, end-to-end and send-acknowledged latency at half the nodes' saturating
+ *             rate, and that every member got every message once (needs PostgreSQL's server
+ *             binaries)
  *   nats-fanout, nats-rooms, nats-catchup
  *             NATS JetStream on the same shapes (bench/nats.ts), when
  *             nats-server is installed
+ *
+ * `--store postgres` runs every workload that starts our server on a database of a private
+ * PostgreSQL cluster (bench/postgres_store.ts: started once, a fresh database per server,
+ * stopped and removed at the end), and adds PostgreSQL's own CPU to the server's; SQLite
+ * otherwise.
  *
  * The table ends with the goals of BENCHMARKS.md, each met or not by this run's figures.
  * `--plain` makes every load client ask for none of the protocol's batching, as clients made
@@ -36,6 +47,7 @@
  * @module
  */
 import { natsPeer, type NatsWorkload } from "./nats.ts";
+import { BenchPostgres } from "./postgres_store.ts";
 import {
   type ChatProcess,
   connectClient,
@@ -57,6 +69,21 @@ const plain = Deno.args.includes("--plain");
 /** `--only=fanout,catchup` runs just those workloads (for working on one of them). */
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 const wanted = (name: string) => !only || only.includes(name);
+/** Where our server keeps its data: `--store sqlite` (the default) or `--store postgres`. */
+type Store = "sqlite" | "postgres";
+const storeFlag = Deno.args.find((a) => a.startsWith("--store="))?.slice(8) ??
+  (Deno.args.includes("--store") ? Deno.args[Deno.args.indexOf("--store") + 1] : "sqlite");
+if (storeFlag !== "sqlite" && storeFlag !== "postgres") {
+  console.error(
+    `bench: --store ${storeFlag ?? "(nothing)"}: use --store sqlite or --store postgres`,
+  );
+  Deno.exit(2);
+}
+const store: Store = storeFlag;
+if (store === "postgres" && BenchPostgres.problem()) {
+  console.error(`bench: --store postgres: ${BenchPostgres.problem()}`);
+  Deno.exit(1);
+}
 const SECONDS = quick ? 3 : 8;
 const CATCHUP_MESSAGES = quick ? 30_000 : 100_000;
 const IDLE_CLIENTS = quick ? 1_000 : 10_000;
@@ -82,9 +109,14 @@ const SCREEN_KEYS = quick ? 30 : 80;
 const SCREEN_KEY_GAP_MS = 60;
 /** The piped-client workload: this many lines fed to `deno task client` on stdin. */
 const PIPED_LINES = quick ? 2_000 : 10_000;
+/** The nodes workload: this many nodes on one PostgreSQL database, members of its group. */
+const NODES = 3;
+const NODE_MEMBERS = 50;
 
 const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
 const processes: ChatProcess[] = [];
+/** The private PostgreSQL cluster, started when a workload first needs a database on it. */
+const postgres = new BenchPostgres();
 const results: Record<string, number> = {};
 /**
  * Keys the summary line always has, null when their workload did not run (the reason is printed):
@@ -99,6 +131,13 @@ const ALWAYS = [
   "nats_fanout_p99_ms_at_half_load",
   "piped_client_lines_per_s",
   "screen_key_p99_ms_at_1000_msgs_per_s",
+  "nodes_postgres_3_deliveries_per_s",
+  "nodes_postgres_3_server_cpu_us_per_delivery",
+  "nodes_postgres_3_p99_ms_at_half_load",
+  "nodes_postgres_3_send_ack_p99_ms_at_half_load",
+  "nodes_postgres_3_postgres_cpu_us_per_message_at_half_load",
+  "nodes_cpu_ratio_3_vs_1",
+  "nodes_lost_or_repeated",
 ];
 const table: [string, string, string][] = [];
 const row = (workload: string, measure: string, value: string) => {
@@ -121,15 +160,74 @@ function last(proc: ChatProcess, key: string): Record<string, unknown> {
   throw new Error(`${proc.label} reported no ${key}\n${proc.transcript()}`);
 }
 
-async function realServer(extra: string[] = []): Promise<{ proc: ChatProcess; port: number }> {
-  const db = await Deno.makeTempFile({ dir, suffix: ".db" });
-  await Deno.remove(db);
-  const server = await startServer({ db, extra: ["-quiet", "-rate_limits", "off", ...extra] });
+/**
+ * A chat service under load: our server (on SQLite or PostgreSQL), nodes of one on a shared
+ * PostgreSQL database, or the bare baseline.
+ */
+interface Service {
+  /** Its port, or its nodes' ports joined by commas (load clients take them in turn). */
+  port: number | string;
+  /** The server, or the first node. */
+  proc: ChatProcess;
+  /** Every node, when there are several: their CPU and counts are summed. */
+  nodes?: ChatProcess[];
+  /** On the private PostgreSQL cluster: its CPU is measured too. */
+  postgres?: boolean;
+}
+
+/** One server: its port is a number. */
+type Server = Service & { port: number };
+
+let servers = 0;
+
+/** Starts our server on `db` with the benchmark's flags and `extra`. */
+async function startOurs(db: string, label: string, extra: string[]): Promise<Server> {
+  const server = await startServer({
+    db,
+    label,
+    extra: [
+      "-quiet",
+      "-rate_limits",
+      "off",
+      // A PostgreSQL server's default is chat.admin-secret in the working directory.
+      "-admin_secret",
+      `${dir}/server-${++servers}.admin-secret`,
+      ...extra,
+    ],
+  });
   processes.push(server.proc);
   return server;
 }
 
-async function bareServer(): Promise<{ proc: ChatProcess; port: number }> {
+/** Our server on a fresh database: SQLite unless `--store postgres` (or `on` says). */
+async function realServer(extra: string[] = [], { on = store } = {}): Promise<Server> {
+  let db: string;
+  if (on === "postgres") {
+    db = await postgres.database();
+  } else {
+    db = await Deno.makeTempFile({ dir, suffix: ".db" });
+    await Deno.remove(db);
+  }
+  return { ...(await startOurs(db, "server", extra)), postgres: on === "postgres" };
+}
+
+/**
+ * `count` nodes of our server on one fresh PostgreSQL database, each on a port of its own,
+ * started one after the other (the first makes the schema).
+ */
+async function startNodes(count: number): Promise<Service> {
+  const db = await postgres.database();
+  const nodes: Server[] = [];
+  for (let i = 1; i <= count; i++) nodes.push(await startOurs(db, `node-${i}`, []));
+  return {
+    port: nodes.map((n) => n.port).join(","),
+    proc: nodes[0].proc,
+    nodes: nodes.map((n) => n.proc),
+    postgres: true,
+  };
+}
+
+async function bareServer(): Promise<Server> {
   const proc = startScript("bare", "bench/bare_broadcast_server.ts");
   processes.push(proc);
   const line = await proc.waitForLine(/listening on/);
@@ -138,9 +236,9 @@ async function bareServer(): Promise<{ proc: ChatProcess; port: number }> {
 
 /** Starts `members` consumers in processes of CONSUMERS_PER_PROCESS; resolves when all are subscribed. */
 async function consumers(
-  port: number,
+  port: number | string,
   members: number,
-  { ack = true, groups = 0, rooms = 0 } = {},
+  { ack = true, groups = 0, rooms = 0, check = false } = {},
 ): Promise<ChatProcess[]> {
   const procs: ChatProcess[] = [];
   for (let left = members; left > 0; left -= CONSUMERS_PER_PROCESS) {
@@ -152,6 +250,7 @@ async function consumers(
       ...(ack ? [] : ["noack"]),
       ...(groups ? [`groups=${groups}`] : []),
       ...(rooms ? [`rooms=${rooms}`] : []),
+      ...(check ? ["check"] : []),
       `first=${members - left}`,
     ]));
   }
@@ -169,32 +268,67 @@ const received = (procs: ChatProcess[]) =>
 type Via = "stream" | "calls";
 
 /**
+ * The metrics of a service: its server's, or its nodes' summed (a CPU time, a count), and
+ * PostgreSQL's CPU seconds so far when it is on the cluster.
+ */
+async function serviceMetrics(
+  server: Service,
+): Promise<{ m: Record<string, number>; postgresCpuS?: number }> {
+  const [all, postgresCpuS] = await Promise.all([
+    Promise.all((server.nodes ?? [server.proc]).map(serverMetrics)),
+    server.postgres ? postgres.cpuSeconds() : undefined,
+  ]);
+  const m: Record<string, number> = { ...all[0] };
+  for (const other of all.slice(1)) {
+    for (const [key, value] of Object.entries(other)) m[key] = (m[key] ?? 0) + value;
+  }
+  return { m, postgresCpuS };
+}
+
+/** What {@link saturate} measured. */
+interface Saturation {
+  deliveries: number;
+  /** Server CPU per delivery, summed over the nodes. */
+  cpuUs: number;
+  perWrite?: number;
+  /** Messages per commit, over the nodes (our server only): how well sends are batched. */
+  perCommit?: number;
+  /** On PostgreSQL: the cluster's CPU per delivery and per message stored. */
+  postgresCpuUs?: number;
+  postgresCpuUsPerMessage?: number;
+  /** The publishers' "sent" report: messages answered, rate, answer latency. */
+  sent: { sent: number; per_s: number; ack: { p50: number; p99: number } };
+}
+
+/**
  * Deliveries per second over the middle of a saturating run of PUBLISHERS publishers, and the
- * server's CPU time per delivery over the same interval (the cost the scale goal is about).
+ * server's CPU time per delivery over the same interval (the cost the scale goal is about);
+ * with `rate`, the same at that many messages a second in all instead of as fast as answered.
  */
 async function saturate(
-  server: { port: number; proc: ChatProcess },
+  server: Service,
   procs: ChatProcess[],
   {
     via = "stream" as Via,
     groups = 0,
     window = 1,
+    rate = 0,
     publishers = undefined as ChatProcess | undefined,
   } = {},
-): Promise<{ deliveries: number; cpuUs: number; perWrite?: number }> {
+): Promise<Saturation> {
   const port = server.port;
   const seconds = SECONDS;
   let from = 0;
   if (publishers) {
     // Publishers that made rooms and wait for a command (the rooms workload).
     from = publishers.stdout.length;
-    await publishers.type(`run 0 ${seconds}`);
+    await publishers.type(`run ${rate} ${seconds}`);
   } else {
     publishers = load([
       "publishers",
       String(port),
       String(PUBLISHERS),
-      "0",
+      String(rate),
       String(seconds),
       ...(via === "stream" ? ["stream"] : []),
       ...(groups ? [`groups=${groups}`] : []),
@@ -203,27 +337,51 @@ async function saturate(
     await publishers.waitForLine(/"ready"/, { timeoutMs: 60_000 });
   }
   await sleep(Math.min(1_000, seconds * 250)); // warm-up
-  const m1 = await serverMetrics(server.proc);
+  const { m: m1, postgresCpuS: p1 } = await serviceMetrics(server);
   const [r1, t1] = [received(procs), performance.now()];
   await sleep(seconds * 500);
   const [r2, t2] = [received(procs), performance.now()];
-  const m2 = await serverMetrics(server.proc);
+  const { m: m2, postgresCpuS: p2 } = await serviceMetrics(server);
   await publishers.waitForLine(/"sent"/, { timeoutMs: 60_000, from });
+  const delivered = Math.max(1, r2 - r1);
+  const stored = Math.max(1, m2.chat_messages_stored_total - m1.chat_messages_stored_total);
+  const us = (seconds: number, per: number) => +((seconds * 1e6) / per).toFixed(2);
   return {
     deliveries: Math.round((r2 - r1) / ((t2 - t1) / 1000)),
-    cpuUs: +(((m2.process_cpu_seconds_total - m1.process_cpu_seconds_total) * 1e6) /
-      Math.max(1, r2 - r1)).toFixed(2),
+    cpuUs: us(m2.process_cpu_seconds_total - m1.process_cpu_seconds_total, delivered),
     // The server's own count (the bare baseline has none): how well it batches per write.
     perWrite: m1.chat_delivery_writes_total === undefined ? undefined : +(
       (m2.chat_deliveries_total - m1.chat_deliveries_total) /
       Math.max(1, m2.chat_delivery_writes_total - m1.chat_delivery_writes_total)
     ).toFixed(1),
+    perCommit: m1.chat_commits_total === undefined ? undefined : +(
+      (m2.chat_sends_committed_total - m1.chat_sends_committed_total) /
+      Math.max(1, m2.chat_commits_total - m1.chat_commits_total)
+    ).toFixed(1),
+    postgresCpuUs: p1 === undefined ? undefined : us(p2! - p1, delivered),
+    postgresCpuUsPerMessage: p1 === undefined ? undefined : +((p2! - p1) * 1e6 / stored).toFixed(1),
+    sent: last(publishers, "sent") as Saturation["sent"],
   };
+}
+
+/** " + 1.2 us PostgreSQL" after a server CPU figure, when the service is on PostgreSQL. */
+const plusPostgres = (s: Saturation) =>
+  s.postgresCpuUs === undefined ? "" : ` + ${s.postgresCpuUs} us PostgreSQL`;
+
+/**
+ * Records PostgreSQL's CPU per delivery and per message stored, as
+ * `<prefix>_postgres_cpu_us_per_delivery<suffix>` and `..._per_message<suffix>`, when the
+ * service is on PostgreSQL.
+ */
+function notePostgres(prefix: string, s: Saturation, suffix = ""): void {
+  if (s.postgresCpuUs === undefined) return;
+  results[`${prefix}_postgres_cpu_us_per_delivery${suffix}`] = s.postgresCpuUs;
+  results[`${prefix}_postgres_cpu_us_per_message${suffix}`] = s.postgresCpuUsPerMessage!;
 }
 
 /** Publishes at `rate` messages/s for `seconds`; returns the publishers' report. */
 async function publish(
-  port: number,
+  port: number | string,
   rate: number,
   seconds: number,
   { publishers = PUBLISHERS, via = "stream" as Via } = {},
@@ -261,11 +419,13 @@ async function saturateBothWays(
   server: { port: number; proc: ChatProcess },
   group: ChatProcess[],
 ): Promise<number> {
-  const { deliveries, cpuUs } = await saturate(server, group);
+  const saturation = await saturate(server, group);
+  const { deliveries, cpuUs } = saturation;
   results[`${workload}_deliveries_per_s`] = deliveries;
   results[`${workload}_server_cpu_us_per_delivery`] = cpuUs;
   row(workload, measure, fmt(deliveries));
-  row(workload, "  server CPU per delivery", `${cpuUs} us`);
+  row(workload, "  server CPU per delivery", `${cpuUs} us${plusPostgres(saturation)}`);
+  notePostgres(workload, saturation);
   if (!quick) {
     const viaCalls = (await saturate(server, group, { via: "calls" })).deliveries;
     results[`${workload}_send_calls_deliveries_per_s`] = viaCalls;
@@ -313,13 +473,15 @@ async function scale(): Promise<void> {
   for (const size of SCALE_SIZES) {
     const server = await realServer();
     const group = await consumers(server.port, size);
-    const { deliveries, cpuUs, perWrite } = await saturate(server, group);
+    const saturation = await saturate(server, group);
+    const { deliveries, cpuUs, perWrite } = saturation;
     results[`scale_${size}_deliveries_per_s`] = deliveries;
     results[`scale_${size}_server_cpu_us_per_delivery`] = cpuUs;
+    notePostgres(`scale_${size}`, saturation);
     row(
       "scale",
       `deliveries/s, group of ${fmt(size)}`,
-      `${fmt(deliveries)} (${cpuUs} us CPU each, ${perWrite} per write)`,
+      `${fmt(deliveries)} (${cpuUs} us CPU each${plusPostgres(saturation)}, ${perWrite} per write)`,
     );
     await stop(...group, server.proc);
   }
@@ -340,13 +502,15 @@ async function manyGroups(): Promise<void> {
   }
   const server = await realServer(flags);
   const group = await consumers(server.port, members, { groups: GROUPS });
-  const { deliveries, cpuUs, perWrite } = await saturate(server, group, { groups: GROUPS });
+  const saturation = await saturate(server, group, { groups: GROUPS });
+  const { deliveries, cpuUs, perWrite } = saturation;
   results.groups_deliveries_per_s = deliveries;
   results.groups_server_cpu_us_per_delivery = cpuUs;
+  notePostgres("groups", saturation);
   row(
     "scale",
     `deliveries/s, ${GROUPS} groups of ${GROUP_MEMBERS} at once`,
-    `${fmt(deliveries)} (${cpuUs} us CPU each, ${perWrite} per write)`,
+    `${fmt(deliveries)} (${cpuUs} us CPU each${plusPostgres(saturation)}, ${perWrite} per write)`,
   );
   await stop(...group, server.proc);
 }
@@ -375,14 +539,16 @@ async function manyRooms(): Promise<void> {
   await publishers.waitForLine(/"ready"/, { timeoutMs: 300_000 });
   const group = await consumers(server.port, ROOMS, { rooms: ROOMS });
   const setupS = (performance.now() - setupStart) / 1000;
-  const { deliveries, cpuUs, perWrite } = await saturate(server, group, { publishers });
+  const saturation = await saturate(server, group, { publishers });
+  const { deliveries, cpuUs, perWrite } = saturation;
   results.rooms_deliveries_per_s = deliveries;
   if (perWrite) results.rooms_deliveries_per_write = perWrite;
   results.rooms_server_cpu_us_per_delivery = cpuUs;
+  notePostgres("rooms", saturation);
   row(
     "rooms",
     `deliveries/s, ${fmt(ROOMS)} rooms of ${ROOM_MEMBERS}, each client in ${ROOM_MEMBERS}`,
-    `${fmt(deliveries)} (${cpuUs} us CPU each, ${perWrite} per write)`,
+    `${fmt(deliveries)} (${cpuUs} us CPU each${plusPostgres(saturation)}, ${perWrite} per write)`,
   );
   row("rooms", "  set-up: rooms made, joined, subscribed", `${setupS.toFixed(1)} s`);
   // Half load: half the saturating message rate, latency from send to receipt.
@@ -416,9 +582,189 @@ async function manyRooms(): Promise<void> {
   row(
     "rooms",
     `  one group of 100, the same publishers`,
-    `${fmt(one.deliveries)} (${one.cpuUs} us CPU each, ${one.perWrite} per write)`,
+    `${fmt(one.deliveries)} (${one.cpuUs} us CPU each${
+      plusPostgres(one)
+    }, ${one.perWrite} per write)`,
   );
   row("rooms", "  CPU per delivery, ratio to that", `${results.rooms_cpu_ratio_vs_group_of_100} x`);
+}
+
+/** How the consumers of a service stand against what it stored. */
+interface Tally {
+  /** Messages the service stored (summed over its nodes). */
+  messages: number;
+  /** Messages times members: what the consumers must receive in all. */
+  expected: number;
+  received: number;
+  /** Messages missing in a consumer's sequence, and messages that came again or out of order. */
+  gaps: number;
+  repeats: number;
+}
+
+/**
+ * Waits (up to 30 s) until the consumers have received every message the service stored, once
+ * per member, and adds up what their sequence checks ("check") found: whether every member got
+ * every message once, in order. Also drains a backlog before the next phase.
+ */
+async function tally(service: Service, group: ChatProcess[], members: number): Promise<Tally> {
+  const messages = (await serviceMetrics(service)).m.chat_messages_stored_total;
+  const expected = messages * members;
+  const deadline = performance.now() + 30_000;
+  while (received(group) < expected && performance.now() < deadline) await sleep(100);
+  await sleep(300); // A repeat arriving after the last message would show now.
+  const reports = group.map((p) => last(p, "received"));
+  const sum = (key: string) => reports.reduce((n, r) => n + Number(r[key] ?? 0), 0);
+  return {
+    messages,
+    expected,
+    received: sum("received"),
+    gaps: sum("gaps"),
+    repeats: sum("repeats"),
+  };
+}
+
+/** The set-ups of the nodes workload, in the order run: the keys of their figures. */
+const NODE_SETUPS = [
+  { key: `postgres_${NODES}`, label: `${NODES} PostgreSQL nodes`, start: () => startNodes(NODES) },
+  { key: "sqlite_1", label: "one SQLite node", start: () => realServer([], { on: "sqlite" }) },
+  {
+    key: "postgres_1",
+    label: "one PostgreSQL node",
+    start: () => realServer([], { on: "postgres" }),
+  },
+] as const;
+
+/**
+ * Several nodes on one PostgreSQL database as one service: NODE_MEMBERS members of one group
+ * and PUBLISHERS publishers (the fanout's shape and load processes), client i on node i % NODES,
+ * so that two deliveries in three cross from the sender's node to another. Against one SQLite
+ * node and one PostgreSQL node under the same load, in the same run. For each: deliveries/s at
+ * saturation with the fanout's publishers (each awaiting its answer) and, in the full run, with
+ * ROOM_PUBLISHER_WINDOW messages unanswered each; the server CPU per delivery summed over the
+ * nodes, and PostgreSQL's apart (per delivery and per message); then, at one rate for all (half
+ * the nodes' saturating message rate: they run first), end-to-end and send-acknowledged
+ * latency and the CPU per delivery again; and whether every member got every message exactly
+ * once, in order (the consumers check sequence numbers, the counts are checked against what
+ * the nodes stored).
+ */
+async function nodes(): Promise<void> {
+  const problem = BenchPostgres.problem();
+  if (problem) {
+    row("nodes", "not run", problem);
+    return;
+  }
+  let rate = 0;
+  let wrong = 0;
+  for (const { key, label, start } of NODE_SETUPS) {
+    const service = await start();
+    const group = await consumers(service.port, NODE_MEMBERS, { check: true });
+    // Each phase is followed by a tally, which also waits until any backlog is delivered.
+    const top = await saturate(service, group);
+    await tally(service, group, NODE_MEMBERS);
+    const wide = quick ? undefined : await saturate(service, group, {
+      window: ROOM_PUBLISHER_WINDOW,
+    });
+    if (wide) await tally(service, group, NODE_MEMBERS);
+    rate ||= Math.max(1, Math.round(top.deliveries / NODE_MEMBERS / 2));
+    for (const p of group) await p.type("measure");
+    const paced = await saturate(service, group, { rate });
+    // The consumers' counts and checks run from their start: this one covers every phase.
+    const end = await tally(service, group, NODE_MEMBERS);
+    for (const p of group) p.kill("SIGTERM");
+    await Promise.all(group.map((p) => p.status));
+    await stop(...(service.nodes ?? [service.proc]));
+    // Each receiving process has its own percentiles: the worst of them is reported.
+    const latencies = group.map((p) => last(p, "latency").latency as { p50: number; p99: number });
+    const p50 = Math.max(...latencies.map((l) => l.p50));
+    const p99 = Math.max(...latencies.map((l) => l.p99));
+
+    const prefix = `nodes_${key}`;
+    results[`${prefix}_deliveries_per_s`] = top.deliveries;
+    results[`${prefix}_server_cpu_us_per_delivery`] = top.cpuUs;
+    notePostgres(prefix, top);
+    if (wide) {
+      const w = `${prefix}_window_${ROOM_PUBLISHER_WINDOW}`;
+      results[`${w}_deliveries_per_s`] = wide.deliveries;
+      results[`${w}_server_cpu_us_per_delivery`] = wide.cpuUs;
+      notePostgres(w, wide);
+    }
+    results[`${prefix}_p50_ms_at_half_load`] = p50;
+    results[`${prefix}_p99_ms_at_half_load`] = p99;
+    results[`${prefix}_send_ack_p50_ms_at_half_load`] = paced.sent.ack.p50;
+    results[`${prefix}_send_ack_p99_ms_at_half_load`] = paced.sent.ack.p99;
+    results[`${prefix}_server_cpu_us_per_delivery_at_half_load`] = paced.cpuUs;
+    results[`${prefix}_deliveries_per_write_at_half_load`] = paced.perWrite!;
+    results[`${prefix}_messages_per_commit_at_half_load`] = paced.perCommit!;
+    notePostgres(prefix, paced, "_at_half_load");
+    // A gap is a message lost; so is one that never came at the end (no gap shows it).
+    const lost = Math.max(0, end.gaps, end.expected - end.received + end.repeats);
+    const repeated = end.repeats;
+    results[`${prefix}_lost`] = lost;
+    results[`${prefix}_repeated`] = repeated;
+    wrong += lost + repeated;
+
+    // How well each set-up batches explains most of its CPU per delivery.
+    const cpu = (s: Saturation) =>
+      `${s.cpuUs} us CPU each${plusPostgres(s)}` +
+      (s.postgresCpuUsPerMessage === undefined
+        ? ""
+        : `, PostgreSQL ${fmt(s.postgresCpuUsPerMessage)} us per message`) +
+      `; ${s.perWrite} per write, ${s.perCommit} msgs per commit`;
+    row(
+      "nodes",
+      `${label}: deliveries/s, ${NODE_MEMBERS} members, ${PUBLISHERS} publishers`,
+      `${fmt(top.deliveries)} (${cpu(top)})`,
+    );
+    if (wide) {
+      row(
+        "nodes",
+        `  the same, publishers keeping ${ROOM_PUBLISHER_WINDOW} unanswered each`,
+        `${fmt(wide.deliveries)} (${cpu(wide)})`,
+      );
+    }
+    row(
+      "nodes",
+      `  at ${fmt(paced.sent.per_s)} msgs/s: end-to-end, send ack (p50 / p99)`,
+      `${p50} / ${p99} ms, ${paced.sent.ack.p50} / ${paced.sent.ack.p99} ms`,
+    );
+    row("nodes", `  at ${fmt(paced.sent.per_s)} msgs/s: CPU per delivery`, cpu(paced));
+    row(
+      "nodes",
+      "  every member got every message once, in order",
+      lost + repeated === 0
+        ? `yes (${NODE_MEMBERS} x ${fmt(end.messages)})`
+        : `NO: ${fmt(end.received)} received of ${fmt(end.expected)}, ${lost} lost, ` +
+          `${repeated} repeated or out of order`,
+    );
+  }
+  results.nodes_half_load_msgs_per_s = rate;
+  results.nodes_lost_or_repeated = wrong;
+  const one = "nodes_postgres_1", many = `nodes_postgres_${NODES}`;
+  const ratio = (a: string, b: string) => +(results[a] / results[b]).toFixed(2);
+  results.nodes_cpu_ratio_3_vs_1 = ratio(
+    `${many}_server_cpu_us_per_delivery_at_half_load`,
+    `${one}_server_cpu_us_per_delivery_at_half_load`,
+  );
+  results.nodes_cpu_ratio_3_vs_1_at_saturation = ratio(
+    `${many}_server_cpu_us_per_delivery`,
+    `${one}_server_cpu_us_per_delivery`,
+  );
+  const withPostgres = (prefix: string) =>
+    results[`${prefix}_server_cpu_us_per_delivery_at_half_load`] +
+    results[`${prefix}_postgres_cpu_us_per_delivery_at_half_load`];
+  results.nodes_cpu_with_postgres_ratio_3_vs_1 = +(withPostgres(many) / withPostgres(one))
+    .toFixed(2);
+  row(
+    "nodes",
+    `server CPU per delivery, ${NODES} nodes summed / one PostgreSQL node`,
+    `${results.nodes_cpu_ratio_3_vs_1} x at half load (${fmt(rate)} msgs/s), ` +
+      `${results.nodes_cpu_ratio_3_vs_1_at_saturation} x at saturation`,
+  );
+  row(
+    "nodes",
+    "  the same with PostgreSQL's CPU, at half load",
+    `${results.nodes_cpu_with_postgres_ratio_3_vs_1} x`,
+  );
 }
 
 async function catchup(): Promise<void> {
@@ -644,20 +990,26 @@ async function sendLoop(): Promise<void> {
 async function durability(): Promise<void> {
   const runs = [["full", "stream"], ["full", "calls"], ["off", "stream"]] as const;
   for (const [mode, via] of runs) {
+    if (mode === "off" && store === "postgres") {
+      row("durability", "synchronous=OFF", "not run: -synchronous is SQLite's");
+      continue;
+    }
     const server = await realServer(mode === "off" ? ["-synchronous", "off"] : []);
     const report = await publish(server.port, 1_000, SECONDS, { via });
     // The server's own view (arrival to answer), to tell its time from the client's and the OS's.
     const { sendP50Ms: p50, sendP99Ms: p99 } = await serverStats(server.proc);
     const key = `sync_${mode}${via === "calls" ? "_send_calls" : ""}`;
+    // On PostgreSQL, synchronous=FULL stands for its production settings (fsync and
+    // synchronous_commit on): the keys stay the same.
     results[`server_send_p99_ms_${key}`] = p99;
     if (mode === "full" && via === "stream") results.send_ack_p99_ms = report.ack.p99;
     results[`send_ack_p50_ms_${key}`] = report.ack.p50;
     results[`send_ack_p99_ms_${key}`] = report.ack.p99;
     row(
       "durability",
-      `send ack at ${fmt(report.per_s)}/s, synchronous=${mode.toUpperCase()}, ${
-        via === "stream" ? "Publish streams" : "Send calls"
-      } (p50 / p99)`,
+      `send ack at ${fmt(report.per_s)}/s, ${
+        store === "postgres" ? "PostgreSQL (fsync on)" : `synchronous=${mode.toUpperCase()}`
+      }, ${via === "stream" ? "Publish streams" : "Send calls"} (p50 / p99)`,
       `${report.ack.p50} / ${report.ack.p99} ms`,
     );
     row("durability", `  of which in the server (p50 / p99)`, `${p50} / ${p99} ms`);
@@ -739,6 +1091,18 @@ function goals(): void {
       "",
     ],
     [
+      `server CPU per delivery, ${NODES} PostgreSQL nodes summed / one, same load, at most 1.2`,
+      results.nodes_cpu_ratio_3_vs_1,
+      (v) => v <= 1.2,
+      "",
+    ],
+    [
+      `messages lost or repeated across ${NODES} nodes and one, none`,
+      results.nodes_lost_or_repeated,
+      (v) => v === 0,
+      "",
+    ],
+    [
       "server RSS per 1,000 idle clients, at most 35 MB",
       results.rss_mb_per_1k_idle_clients,
       (v) => v <= 35,
@@ -752,10 +1116,29 @@ function goals(): void {
   }
 }
 
+let cleaning: Promise<void> | undefined;
+/** Stops every process started, the PostgreSQL cluster too, and removes the temp dir. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await postgres.close().catch((error) => console.error(`bench: ${error}`));
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  })();
+  return cleaning;
+}
+// Ctrl-C or a kill leaves no server and no PostgreSQL cluster running.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    console.error(`bench: ${signal}: stopping what it started`);
+    await cleanUp();
+    Deno.exit(signal === "SIGINT" ? 130 : 143);
+  });
+}
+
 const started = performance.now();
 console.error(
-  `grpc-chat benchmark${
-    quick ? " (quick)" : ""
+  `grpc-chat benchmark${quick ? " (quick)" : ""}${
+    store === "postgres" ? " on PostgreSQL" : ""
   }: Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
 );
 try {
@@ -784,17 +1167,17 @@ try {
   if (wanted("scale") || wanted("groups")) await manyGroups();
   if (wanted("rooms")) await manyRooms();
   if (wanted("idle")) await idle();
+  if (wanted("nodes")) await nodes();
   const peer = (["fanout", "rooms", "catchup"] as const).filter((w) => wanted(`nats-${w}`));
   if (peer.length > 0) await nats(peer);
   goals();
 } finally {
-  await Promise.all(processes.map((p) => p.stop()));
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await cleanUp();
 }
 console.log("| workload | measure | value |\n| --- | --- | --- |");
 for (const [w, m, v] of table) console.log(`| ${w} | ${m} | ${v} |`);
 console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
-const summary: Record<string, number | null> = { ...results };
+const summary: Record<string, number | string | null> = { store, ...results };
 for (const key of ALWAYS) {
   if (summary[key] === undefined || summary[key] === null) {
     summary[key] = null;
