@@ -301,8 +301,11 @@ export interface StoreWriter {
  * names travel: a node reads what changed from the store.
  */
 export type StoreChange =
-  /** Messages of `group` were committed, the last of them `through`. */
-  | { kind: "messages"; group: string; through: number }
+  /**
+   * Messages of `group` were committed, the last of them `through`. A small commit's messages
+   * come with it (`messages`, the last ones through `through`, in order): no read is needed.
+   */
+  | { kind: "messages"; group: string; through: number; messages?: FrameMessage[] }
   /** A room was made, changed or deleted: its settings, members or invites. */
   | { kind: "room"; name: string }
   /** A device was registered, revoked, or became a guest (its account released). */

@@ -110,7 +110,7 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
       case "messages":
         // Not queued: fan-out keeps each group in order, and a room not served here yet is
         // caught up when it is (see catchUp).
-        fanout.heard(change.group, change.through);
+        fanout.heard(change.group, change.through, change.messages);
         return;
       case "room":
         if (resyncs > 0) return;

@@ -74,9 +74,12 @@ export class Fanout {
     }
   }
 
-  /** Another node committed messages of `group`, the last of them `through`: they are read. */
-  heard(group: string, through: number): void {
-    this.#offer(group, [], through);
+  /**
+   * Another node committed messages of `group`, the last of them `through`: those this node
+   * misses are read, unless they came with the news (`messages`, in order, ending at `through`).
+   */
+  heard(group: string, through: number, messages: readonly FrameMessage[] = []): void {
+    this.#offer(group, messages.slice(), through);
   }
 
   /**

@@ -1,12 +1,15 @@
 /**
  * What travels on the notification channel: one small JSON object per change, naming the node
- * that committed it (`n`), its kind (`k`) and what changed; never the data itself, which a node
- * reads from the store. PostgreSQL caps a payload under 8,000 bytes: names here are at most 64
- * characters, so a payload stays under 300.
+ * that committed it (`n`), its kind (`k`) and what changed, which a node reads from the store;
+ * but a commit's messages of a group travel with their notification when they fit well under
+ * PostgreSQL's cap of 8,000 bytes a payload (`b`: sequence, sender and body in base64 of each),
+ * so that the other nodes need no read for the small commits that are most of them. Names are
+ * at most 64 characters, so a payload without messages stays under 300 bytes.
  *
  * | kind     | payload                                     | {@link StoreChange}                     |
  * | -------- | ------------------------------------------- | --------------------------------------- |
  * | messages | `{"n":NODE,"k":"m","g":GROUP,"s":LAST_SEQ}` | `{kind:"messages", group, through}`     |
+ * |          | `...,"b":[[SEQ,SENDER,BASE64],...]}`         | `..., messages}`                        |
  * | room     | `{"n":NODE,"k":"r","r":ROOM}`               | `{kind:"room", name}`                   |
  * | client   | `{"n":NODE,"k":"c","c":CLIENT_ID}`          | `{kind:"client", id}`                   |
  * | account  | `{"n":NODE,"k":"a","a":HANDLE}`             | `{kind:"account", handle}`              |
@@ -16,7 +19,8 @@
  *
  * @module
  */
-import type { StoreChange } from "../types.ts";
+import { Buffer } from "node:buffer";
+import type { FrameMessage, StoreChange } from "../types.ts";
 
 /** The channel every node LISTENs on and every change is NOTIFYed to. */
 export const CHANNEL = "grpc_chat_changes";
@@ -54,7 +58,14 @@ export function decodePayload(payload: string): { node: string; change: StoreCha
   switch (p.k) {
     case "m":
       if (typeof p.g !== "string" || typeof p.s !== "number") return undefined;
-      return { node, change: { kind: "messages", group: p.g, through: p.s } };
+      if (p.b === undefined || p.b === null) {
+        return { node, change: { kind: "messages", group: p.g, through: p.s } };
+      }
+      {
+        const messages = decodeMessages(p.b, p.s);
+        if (!messages) return undefined;
+        return { node, change: { kind: "messages", group: p.g, through: p.s, messages } };
+      }
     case "r":
       return typeof p.r === "string" ? { node, change: { kind: "room", name: p.r } } : undefined;
     case "c":
@@ -66,4 +77,30 @@ export function decodePayload(payload: string): { node: string; change: StoreCha
     default:
       return undefined;
   }
+}
+
+/**
+ * The messages a notification carries (`[[SEQ, SENDER, BASE64_BODY], ...]`, in order, the last
+ * one `through`), or undefined if they are not that.
+ */
+function decodeMessages(value: unknown, through: number): FrameMessage[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const messages: FrameMessage[] = [];
+  for (const item of value) {
+    if (!Array.isArray(item) || item.length !== 3) return undefined;
+    const [seq, senderId, body] = item;
+    if (typeof seq !== "number" || typeof senderId !== "string" || typeof body !== "string") {
+      return undefined;
+    }
+    const bytes = Buffer.from(body, "base64");
+    messages.push({
+      seq,
+      senderId,
+      body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+    });
+  }
+  for (let i = 1; i < messages.length; i++) {
+    if (messages[i].seq !== messages[i - 1].seq + 1) return undefined;
+  }
+  return messages[messages.length - 1].seq === through ? messages : undefined;
 }

@@ -20,6 +20,31 @@ Deno.test("payload: messages as PostgreSQL's json_build_object writes them", () 
   );
 });
 
+Deno.test("payload: messages carried along, with their bodies in base64", () => {
+  assert.deepEqual(
+    decodePayload(
+      '{"n" : "n2", "k" : "m", "g" : "dev", "s" : 8, "b" : [[7,"c1","AAH/"],[8,"c2",""]]}',
+    ),
+    {
+      node: "n2",
+      change: {
+        kind: "messages",
+        group: "dev",
+        through: 8,
+        messages: [
+          { seq: 7, senderId: "c1", body: new Uint8Array([0, 1, 255]) },
+          { seq: 8, senderId: "c2", body: new Uint8Array([]) },
+        ],
+      },
+    },
+  );
+  // null: too large to carry; only the group and its last sequence.
+  assert.deepEqual(decodePayload('{"n":"n2","k":"m","g":"dev","s":8,"b":null}'), {
+    node: "n2",
+    change: { kind: "messages", group: "dev", through: 8 },
+  });
+});
+
 Deno.test("payload: anything else is ignored, not thrown", () => {
   for (
     const payload of [
@@ -31,6 +56,12 @@ Deno.test("payload: anything else is ignored, not thrown", () => {
       '{"n":"n1","k":"x"}',
       '{"n":"n1","k":"m","g":"general","s":"7"}',
       '{"n":"n1","k":"c"}',
+      // Messages that do not end at the sequence, have a gap, or are not what they should be.
+      '{"n":"n1","k":"m","g":"dev","s":9,"b":[[7,"c1",""],[8,"c1",""]]}',
+      '{"n":"n1","k":"m","g":"dev","s":8,"b":[[6,"c1",""],[8,"c1",""]]}',
+      '{"n":"n1","k":"m","g":"dev","s":8,"b":[[8,"c1"]]}',
+      '{"n":"n1","k":"m","g":"dev","s":8,"b":[]}',
+      '{"n":"n1","k":"m","g":"dev","s":8,"b":"x"}',
     ]
   ) {
     assert.equal(decodePayload(payload), undefined, payload);

@@ -58,6 +58,12 @@ const MAX_ATTEMPTS = 3;
 /** The first key of the advisory locks on members (the second is a hash of the member). */
 const MEMBER_LOCK = 0x6d656d62; // "memb"
 
+/**
+ * How large (in payload bytes, estimated from the bodies) a group's messages may be to travel
+ * with their notification, under PostgreSQL's cap of 8,000 bytes a payload with room to spare.
+ */
+const INLINE_BYTES = 6_000;
+
 /** The messages of a batch already stored, by their retry keys (`k.i` indexes the keys given). */
 const STORED = `SELECT k.i, m.seq, m.sender_id AS "senderId", m.sender_name AS "senderName",
   m.text, m.sent_at AS "sentAtMs", m.body
@@ -66,31 +72,37 @@ const STORED = `SELECT k.i, m.seq, m.sender_id AS "senderId", m.sender_name AS "
     ON m.sender_id = k.sender_id AND m.grp = k.grp AND m.client_msg_id = k.client_msg_id`;
 
 /**
- * Takes `$2[i]` sequences of group `$1[i]`, the groups in the order given (name order), and
- * NOTIFYs each group's new last sequence: `{"n":$4,"k":"m","g":GROUP,"s":LAST_SEQ}` on `$3`.
+ * Takes `$2[i]` sequences of group `$1[i]`, the groups in the order given (name order).
  */
-const ALLOCATE = `WITH allocated AS (
-  INSERT INTO groups AS g (name, last_seq)
+const ALLOCATE = `INSERT INTO groups AS g (name, last_seq)
   SELECT name, n FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS t(name, n, i) ORDER BY i
   ON CONFLICT (name) DO UPDATE SET last_seq = g.last_seq + excluded.last_seq
-  RETURNING g.name, g.last_seq)
-  SELECT name, last_seq,
-    pg_notify($3, json_build_object('n', $4::text, 'k', 'm', 'g', name, 's', last_seq)::text)
-  FROM allocated`;
+  RETURNING g.name, g.last_seq`;
 
 /**
- * Inserts the new messages, column by column. Each message's sequence is its group's new last
- * sequence (taken by {@link ALLOCATE} in this transaction) less its `back`: how many new
- * messages of its group come after it in the batch.
+ * Inserts the new messages, column by column, and NOTIFYs each group's (on `$9`, from node
+ * `$10`): `{"n":NODE,"k":"m","g":GROUP,"s":LAST_SEQ}`, and when they fit well under the 8,000
+ * bytes of a payload, the messages too (`"b":[[SEQ,SENDER,BASE64_BODY],...]`): the other nodes
+ * then need no read. Each message's sequence is its group's new last sequence (taken by
+ * {@link ALLOCATE} in this transaction) less its `back`: how many new messages of its group
+ * come after it in the batch. One row per group, with how many messages it stored.
  */
-const INSERT_MESSAGES =
-  `INSERT INTO messages (grp, seq, sender_id, sender_name, client_msg_id, text, body, sent_at)
+const INSERT_MESSAGES = `WITH stored AS (
+  INSERT INTO messages (grp, seq, sender_id, sender_name, client_msg_id, text, body, sent_at)
   SELECT m.grp, g.last_seq - m.back, m.sender_id, m.sender_name, m.client_msg_id, m.text, m.body,
     m.sent_at
   FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
     $7::bytea[], $8::bigint[])
     AS m(grp, back, sender_id, sender_name, client_msg_id, text, body, sent_at)
-  JOIN groups g ON g.name = m.grp`;
+  JOIN groups g ON g.name = m.grp
+  RETURNING grp, seq, sender_id, body)
+  SELECT grp, count(*) AS n, pg_notify($9, json_build_object(
+    'n', $10::text, 'k', 'm', 'g', grp, 's', max(seq),
+    'b', CASE WHEN sum(octet_length(body) + octet_length(sender_id)) * 4 / 3 + count(*) * 32
+      <= ${INLINE_BYTES}
+      THEN json_agg(json_build_array(seq, sender_id, encode(body, 'base64')) ORDER BY seq) END
+  )::text)
+  FROM stored GROUP BY grp ORDER BY grp`;
 
 /**
  * Moves cursors forward, never past their group's last sequence (counting this transaction's
@@ -272,7 +284,7 @@ export class PostgresWriter implements StoreWriter {
       statements.push({
         name: "chat_allocate",
         text: ALLOCATE,
-        values: [groups, groups.map((g) => counts.get(g)), CHANNEL, this.#nodeId],
+        values: [groups, groups.map((g) => counts.get(g))],
       }, {
         name: "chat_insert_messages",
         text: INSERT_MESSAGES,
@@ -285,6 +297,8 @@ export class PostgresWriter implements StoreWriter {
           column((m) => m.text),
           column((m) => m.body),
           column((m) => m.sentAtMs),
+          CHANNEL,
+          this.#nodeId,
         ],
       });
     }
@@ -304,9 +318,10 @@ export class PostgresWriter implements StoreWriter {
       for (const row of results[0].rows as { name: string; last_seq: number }[]) {
         last.set(row.name, row.last_seq);
       }
-      if (results[1].rowCount !== fresh.length) {
+      const stored = (results[1].rows as { n: number }[]).reduce((sum, r) => sum + r.n, 0);
+      if (stored !== fresh.length) {
         // Cannot happen: each message's group row was just written. Refused, not half-stored.
-        throw new Error(`stored ${results[1].rowCount} of ${fresh.length} messages`);
+        throw new Error(`stored ${stored} of ${fresh.length} messages`);
       }
     }
     return last;

@@ -168,7 +168,11 @@ postgresTest(
       "resync",
     ]);
     // "after" was heard only if b listened again before it was committed.
-    assert.deepEqual(heard.changes.at(-1), { kind: "messages", group: "general", through: 3 });
+    const last = heard.changes.at(-1);
+    assert.deepEqual(
+      last?.kind === "messages" && [last.group, last.through],
+      ["general", 3],
+    );
   },
   { controlsServer: true },
 );
