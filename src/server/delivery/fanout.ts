@@ -128,7 +128,12 @@ export class Fanout {
     }
     const state: Behind = { feed, runs: run.length > 0 ? [run] : [], through };
     this.#behind.set(group, state);
-    this.#catchUp(group, state, this.#reader);
+    // Not read at once: the gap is most often this node's own commit, committed before the
+    // other node's that was just heard, whose answer is being read in this same turn (its
+    // promise chain runs after a notification's handler). What comes meanwhile waits in
+    // `runs`, and what is still missing after this turn is read.
+    const reader = this.#reader;
+    setImmediate(() => this.#catchUp(group, state, reader));
   }
 
   /** Appends what of `run` follows on from the feed's last sequence, and wakes it after the turn. */

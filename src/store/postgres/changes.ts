@@ -11,7 +11,7 @@
 import pg from "pg";
 import { messageOf } from "../../shared/errors.ts";
 import type { StoreChange, StoreChanges } from "../types.ts";
-import { CHANNEL, decodePayload } from "./payload.ts";
+import { CHANNEL, decodePayload, sentBy } from "./payload.ts";
 
 /** How {@link PostgresChanges} keeps listening. */
 export interface ListenOptions {
@@ -36,6 +36,8 @@ export interface ListenOptions {
 export class PostgresChanges implements StoreChanges {
   #config: pg.ClientConfig;
   #nodeId: string;
+  /** Whether a payload is surely this node's own: dropped unparsed. */
+  #own: (payload: string) => boolean;
   #minBackoffMs: number;
   #maxBackoffMs: number;
   #pingMs: number;
@@ -54,6 +56,7 @@ export class PostgresChanges implements StoreChanges {
   private constructor(config: pg.ClientConfig, nodeId: string, options: ListenOptions) {
     this.#config = config;
     this.#nodeId = nodeId;
+    this.#own = sentBy(nodeId);
     this.#minBackoffMs = options.minBackoffMs ?? 100;
     this.#maxBackoffMs = options.maxBackoffMs ?? 2_000;
     this.#pingMs = options.pingMs ?? 5_000;
@@ -208,6 +211,7 @@ export class PostgresChanges implements StoreChanges {
   }
 
   #heard(payload: string): void {
+    if (this.#own(payload)) return;
     const heard = decodePayload(payload);
     if (!heard || heard.node === this.#nodeId) return;
     this.#emit(heard.change);

@@ -43,6 +43,18 @@ export function encodePayload(nodeId: string, change: Announcement): string {
   }
 }
 
+/**
+ * Whether `payload` is surely one that node `nodeId` sent, told from its first bytes without
+ * parsing it (a node hears its own commits too, and drops them: their messages can be many
+ * bytes of base64). False may still be one of its own: {@link decodePayload} then tells.
+ */
+export function sentBy(nodeId: string): (payload: string) => boolean {
+  const node = JSON.stringify(nodeId);
+  // As JSON.stringify writes it (encodePayload), and as json_build_object does (the messages').
+  const prefixes = [`{"n":${node},`, `{"n" : ${node},`];
+  return (payload) => prefixes.some((prefix) => payload.startsWith(prefix));
+}
+
 /** A payload read back: the node that committed it and the change; undefined if malformed. */
 export function decodePayload(payload: string): { node: string; change: StoreChange } | undefined {
   let value: unknown;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodePayload, encodePayload } from "./payload.ts";
+import { decodePayload, encodePayload, sentBy } from "./payload.ts";
 
 Deno.test("payload: each announcement round-trips with its node", () => {
   for (
@@ -65,5 +65,21 @@ Deno.test("payload: anything else is ignored, not thrown", () => {
     ]
   ) {
     assert.equal(decodePayload(payload), undefined, payload);
+  }
+});
+
+Deno.test("payload: a node's own payloads are told from their first bytes", () => {
+  const own = sentBy("a1b2");
+  assert.ok(own(encodePayload("a1b2", { kind: "room", name: "dev" })));
+  assert.ok(own('{"n" : "a1b2", "k" : "m", "g" : "dev", "s" : 8, "b" : [[8,"c1","AA=="]]}'));
+  for (
+    const payload of [
+      encodePayload("a1b2c", { kind: "room", name: "dev" }),
+      '{"n" : "a1b", "k" : "m", "g" : "dev", "s" : 8}',
+      '{"k" : "m", "n" : "a1b2", "g" : "dev", "s" : 8}',
+      "",
+    ]
+  ) {
+    assert.ok(!own(payload), payload);
   }
 });
