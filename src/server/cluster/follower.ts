@@ -170,7 +170,19 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
     }
   };
 
-  const unsubscribe = changes.subscribe(apply);
+  const unsubscribe = changes.subscribe((change) => {
+    // A fault here must not end the node (the listener reports what it is thrown as uncaught):
+    // it is logged, and what it missed comes back with the next change or resync.
+    try {
+      apply(change);
+    } catch (error) {
+      log(`applying a change from another node failed: ${messageOf(error)}`, {
+        event: "error",
+        action: change.kind,
+        details: messageOf(error),
+      }, "warn");
+    }
+  });
   return () => {
     stopped = true;
     unsubscribe();
