@@ -66,6 +66,42 @@ function addresses(nodes: readonly Node[]): string {
   return nodes.map((n) => `127.0.0.1:${n.port}`).join(",");
 }
 
+/**
+ * `count` nodes on `url` (see {@link startNodes}), each with a raw client of its own; for
+ * `await using`, which closes the clients and stops the nodes.
+ */
+async function nodesWithClients(
+  url: string,
+  count: number,
+  options: Parameters<typeof startNodes>[2] = {},
+) {
+  const nodes = await startNodes(url, count, options);
+  const clients = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+  return {
+    nodes,
+    clients,
+    async [Symbol.asyncDispose]() {
+      for (const client of clients) client.close();
+      await stopAll(nodes.map((n) => n.proc));
+    },
+  };
+}
+
+/**
+ * `call` again while it is refused NOT_FOUND: a node hears within moments of what another one
+ * made (a room, a member), and until then does not know it.
+ */
+function onceKnown(call: () => Promise<unknown>, what: string): Promise<void> {
+  return eventually(
+    () =>
+      call().then(() => true, (error: grpc.ServiceError) => {
+        if (error.code !== grpc.status.NOT_FOUND) throw error;
+        return false;
+      }),
+    what,
+  );
+}
+
 postgresTest(
   "cluster: clients on three nodes: each message reaches every other member once, not the sender, not outsiders; one who was away gets exactly its unread on another node",
   async () => {
@@ -136,53 +172,48 @@ postgresTest(
   async () => {
     await using pg = await PostgresCluster.start();
     const url = await pg.createDatabase();
-    const nodes = await startNodes(url, 3, { extra: ["-rate_limits", "off"] });
-    const clients = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
-    try {
-      const senders = await Promise.all(clients.map((c, i) => register(c, `Sender${i}`)));
-      const readers = await Promise.all(clients.map((c, i) => register(c, `Reader${i}`)));
-      const subs = readers.map((r, i) => {
-        const sub = new RawSubscription(clients[i], auth(r.clientId, r.key));
-        sub.call.write({ open: { seen: [], acceptMore: false } });
-        return sub;
-      });
-      const EACH = 150;
-      const sent = await Promise.all(senders.map(async (s, i) => {
-        const seqs: number[] = [];
-        // Ten at a time per sender, so that every node's commits interleave with the others'.
-        for (let n = 0; n < EACH; n += 10) {
-          const replies = await Promise.all(
-            Array.from(
-              { length: 10 },
-              (_, k) => send(clients[i], s, `s${i} m${n + k}`, `s${i}-${n + k}`),
-            ),
-          );
-          seqs.push(...replies.map((r) => r.seq));
-        }
-        return seqs;
-      }));
-      const all = sent.flat().sort((a, b) => a - b);
-      assert.deepEqual(all, Array.from({ length: 3 * EACH }, (_, i) => i + 1), "gap-free, unique");
-      for (const [i, sub] of subs.entries()) {
-        await sub.until(() => sub.seqs.length >= 3 * EACH, 20_000);
-        assert.deepEqual(sub.seqs, all, `node${i + 1}'s reader: each once, in order`);
-        // Every message of each sender, once (ten at a time were in flight: no order among them).
-        const texts = sub.deliveries.flatMap((d) => d.messages.map((m) => m.text));
-        for (let s = 0; s < 3; s++) {
-          const mine = texts.filter((t) => t.startsWith(`s${s} `));
-          const order = mine.map((t) => Number(t.split(" m")[1])).sort((a, b) => a - b);
-          assert.deepEqual(order, Array.from({ length: EACH }, (_, k) => k), `sender ${s}'s, once`);
-        }
+    await using fixture = await nodesWithClients(url, 3, { extra: ["-rate_limits", "off"] });
+    const { clients } = fixture;
+    const senders = await Promise.all(clients.map((c, i) => register(c, `Sender${i}`)));
+    const readers = await Promise.all(clients.map((c, i) => register(c, `Reader${i}`)));
+    const subs = readers.map((r, i) => {
+      const sub = new RawSubscription(clients[i], auth(r.clientId, r.key));
+      sub.call.write({ open: { seen: [], acceptMore: false } });
+      return sub;
+    });
+    const EACH = 150;
+    const sent = await Promise.all(senders.map(async (s, i) => {
+      const seqs: number[] = [];
+      // Ten at a time per sender, so that every node's commits interleave with the others'.
+      for (let n = 0; n < EACH; n += 10) {
+        const replies = await Promise.all(
+          Array.from(
+            { length: 10 },
+            (_, k) => send(clients[i], s, `s${i} m${n + k}`, `s${i}-${n + k}`),
+          ),
+        );
+        seqs.push(...replies.map((r) => r.seq));
       }
-      // A retry of a message sent through node 1, sent through node 3: the original's seq.
-      const retry = await send(clients[2], senders[0], "s0 m0", "s0-0");
-      assert.deepEqual([retry.seq, retry.duplicate], [sent[0][0], true]);
-      assert.equal(await pg.psql("select count(*) from messages", { url }), String(3 * EACH));
-      for (const sub of subs) sub.call.cancel();
-    } finally {
-      for (const c of clients) c.close();
-      await stopAll(nodes.map((n) => n.proc));
+      return seqs;
+    }));
+    const all = sent.flat().sort((a, b) => a - b);
+    assert.deepEqual(all, Array.from({ length: 3 * EACH }, (_, i) => i + 1), "gap-free, unique");
+    for (const [i, sub] of subs.entries()) {
+      await sub.until(() => sub.seqs.length >= 3 * EACH, 20_000);
+      assert.deepEqual(sub.seqs, all, `node${i + 1}'s reader: each once, in order`);
+      // Every message of each sender, once (ten at a time were in flight: no order among them).
+      const texts = sub.deliveries.flatMap((d) => d.messages.map((m) => m.text));
+      for (let s = 0; s < 3; s++) {
+        const mine = texts.filter((t) => t.startsWith(`s${s} `));
+        const order = mine.map((t) => Number(t.split(" m")[1])).sort((a, b) => a - b);
+        assert.deepEqual(order, Array.from({ length: EACH }, (_, k) => k), `sender ${s}'s, once`);
+      }
     }
+    // A retry of a message sent through node 1, sent through node 3: the original's seq.
+    const retry = await send(clients[2], senders[0], "s0 m0", "s0-0");
+    assert.deepEqual([retry.seq, retry.duplicate], [sent[0][0], true]);
+    assert.equal(await pg.psql("select count(*) from messages", { url }), String(3 * EACH));
+    for (const sub of subs) sub.call.cancel();
   },
 );
 
@@ -191,57 +222,46 @@ postgresTest(
   async () => {
     await using pg = await PostgresCluster.start();
     const url = await pg.createDatabase();
-    const nodes = await startNodes(url, 2);
-    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
-    try {
-      const alice = await register(one, "alice");
-      const bob = await register(two, "bob");
-      await roomCall(one, alice, "CreateRoom", { name: "crew" });
-      // Bob joins through node 2: node 2 must know the room node 1 made.
-      await eventually(async () => {
+    await using fixture = await nodesWithClients(url, 2);
+    const { clients: [one, two] } = fixture;
+    const alice = await register(one, "alice");
+    const bob = await register(two, "bob");
+    await roomCall(one, alice, "CreateRoom", { name: "crew" });
+    // Bob joins through node 2: node 2 must know the room node 1 made.
+    await onceKnown(
+      () => roomCall(two, bob, "JoinRoom", { room: "crew" }),
+      "node 2 knows the room",
+    );
+    const bobs = new RawSubscription(two, auth(bob.clientId, bob.key));
+    bobs.call.write({ open: { seen: [], acceptMore: false } });
+    await send(one, alice, "welcome", "w1", "crew");
+    await bobs.until(() => bobs.seqs.length === 1);
+    await roomCall(one, alice, "RemoveMember", { room: "crew", handle: "bob" });
+    // Within the time node 2 takes to hear of it, his sends there are refused.
+    await eventually(
+      async () => {
         try {
-          await roomCall(two, bob, "JoinRoom", { room: "crew" });
-          return true;
-        } catch (error) {
-          if ((error as grpc.ServiceError).code !== grpc.status.NOT_FOUND) throw error;
+          await send(two, bob, "still here?", crypto.randomUUID(), "crew");
           return false;
+        } catch (error) {
+          assert.equal((error as grpc.ServiceError).code, grpc.status.PERMISSION_DENIED);
+          return true;
         }
-      }, "node 2 knows the room");
-      const bobs = new RawSubscription(two, auth(bob.clientId, bob.key));
-      bobs.call.write({ open: { seen: [], acceptMore: false } });
-      await send(one, alice, "welcome", "w1", "crew");
-      await bobs.until(() => bobs.seqs.length === 1);
-      await roomCall(one, alice, "RemoveMember", { room: "crew", handle: "bob" });
-      // Within the time node 2 takes to hear of it, his sends there are refused.
-      await eventually(
-        async () => {
-          try {
-            await send(two, bob, "still here?", crypto.randomUUID(), "crew");
-            return false;
-          } catch (error) {
-            assert.equal((error as grpc.ServiceError).code, grpc.status.PERMISSION_DENIED);
-            return true;
-          }
-        },
-        "node 2 refuses bob in crew",
-        2_000,
-      );
-      await send(one, alice, "after", "w2", "crew");
-      await send(one, alice, "marker", "m1");
-      await bobs.until(() => bobs.deliveries.some((d) => d.group === "general"));
-      const crew = bobs.deliveries.filter((d) => d.group === "crew").flatMap((d) => d.messages);
-      assert.deepEqual(crew.map((m) => m.text), ["welcome"], "nothing of crew after the removal");
-      const stored = await pg.psql(
-        "select string_agg(text, ',' order by seq) from messages where grp = 'crew'",
-        { url },
-      );
-      assert.equal(stored, "welcome,after", "bob's refused send stored nothing");
-      bobs.call.cancel();
-    } finally {
-      one.close();
-      two.close();
-      await stopAll(nodes.map((n) => n.proc));
-    }
+      },
+      "node 2 refuses bob in crew",
+      2_000,
+    );
+    await send(one, alice, "after", "w2", "crew");
+    await send(one, alice, "marker", "m1");
+    await bobs.until(() => bobs.deliveries.some((d) => d.group === "general"));
+    const crew = bobs.deliveries.filter((d) => d.group === "crew").flatMap((d) => d.messages);
+    assert.deepEqual(crew.map((m) => m.text), ["welcome"], "nothing of crew after the removal");
+    const stored = await pg.psql(
+      "select string_agg(text, ',' order by seq) from messages where grp = 'crew'",
+      { url },
+    );
+    assert.equal(stored, "welcome,after", "bob's refused send stored nothing");
+    bobs.call.cancel();
   },
 );
 
@@ -250,8 +270,8 @@ postgresTest(
   async () => {
     await using pg = await PostgresCluster.start();
     const url = await pg.createDatabase();
-    const nodes = await startNodes(url, 2, { extra: ["-rate_limits", "off"] });
-    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    await using fixture = await nodesWithClients(url, 2, { extra: ["-rate_limits", "off"] });
+    const { nodes, clients: [one, two] } = fixture;
     const health = healthClient(`127.0.0.1:${nodes[1].port}`, grpc.credentials.createInsecure());
     try {
       const alice = await register(one, "Alice");
@@ -307,9 +327,6 @@ postgresTest(
       bobs.call.cancel();
     } finally {
       health.close();
-      one.close();
-      two.close();
-      await stopAll(nodes.map((n) => n.proc));
     }
   },
   { controlsServer: true },
@@ -404,67 +421,51 @@ postgresTest(
   async () => {
     await using pg = await PostgresCluster.start();
     const url = await pg.createDatabase();
-    const nodes = await startNodes(url, 2, { extra: ["-rate_limits", "off"] });
-    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
-    try {
-      const alice = await register(one, "alice");
-      const bob = await register(two, "bob");
-      const outcomes = new Map<string, number>();
-      for (let round = 0; round < 10; round++) {
-        const room = `duel${round}`;
-        await roomCall(one, alice, "CreateRoom", { name: room });
-        await eventually(
-          () => roomCall(two, bob, "JoinRoom", { room }).then(() => true, () => false),
-          `${room} joined`,
-        );
-        // Node 1 hears of his join within moments; until then it does not know him there.
-        await eventually(
-          () =>
-            roomCall(one, alice, "SetRole", { room, handle: "bob", role: 3 }).then(
-              () => true,
-              (e: grpc.ServiceError) => {
-                if (e.code !== grpc.status.NOT_FOUND) throw e;
-                return false;
-              },
-            ),
-          `node 1 knows bob is in ${room}`,
-        );
-        // Node 2 must know bob is an owner before he acts there.
-        await eventually(async () => {
-          const { members } = await roomCall<{ members: { handle: string; role: number }[] }>(
-            two,
-            bob,
-            "ListMembers",
-            { room },
-          );
-          return members.find((m) => m.handle === "bob")?.role === 3;
-        }, `node 2 knows bob owns ${room}`);
-        const duel = await Promise.allSettled([
-          roomCall(one, alice, "SetRole", { room, handle: "bob", role: 1 }),
-          roomCall(two, bob, "SetRole", { room, handle: "alice", role: 1 }),
-        ]);
-        const codes = duel.map((r) =>
-          r.status === "fulfilled" ? "OK" : grpc.status[(r.reason as grpc.ServiceError).code]
-        );
-        assert.equal(codes.filter((c) => c === "OK").length, 1, `one change is made: ${codes}`);
-        for (const code of codes) outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
-        const owners = await pg.psql(
-          `select count(*) from room_members where room = '${room}' and role = 'owner'`,
-          { url },
-        );
-        assert.equal(owners, "1", `${room} keeps one owner`);
-      }
-      // Refused by the node that knew (PERMISSION_DENIED), or by the store when both acted on
-      // what they held (ABORTED): never both made.
-      assert.ok(
-        [...outcomes.keys()].every((c) => ["OK", "ABORTED", "PERMISSION_DENIED"].includes(c)),
-        JSON.stringify(Object.fromEntries(outcomes)),
+    await using fixture = await nodesWithClients(url, 2, { extra: ["-rate_limits", "off"] });
+    const { clients: [one, two] } = fixture;
+    const alice = await register(one, "alice");
+    const bob = await register(two, "bob");
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 10; round++) {
+      const room = `duel${round}`;
+      await roomCall(one, alice, "CreateRoom", { name: room });
+      await onceKnown(() => roomCall(two, bob, "JoinRoom", { room }), `${room} joined`);
+      // Node 1 hears of his join within moments; until then it does not know him there.
+      await onceKnown(
+        () => roomCall(one, alice, "SetRole", { room, handle: "bob", role: 3 }),
+        `node 1 knows bob is in ${room}`,
       );
-    } finally {
-      one.close();
-      two.close();
-      await stopAll(nodes.map((n) => n.proc));
+      // Node 2 must know bob is an owner before he acts there.
+      await eventually(async () => {
+        const { members } = await roomCall<{ members: { handle: string; role: number }[] }>(
+          two,
+          bob,
+          "ListMembers",
+          { room },
+        );
+        return members.find((m) => m.handle === "bob")?.role === 3;
+      }, `node 2 knows bob owns ${room}`);
+      const duel = await Promise.allSettled([
+        roomCall(one, alice, "SetRole", { room, handle: "bob", role: 1 }),
+        roomCall(two, bob, "SetRole", { room, handle: "alice", role: 1 }),
+      ]);
+      const codes = duel.map((r) =>
+        r.status === "fulfilled" ? "OK" : grpc.status[(r.reason as grpc.ServiceError).code]
+      );
+      assert.equal(codes.filter((c) => c === "OK").length, 1, `one change is made: ${codes}`);
+      for (const code of codes) outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+      const owners = await pg.psql(
+        `select count(*) from room_members where room = '${room}' and role = 'owner'`,
+        { url },
+      );
+      assert.equal(owners, "1", `${room} keeps one owner`);
     }
+    // Refused by the node that knew (PERMISSION_DENIED), or by the store when both acted on
+    // what they held (ABORTED): never both made.
+    assert.ok(
+      [...outcomes.keys()].every((c) => ["OK", "ABORTED", "PERMISSION_DENIED"].includes(c)),
+      JSON.stringify(Object.fromEntries(outcomes)),
+    );
   },
 );
 
@@ -473,8 +474,8 @@ postgresTest(
   async () => {
     await using pg = await PostgresCluster.start();
     const url = await pg.createDatabase();
-    const nodes = await startNodes(url, 2);
-    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
+    await using fixture = await nodesWithClients(url, 2);
+    const { nodes, clients: [, two] } = fixture;
     const admin = rawAdmin(nodes[0].port, SECRET);
     try {
       const gus = await register(two, "Gus");
@@ -487,9 +488,6 @@ postgresTest(
       assert.equal((await refusal(send(two, gus, "again", "h2"))).code, "UNAUTHENTICATED");
     } finally {
       admin.close();
-      one.close();
-      two.close();
-      await stopAll(nodes.map((n) => n.proc));
     }
   },
 );
@@ -499,36 +497,30 @@ postgresTest(
   async () => {
     await using pg = await PostgresCluster.start();
     const url = await pg.createDatabase();
-    const nodes = await startNodes(url, 2, { extra: ["-group", "ops=alice,bob"] });
-    const [one, two] = nodes.map((n) => rawClient(n.port, { ownConnection: true }));
-    try {
-      const alice = await register(one, "alice");
-      const bob = await register(two, "bob");
-      const streams = [
-        new RawSubscription(one, auth(alice.clientId, alice.key)),
-        new RawSubscription(two, auth(bob.clientId, bob.key)),
-      ];
-      for (const s of streams) s.call.write({ open: { seen: [], acceptMore: false } });
-      type Members = { members: { handle: string; devicesOnline: number }[] };
-      const who = async (group: string) =>
-        Object.fromEntries(
-          (await roomCall<Members>(one, alice, "ListMembers", { room: group })).members.map((
-            m,
-          ) => [m.handle, m.devicesOnline]),
-        );
-      // Node 1 learns of bob's device on node 2 within a report (a second).
-      await eventually(async () => (await who("ops")).bob === 1, "bob online, seen from node 1");
-      assert.deepEqual(await who("ops"), { alice: 1, bob: 1 });
-      assert.deepEqual(await who("general"), { alice: 1, bob: 1 }, "the open group: all online");
-      streams[1].call.cancel();
-      await eventually(async () => (await who("ops")).bob === 0, "bob gone, seen from node 1");
-      assert.deepEqual(await who("general"), { alice: 1 });
-      streams[0].call.cancel();
-    } finally {
-      one.close();
-      two.close();
-      await stopAll(nodes.map((n) => n.proc));
-    }
+    await using fixture = await nodesWithClients(url, 2, { extra: ["-group", "ops=alice,bob"] });
+    const { clients: [one, two] } = fixture;
+    const alice = await register(one, "alice");
+    const bob = await register(two, "bob");
+    const streams = [
+      new RawSubscription(one, auth(alice.clientId, alice.key)),
+      new RawSubscription(two, auth(bob.clientId, bob.key)),
+    ];
+    for (const s of streams) s.call.write({ open: { seen: [], acceptMore: false } });
+    type Members = { members: { handle: string; devicesOnline: number }[] };
+    const who = async (group: string) =>
+      Object.fromEntries(
+        (await roomCall<Members>(one, alice, "ListMembers", { room: group })).members.map((
+          m,
+        ) => [m.handle, m.devicesOnline]),
+      );
+    // Node 1 learns of bob's device on node 2 within a report (a second).
+    await eventually(async () => (await who("ops")).bob === 1, "bob online, seen from node 1");
+    assert.deepEqual(await who("ops"), { alice: 1, bob: 1 });
+    assert.deepEqual(await who("general"), { alice: 1, bob: 1 }, "the open group: all online");
+    streams[1].call.cancel();
+    await eventually(async () => (await who("ops")).bob === 0, "bob gone, seen from node 1");
+    assert.deepEqual(await who("general"), { alice: 1 });
+    streams[0].call.cancel();
   },
 );
 
@@ -618,8 +610,8 @@ postgresTest(
       const bob = await register(two, "bob");
       const zed = await register(two, "zed");
       await roomCall(one, alice, "CreateRoom", { name: "r" });
-      await eventually(
-        () => roomCall(two, bob, "JoinRoom", { room: "r" }).then(() => true, () => false),
+      await onceKnown(
+        () => roomCall(two, bob, "JoinRoom", { room: "r" }),
         "bob joined r through the late node",
       );
       const bobs = new RawSubscription(two, auth(bob.clientId, bob.key));

@@ -186,7 +186,13 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     await store.close();
     throw error;
   }
-  const fanout = new Fanout((name) => groups.get(name)?.feed, undefined, reader);
+  // The store is read to fill gaps, and asked where groups end, only when other nodes commit too:
+  // one node's own commits always follow on from what its feeds hold.
+  const fanout = new Fanout(
+    (name) => groups.get(name)?.feed,
+    undefined,
+    store.changes ? reader : undefined,
+  );
   fanout.onError = (error) =>
     log(`messages another node committed cannot be read yet: ${messageOf(error)}`, {
       event: "error",

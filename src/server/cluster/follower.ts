@@ -82,8 +82,35 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
   };
 
   /** Feeds `group` up to what the store holds now: read after its room is served here. */
-  const catchUp = async (group: string) => {
-    fanout.heard(group, await reader.lastSeq(group));
+  const catchUp = async (name: string) => {
+    const group = node.groups.get(name);
+    if (group) await fanout.latest([group.feed]);
+  };
+
+  /**
+   * Reads again all this node keeps of shared state, since what changed while it was not
+   * listening was not heard; then reports SERVING, unless the connection was lost again.
+   */
+  const resync = () => {
+    resyncs++;
+    const lossesBefore = losses;
+    // Changes heard from here on are read by this resync or queued after it.
+    let started = false;
+    enqueue("a resync", async () => {
+      if (!started) resyncs--;
+      started = true;
+      await rooms.syncAll();
+      await fanout.latest([...node.groups.all()].map((g) => g.feed));
+      auth.forgetAll();
+      await recheck(streams.callers().map((p) => p.client.id));
+      // Lost again meanwhile: the resync that follows says when it is back.
+      if (losses !== lossesBefore) return;
+      health.set("SERVING");
+      log("database heard again: serving, with what changed meanwhile read", {
+        event: "cluster",
+        action: "resync",
+      });
+    });
   };
 
   /** Ends the streams of devices whose record changed: revoked, or their account with it. */
@@ -143,29 +170,7 @@ export function followChanges(changes: StoreChanges, node: Followers): () => voi
         }, "warn");
         return;
       case "resync":
-        resyncs++;
-        {
-          // Changes heard from here on are read by this resync or queued after it.
-          let started = false;
-          const lossesBefore = losses;
-          enqueue("a resync", async () => {
-            if (!started) resyncs--;
-            started = true;
-            await rooms.syncAll();
-            const groups = [...node.groups.all()].map((g) => g.name);
-            const seqs = await reader.lastSeqs(groups);
-            groups.forEach((group, i) => fanout.heard(group, seqs[i]));
-            auth.forgetAll();
-            await recheck(streams.callers().map((p) => p.client.id));
-            // Lost again meanwhile: the resync that follows says when it is back.
-            if (losses !== lossesBefore) return;
-            health.set("SERVING");
-            log("database heard again: serving, with what changed meanwhile read", {
-              event: "cluster",
-              action: "resync",
-            });
-          });
-        }
+        resync();
         return;
     }
   };

@@ -78,8 +78,8 @@ export class Fanout {
    * Another node committed messages of `group`, the last of them `through`: those this node
    * misses are read, unless they came with the news (`messages`, in order, ending at `through`).
    */
-  heard(group: string, through: number, messages: readonly FrameMessage[] = []): void {
-    this.#offer(group, messages.slice(), through);
+  heard(group: string, through: number, messages: FrameMessage[] = []): void {
+    this.#offer(group, messages, through);
   }
 
   /**

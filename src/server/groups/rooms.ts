@@ -167,20 +167,18 @@ export class RoomService {
   }
 
   async #syncAll(): Promise<void> {
-    {
-      const { groups, reader } = this.#o;
-      const records = await reader.rooms();
-      const fresh = records.filter((r) => groups.get(r.name)?.room?.createdAtMs !== r.createdAtMs)
-        .map((r) => r.name);
-      const seqs = await reader.lastSeqs(fresh);
-      const seqOf = new Map(fresh.map((name, i) => [name, seqs[i]]));
-      const stored = new Set(records.map((r) => r.name));
-      for (const group of [...groups.all()]) {
-        if (group.room && !stored.has(group.name)) await this.#apply(group.name, undefined, 0);
-      }
-      for (const record of records) {
-        await this.#apply(record.name, record, seqOf.get(record.name) ?? 0);
-      }
+    const { groups, reader } = this.#o;
+    const records = await reader.rooms();
+    const fresh = records.filter((r) => groups.get(r.name)?.room?.createdAtMs !== r.createdAtMs)
+      .map((r) => r.name);
+    const seqs = await reader.lastSeqs(fresh);
+    const seqOf = new Map(fresh.map((name, i) => [name, seqs[i]]));
+    const stored = new Set(records.map((r) => r.name));
+    for (const group of [...groups.all()]) {
+      if (group.room && !stored.has(group.name)) await this.#apply(group.name, undefined, 0);
+    }
+    for (const record of records) {
+      await this.#apply(record.name, record, seqOf.get(record.name) ?? 0);
     }
   }
 

@@ -6,27 +6,11 @@
 import assert from "node:assert/strict";
 import { postgresTest } from "../../../tests/postgres.ts";
 import { testMessage as m } from "../testing.ts";
-import type { StoreBackend, StoreChange } from "../types.ts";
-import { openPostgres, type PostgresChanges } from "./mod.ts";
-import { eventually, fileCluster, Heard, waitFor } from "./testing.ts";
+import type { StoreChange } from "../types.ts";
+import type { PostgresChanges } from "./mod.ts";
+import { eventually, fileCluster, Heard, openNodes, waitFor } from "./testing.ts";
 
 const pg = fileCluster();
-
-/** `count` nodes (node-a, node-b...) on one new database, closed together. */
-async function openNodes(count = 2): Promise<StoreBackend[] & AsyncDisposable> {
-  const url = await pg.database();
-  const nodes: StoreBackend[] = [];
-  const close = async () => void await Promise.all(nodes.map((n) => n.close()));
-  try {
-    for (let i = 0; i < count; i++) {
-      nodes.push(await openPostgres(url, { nodeId: `node-${"abc"[i]}` }));
-    }
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return Object.assign(nodes, { [Symbol.asyncDispose]: close });
-}
 
 const messages = (heard: Heard) => heard.of("messages").map((c) => [c.group, c.through]);
 
@@ -38,7 +22,7 @@ function bare(change: StoreChange): StoreChange {
 }
 
 postgresTest("postgres changes: the first thing a subscriber hears is resync", async () => {
-  await using nodes = await openNodes();
+  await using nodes = await openNodes(pg);
   using heard = new Heard(nodes[0].changes!);
   await heard.until((c) => c.length > 0, "a first event");
   assert.deepEqual(heard.changes, [{ kind: "resync" }]);
@@ -47,7 +31,7 @@ postgresTest("postgres changes: the first thing a subscriber hears is resync", a
 postgresTest(
   "postgres changes: a commit on one node is heard by the other as messages, with its group and last seq, in commit order; not by the node itself",
   async () => {
-    await using nodes = await openNodes();
+    await using nodes = await openNodes(pg);
     const [a, b] = nodes;
     using heardA = new Heard(a.changes!);
     using heardB = new Heard(b.changes!);
@@ -92,7 +76,7 @@ postgresTest(
 postgresTest(
   "postgres changes: commits from two nodes to one group are heard by a third in commit order",
   async () => {
-    await using nodes = await openNodes(3);
+    await using nodes = await openNodes(pg, 3);
     const [a, b, c] = nodes;
     using heardA = new Heard(a.changes!);
     const rounds = 30;
@@ -125,7 +109,7 @@ postgresTest(
 postgresTest(
   "postgres changes: room, client and account changes are heard, with every room a release or a revoke touched",
   async () => {
-    await using nodes = await openNodes();
+    await using nodes = await openNodes(pg);
     const [a, b] = nodes;
     using heard = new Heard(b.changes!);
     const device = (id: string, handle?: string) => ({
@@ -203,7 +187,7 @@ postgresTest(
 postgresTest(
   "postgres changes: after PostgreSQL restarts, the listener says offline, then resync, and hears later commits",
   async () => {
-    await using nodes = await openNodes();
+    await using nodes = await openNodes(pg);
     const [a, b] = nodes;
     using heard = new Heard(b.changes!);
     await heard.until((c) => c.length >= 1, "the first resync");
@@ -227,7 +211,7 @@ postgresTest(
 postgresTest(
   "postgres changes: while PostgreSQL is down the listener stays offline and tries again, then resyncs once it is back",
   async () => {
-    await using nodes = await openNodes();
+    await using nodes = await openNodes(pg);
     const [a, b] = nodes;
     using heard = new Heard(b.changes!);
     await heard.until((c) => c.length >= 1, "the first resync");
@@ -254,7 +238,7 @@ postgresTest(
 );
 
 postgresTest("postgres changes: unsubscribing stops the calls; close stops them all", async () => {
-  await using nodes = await openNodes(3);
+  await using nodes = await openNodes(pg, 3);
   const [a, b, c] = nodes;
   const calls: StoreChange[] = [];
   const stop = b.changes!.subscribe((change) => calls.push(change));

@@ -6,7 +6,8 @@
  * @module
  */
 import { PostgresCluster } from "../../../tests/postgres.ts";
-import type { StoreChange, StoreChanges } from "../types.ts";
+import type { StoreBackend, StoreChange, StoreChanges } from "../types.ts";
+import { openPostgres } from "./mod.ts";
 
 /** The cluster of one test file; see {@link fileCluster}. */
 export interface FileCluster {
@@ -27,6 +28,28 @@ export function fileCluster(): FileCluster {
   });
   const cluster = () => started ??= PostgresCluster.start();
   return { cluster, database: async () => await (await cluster()).createDatabase() };
+}
+
+/**
+ * `count` nodes (node-a, node-b, ...) on one new database of `pg`, for
+ * `await using nodes = await openNodes(pg)`: closed together.
+ */
+export async function openNodes(
+  pg: FileCluster,
+  count = 2,
+): Promise<StoreBackend[] & AsyncDisposable> {
+  const url = await pg.database();
+  const nodes: StoreBackend[] = [];
+  const close = async () => void await Promise.all(nodes.map((n) => n.close()));
+  try {
+    for (let i = 0; i < count; i++) {
+      nodes.push(await openPostgres(url, { nodeId: `node-${String.fromCharCode(97 + i)}` }));
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return Object.assign(nodes, { [Symbol.asyncDispose]: close });
 }
 
 /** What a node heard, in order, with a way to wait for something to be heard. */

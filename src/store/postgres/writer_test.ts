@@ -7,32 +7,17 @@
 import assert from "node:assert/strict";
 import { postgresTest } from "../../../tests/postgres.ts";
 import { testMessage as m } from "../testing.ts";
-import { type Appended, type StoreBackend, StoreConflictError } from "../types.ts";
-import { openPostgres } from "./mod.ts";
-import { eventually, fileCluster, Heard } from "./testing.ts";
+import { type Appended, StoreConflictError } from "../types.ts";
+import { eventually, fileCluster, Heard, openNodes } from "./testing.ts";
 
 const pg = fileCluster();
-
-/** `count` nodes on one new database, closed together. */
-async function openNodes(count = 2): Promise<StoreBackend[] & AsyncDisposable> {
-  const url = await pg.database();
-  const nodes: StoreBackend[] = [];
-  const close = async () => void await Promise.all(nodes.map((n) => n.close()));
-  try {
-    for (let i = 0; i < count; i++) nodes.push(await openPostgres(url, { nodeId: `node-${i}` }));
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return Object.assign(nodes, { [Symbol.asyncDispose]: close });
-}
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 postgresTest(
   "postgres writer: commits from two nodes to the same groups, with rollbacks between, give each group exactly 1..N",
   async () => {
-    await using nodes = await openNodes(2);
+    await using nodes = await openNodes(pg, 2);
     const rounds = 40;
     const acknowledged = new Map<string, number[]>([["general", []], ["other", []]]);
     let stored = 0;
@@ -77,7 +62,7 @@ postgresTest(
 postgresTest(
   "postgres writer: the same retry key committed on two nodes at once is stored once, and both get its seq",
   async () => {
-    await using nodes = await openNodes(2);
+    await using nodes = await openNodes(pg, 2);
     const [a, b] = nodes;
     for (let round = 0; round < 25; round++) {
       // A failover: the client's send reached both nodes. Other messages ride in both batches.
@@ -104,7 +89,7 @@ postgresTest(
 postgresTest(
   "postgres writer: retries within a batch and of stored messages, mixed with new ones",
   async () => {
-    await using nodes = await openNodes(1);
+    await using nodes = await openNodes(pg, 1);
     const [{ writer, reader }] = nodes;
     await writer.commit([m("a", "1", { text: "first" }), m("a", "2")], []);
     const results = await writer.commit([
@@ -131,7 +116,7 @@ postgresTest(
 postgresTest(
   "postgres writer: commits fail while PostgreSQL is stopped, without ending the process, and succeed once it is back",
   async () => {
-    await using nodes = await openNodes(2);
+    await using nodes = await openNodes(pg, 2);
     const [a, b] = nodes;
     using heard = new Heard(b.changes!);
     await a.writer.commit([m("a", "before")], []);
@@ -180,7 +165,7 @@ postgresTest(
 postgresTest(
   "postgres writer: a commit's cursor for a room deleted on another node meanwhile is not kept",
   async () => {
-    await using nodes = await openNodes(2);
+    await using nodes = await openNodes(pg, 2);
     const [a, b] = nodes;
     const owner = { member: "alice", role: "owner" as const, joinedSeq: 0, joinedAtMs: 1 };
     const room = {
@@ -207,7 +192,7 @@ postgresTest(
 postgresTest(
   "postgres writer: devices added to one account on two nodes at once stop at the limit",
   async () => {
-    await using nodes = await openNodes(2);
+    await using nodes = await openNodes(pg, 2);
     const outcomes = await Promise.allSettled(
       Array.from({ length: 16 }, (_, i) =>
         nodes[i % 2].writer.addClient({
@@ -225,7 +210,7 @@ postgresTest(
 postgresTest(
   "postgres writer: room changes two nodes made on what each held are checked again under the room's lock: never a room with members and no owner, never a member twice",
   async () => {
-    await using nodes = await openNodes(2);
+    await using nodes = await openNodes(pg, 2);
     const [a, b] = nodes.map((n) => n.writer);
     const member = (name: string, role: "owner" | "admin" | "member") => ({
       member: name,
