@@ -78,7 +78,7 @@ export function clientConfig(url: string): pg.ClientConfig {
  * connects (pg-pool's own covers idle clients only): a connection lost while checked out then
  * fails its query instead of ending the process, and the pool drops the client when released
  * with the error. `pipeline`: queries sent before the previous ones are answered (the writer's
- * commits go in one round trip).
+ * transactions end with NOTIFY and COMMIT in one round trip).
  */
 export function newPool(url: string, max: number, pipeline = false): pg.Pool {
   const bounds = pipeline

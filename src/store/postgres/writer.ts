@@ -1,7 +1,8 @@
 /**
- * The durable writes to PostgreSQL, over a pool of its own in pipeline mode: statements are
- * sent without waiting for the answers of those before them, so a group commit's transaction
- * (BEGIN, sequences, messages, cursors, COMMIT) is one round trip.
+ * The durable writes to PostgreSQL, over a pool of its own. A group commit is one statement
+ * ({@link COMMIT}: sequences, messages, their notification and cursors), so one round trip and
+ * one implicit transaction; other changes are transactions whose last statements (NOTIFY,
+ * COMMIT) are sent at once, in pipeline mode.
  *
  * **Sequences.** Each group's last sequence is a counter row in `groups`; a commit adds its
  * number of new messages to it (`INSERT ... ON CONFLICT DO UPDATE ... RETURNING`) in the same
@@ -72,53 +73,64 @@ const STORED = `SELECT k.i, m.seq, m.sender_id AS "senderId", m.sender_name AS "
     ON m.sender_id = k.sender_id AND m.grp = k.grp AND m.client_msg_id = k.client_msg_id`;
 
 /**
- * Takes `$2[i]` sequences of group `$1[i]`, the groups in the order given (name order).
+ * A group commit as one statement (so one implicit transaction, without BEGIN and COMMIT):
+ *
+ * - `alloc` takes `$2[i]` sequences of group `$1[i]`, the groups in the order given (name
+ *   order), holding their counter rows until the statement commits;
+ * - `stored` inserts the new messages, column by column (`$3` to `$10`): each message's
+ *   sequence is its group's new last sequence less its `back`, how many new messages of its
+ *   group come after it in the batch;
+ * - `notified` NOTIFYs each group's (on `$11`, from node `$12`):
+ *   `{"n":NODE,"k":"m","g":GROUP,"s":LAST_SEQ}`, and when they fit well under the 8,000 bytes
+ *   of a payload, the messages too (`"b":[[SEQ,SENDER,BASE64_BODY],...]`): the other nodes
+ *   then need no read;
+ * - `cursors` moves cursors (`$13` to `$15`) forward, never past their group's last sequence,
+ *   this statement's messages counted. The counter rows of groups without new messages are
+ *   key-share locked (`locked`): a room deleted by another node meanwhile either waits for
+ *   this cursor to be written (and deletes it with the room) or has gone first (and the
+ *   cursor is not written), so no cursor outlives its room. Groups with new messages are
+ *   locked by `alloc` already, and read from it: a statement does not see its own writes.
+ *
+ * Rows: `("a", group, new last sequence)` per group allocated, `("n", group, messages stored)`
+ * per group notified.
  */
-const ALLOCATE = `INSERT INTO groups AS g (name, last_seq)
+const COMMIT = `WITH alloc AS (
+  INSERT INTO groups AS g (name, last_seq)
   SELECT name, n FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS t(name, n, i) ORDER BY i
   ON CONFLICT (name) DO UPDATE SET last_seq = g.last_seq + excluded.last_seq
-  RETURNING g.name, g.last_seq`;
-
-/**
- * Inserts the new messages, column by column, and NOTIFYs each group's (on `$9`, from node
- * `$10`): `{"n":NODE,"k":"m","g":GROUP,"s":LAST_SEQ}`, and when they fit well under the 8,000
- * bytes of a payload, the messages too (`"b":[[SEQ,SENDER,BASE64_BODY],...]`): the other nodes
- * then need no read. Each message's sequence is its group's new last sequence (taken by
- * {@link ALLOCATE} in this transaction) less its `back`: how many new messages of its group
- * come after it in the batch. One row per group, with how many messages it stored.
- */
-const INSERT_MESSAGES = `WITH stored AS (
+  RETURNING g.name, g.last_seq),
+stored AS (
   INSERT INTO messages (grp, seq, sender_id, sender_name, client_msg_id, text, body, sent_at)
-  SELECT m.grp, g.last_seq - m.back, m.sender_id, m.sender_name, m.client_msg_id, m.text, m.body,
+  SELECT m.grp, a.last_seq - m.back, m.sender_id, m.sender_name, m.client_msg_id, m.text, m.body,
     m.sent_at
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::bytea[], $8::bigint[])
+  FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+    $9::bytea[], $10::bigint[])
     AS m(grp, back, sender_id, sender_name, client_msg_id, text, body, sent_at)
-  JOIN groups g ON g.name = m.grp
-  RETURNING grp, seq, sender_id, body)
-  SELECT grp, count(*) AS n, pg_notify($9, json_build_object(
-    'n', $10::text, 'k', 'm', 'g', grp, 's', max(seq),
+  JOIN alloc a ON a.name = m.grp
+  RETURNING grp, seq, sender_id, body),
+notified AS (
+  SELECT grp, count(*) AS n, pg_notify($11, json_build_object(
+    'n', $12::text, 'k', 'm', 'g', grp, 's', max(seq),
     'b', CASE WHEN sum(octet_length(body) + octet_length(sender_id)) * 4 / 3 + count(*) * 32
       <= ${INLINE_BYTES}
       THEN json_agg(json_build_array(seq, sender_id, encode(body, 'base64')) ORDER BY seq) END
   )::text)
-  FROM stored GROUP BY grp ORDER BY grp`;
-
-/**
- * Moves cursors forward, never past their group's last sequence (counting this transaction's
- * messages). The groups' rows are key-share locked: a room deleted by another node meanwhile
- * either waits for this cursor to be written (and deletes it with the room) or has gone first
- * (and the cursor is not written), so no cursor outlives its room.
- */
-const UPSERT_CURSORS = `WITH g AS MATERIALIZED (
-    SELECT name, last_seq FROM groups WHERE name = ANY($2::text[]) ORDER BY name FOR KEY SHARE)
+  FROM stored GROUP BY grp ORDER BY grp),
+locked AS MATERIALIZED (
+  SELECT name, last_seq FROM groups
+  WHERE name = ANY($14::text[]) AND name <> ALL($1::text[])
+  ORDER BY name FOR KEY SHARE),
+cursors AS (
   INSERT INTO cursors AS c (client_id, grp, seq)
   SELECT u.client_id, u.grp, max(u.seq)
-  FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(client_id, grp, seq)
-  JOIN g ON g.name = u.grp
+  FROM unnest($13::text[], $14::text[], $15::bigint[]) AS u(client_id, grp, seq)
+  JOIN (SELECT name, last_seq FROM alloc UNION ALL SELECT name, last_seq FROM locked) g
+    ON g.name = u.grp
   WHERE u.seq <= g.last_seq
   GROUP BY u.client_id, u.grp ORDER BY u.client_id, u.grp
-  ON CONFLICT (client_id, grp) DO UPDATE SET seq = excluded.seq WHERE c.seq < excluded.seq`;
+  ON CONFLICT (client_id, grp) DO UPDATE SET seq = excluded.seq WHERE c.seq < excluded.seq)
+SELECT 'a' AS k, name, last_seq AS v FROM alloc
+UNION ALL SELECT 'n', grp, n FROM notified`;
 
 const NOTIFY = "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p";
 
@@ -130,7 +142,7 @@ const USE_CODE = `UPDATE codes SET used_at = $1
   WHERE hash = $2 AND kind = $3 AND used_at IS NULL AND expires_at > $1
   RETURNING handle, creator`;
 
-/** A room's rows, the counter row first (see {@link UPSERT_CURSORS}). */
+/** A room's rows, the counter row first (see {@link COMMIT}). */
 const DELETE_ROOM = [
   "DELETE FROM groups WHERE name = $1",
   "DELETE FROM rooms WHERE name = $1",
@@ -265,8 +277,8 @@ export class PostgresWriter implements StoreWriter {
   }
 
   /**
-   * The commit's transaction, sent at once: sequences (and their NOTIFY), messages, cursors.
-   * Resolves with each group's new last sequence.
+   * The commit's one statement ({@link COMMIT}): sequences, messages and their NOTIFY,
+   * cursors. Resolves with each group's new last sequence.
    */
   async #write(
     messages: readonly NewMessage[],
@@ -278,82 +290,54 @@ export class PostgresWriter implements StoreWriter {
   ): Promise<Map<string, number>> {
     const last = new Map<string, number>();
     if (fresh.length === 0 && cursors.length === 0) return last;
-    const statements: pg.QueryConfig[] = [];
-    if (fresh.length > 0) {
-      const column = <T>(f: (m: NewMessage) => T) => fresh.map((i) => f(messages[i]));
-      statements.push({
-        name: "chat_allocate",
-        text: ALLOCATE,
-        values: [groups, groups.map((g) => counts.get(g))],
-      }, {
-        name: "chat_insert_messages",
-        text: INSERT_MESSAGES,
-        values: [
-          column((m) => m.group),
-          back,
-          column((m) => m.senderId),
-          column((m) => m.senderName),
-          column((m) => m.clientMsgId),
-          column((m) => m.text),
-          column((m) => m.body),
-          column((m) => m.sentAtMs),
-          CHANNEL,
-          this.#nodeId,
-        ],
-      });
+    const column = <T>(f: (m: NewMessage) => T) => fresh.map((i) => f(messages[i]));
+    const result = await this.#once({
+      name: "chat_commit",
+      text: COMMIT,
+      values: [
+        groups,
+        groups.map((g) => counts.get(g)),
+        column((m) => m.group),
+        back,
+        column((m) => m.senderId),
+        column((m) => m.senderName),
+        column((m) => m.clientMsgId),
+        column((m) => m.text),
+        column((m) => m.body),
+        column((m) => m.sentAtMs),
+        CHANNEL,
+        this.#nodeId,
+        cursors.map((c) => c.clientId),
+        cursors.map((c) => c.group),
+        cursors.map((c) => c.seq),
+      ],
+    });
+    let stored = 0;
+    for (const row of result.rows as { k: "a" | "n"; name: string; v: number }[]) {
+      if (row.k === "a") last.set(row.name, row.v);
+      else stored += row.v;
     }
-    if (cursors.length > 0) {
-      statements.push({
-        name: "chat_upsert_cursors",
-        text: UPSERT_CURSORS,
-        values: [
-          cursors.map((c) => c.clientId),
-          cursors.map((c) => c.group),
-          cursors.map((c) => c.seq),
-        ],
-      });
-    }
-    const results = await this.#atOnce(statements);
-    if (fresh.length > 0) {
-      for (const row of results[0].rows as { name: string; last_seq: number }[]) {
-        last.set(row.name, row.last_seq);
-      }
-      const stored = (results[1].rows as { n: number }[]).reduce((sum, r) => sum + r.n, 0);
-      if (stored !== fresh.length) {
-        // Cannot happen: each message's group row was just written. Refused, not half-stored.
-        throw new Error(`stored ${stored} of ${fresh.length} messages`);
-      }
+    if (stored !== fresh.length) {
+      // Cannot happen: each message's group row was just written. Refused, not half-stored.
+      throw new Error(`stored ${stored} of ${fresh.length} messages`);
     }
     return last;
   }
 
   /**
-   * Runs `statements` as one transaction, all sent at once (a single statement goes alone, a
-   * transaction of its own). Rejects with the first error; the transaction is then rolled back.
+   * Runs one statement, a transaction of its own. A client PostgreSQL refused the statement on
+   * goes back to the pool; one whose connection failed is dropped.
    */
-  async #atOnce(statements: readonly pg.QueryConfig[]): Promise<pg.QueryResult[]> {
+  async #once(statement: pg.QueryConfig): Promise<pg.QueryResult> {
     const client = await this.#pool.connect();
-    const single = statements.length === 1;
-    const sent = corked(client, () => [
-      ...(single ? [] : [client.query("BEGIN")]),
-      ...statements.map((s) => client.query(s)),
-      ...(single ? [] : [client.query("COMMIT")]),
-    ]);
-    const settled = await Promise.allSettled(sent);
-    const failed = settled.find((s) => s.status === "rejected");
-    if (failed) {
-      this.#release(client, failed.reason);
-      throw failed.reason;
-    }
-    const results = settled.map((s) => (s as PromiseFulfilledResult<pg.QueryResult>).value);
-    if (!single && results.at(-1)!.command !== "COMMIT") {
-      // A COMMIT of a failed transaction answers ROLLBACK; some statement must have failed.
-      const error = new Error(`the commit was rolled back (${results.at(-1)!.command})`);
+    try {
+      const result = await client.query(statement);
+      client.release();
+      return result;
+    } catch (error) {
       this.#release(client, error);
       throw error;
     }
-    client.release();
-    return results.slice(single ? 0 : 1, single ? undefined : -1);
   }
 
   /**
@@ -791,8 +775,8 @@ export class PostgresWriter implements StoreWriter {
 
 /**
  * What `send` returns, the queries it makes on `client` (in pipeline mode: each is written as
- * it is made) going out in one write to the socket rather than one each: a group commit's
- * transaction is then one system call, not five.
+ * it is made) going out in one write to the socket rather than one each: a transaction's
+ * NOTIFY and COMMIT are then one system call.
  */
 function corked<T>(client: pg.PoolClient, send: () => T): T {
   const socket = (client as unknown as pg.Client).connection?.stream;
