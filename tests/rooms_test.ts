@@ -366,6 +366,41 @@ Deno.test("rooms: create: a name that differs from an operator's group only in c
   }
 });
 
+Deno.test("rooms: create: a name with messages stored under it (an operator's group dropped from the flags) is taken: its history does not show in a room", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-rooms-" });
+  const options = { host: "127.0.0.1", port: 0, dbPath: `${dir}/chat.db`, members: null };
+  try {
+    const first = await startChatServer({ ...options, groups: [{ name: "old", members: null }] });
+    let client = rawClient(first.port);
+    const alice = await register(client, "Alice");
+    assert.equal((await send(client, alice, "from before", "m1", "old")).seq, 1);
+    client.close();
+    await first.shutdown();
+
+    const second = await startChatServer(options);
+    client = rawClient(second.port);
+    try {
+      assertRefusal(
+        await refusal(roomCall(client, alice, "CreateRoom", { name: "Old" })),
+        "ALREADY_EXISTS",
+        /^the name old is taken: messages are stored under it; pick another$/,
+        "old, once an operator's group",
+      );
+      assert.deepEqual(await second.reader.rooms(), []);
+      const made = await roomCall<{ room: RoomInfo }>(client, alice, "CreateRoom", {
+        name: "new",
+      });
+      assert.equal(made.room.lastSeq, 0);
+      assert.deepEqual((await second.reader.rooms()).map((r) => r.name), ["new"]);
+    } finally {
+      client.close();
+      await second.shutdown();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("rooms: create: a name is checked as it is stored, lower-cased: the stored name is within the rules", async () => {
   await withRig(async (rig) => {
     const alice = await rig.device("Alice");

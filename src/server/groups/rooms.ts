@@ -237,7 +237,8 @@ export class RoomService {
    * Makes a room owned by the caller, who must be an account.
    *
    * @throws {grpc.ServiceError} PERMISSION_DENIED for a guest; INVALID_ARGUMENT for a bad
-   *   name; ALREADY_EXISTS for a name taken; RESOURCE_EXHAUSTED past a bound.
+   *   name; ALREADY_EXISTS for a name taken (a room's, an operator's group's, or one with
+   *   messages stored under it); RESOURCE_EXHAUSTED past a bound.
    */
   create(principal: Principal, room: NewRoom): Promise<RoomInfo> {
     const { client } = principal;
@@ -264,6 +265,15 @@ export class RoomService {
         );
       }
       this.#roomForMember(owner);
+      // Messages stored under a name no group of this node has: an operator's group that was
+      // dropped from the flags (or another node's), or, with several nodes, a send that reached
+      // a room as its last member left it on another node. A room made there would show them.
+      if (await this.#o.reader.lastSeq(name) > 0) {
+        refuse(
+          grpc.status.ALREADY_EXISTS,
+          `the name ${name} is taken: messages are stored under it; pick another`,
+        );
+      }
       const settings = { ...room, name, createdBy: owner, createdAtMs: Date.now() };
       const member = {
         member: owner,

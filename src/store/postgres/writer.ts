@@ -8,8 +8,9 @@
  * number of new messages to it (`INSERT ... ON CONFLICT DO UPDATE ... RETURNING`) in the same
  * transaction as the messages, so the row stays locked until COMMIT: writers to one group take
  * turns, and a rollback gives the numbers back. Sequences are gap-free per group whichever node
- * commits. Counter rows are taken in group name order, so two nodes never wait on each other
- * in a cycle.
+ * commits. Counter rows are taken in group name order, so two commits never wait on each other
+ * in a cycle; a commit and a room's deletion may (the commit's cursor-only groups are locked after
+ * its groups with messages), and the one PostgreSQL picks as the deadlock's victim is made again.
  *
  * **Retries.** A commit first assumes that none of its messages is stored yet (the usual case:
  * one round trip). If one is (the unique retry key refuses it), the transaction rolls back,
@@ -89,7 +90,10 @@ const STORED = `SELECT k.i, m.seq, m.sender_id AS "senderId", m.sender_name AS "
  *   key-share locked (`locked`): a room deleted by another node meanwhile either waits for
  *   this cursor to be written (and deletes it with the room) or has gone first (and the
  *   cursor is not written), so no cursor outlives its room. Groups with new messages are
- *   locked by `alloc` already, and read from it: a statement does not see its own writes.
+ *   locked by `alloc` already, and read from it: a statement does not see its own writes. A
+ *   message to a room whose deletion commits first is stored all the same (the server checked
+ *   its sender against the room before), under a name with no room; the server will not make
+ *   a room of a name with messages stored under it (rooms.ts), so it is shown to nobody.
  *
  * Rows: `("a", group, new last sequence)` per group allocated, `("n", group, messages stored)`
  * per group notified.
@@ -318,7 +322,8 @@ export class PostgresWriter implements StoreWriter {
       else stored += row.v;
     }
     if (stored !== fresh.length) {
-      // Cannot happen: each message's group row was just written. Refused, not half-stored.
+      // Cannot happen: each message's group row was just written. The statement has committed
+      // by now; a fault here is loud, rather than sequences answered for unstored messages.
       throw new Error(`stored ${stored} of ${fresh.length} messages`);
     }
     return last;
