@@ -16,41 +16,17 @@ import {
   type ChatProcess,
   connectClient,
   receivedMessages,
+  runToEnd,
   startClient,
   startServer,
-  taskPermissions,
 } from "./harness.ts";
 import { postgresTest } from "./postgres.ts";
 
 const cluster = fileCluster();
-const ROOT = new URL("../", import.meta.url);
 
-/**
- * The admin program's permissions: its set in deno.json, with the `PG*` environment the `pg`
- * driver reads added when the set lacks it (deno.json is to gain it: then this adds nothing).
- */
-function adminPermissions(): string[] {
-  const permissions = taskPermissions("admin");
-  const env = permissions.findIndex((p) => p.startsWith("--allow-env"));
-  if (env === -1) return [...permissions, "--allow-env=PG*"];
-  const flag = permissions[env];
-  if (flag === "--allow-env" || flag.split(/[=,]/).includes("PG*")) return permissions;
-  return permissions.with(env, `${flag},PG*`);
-}
-
-/** Runs `deno task admin ARGS` (as its task does, `admin.ts` with its permissions) to its end. */
-async function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", ...adminPermissions(), "admin.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+/** Runs `deno task admin ARGS` (or the compiled admin program) to its end. */
+function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runToEnd("admin", args);
 }
 
 /** The rows of each table of the SQLite file, read after its server stopped. */

@@ -39,6 +39,7 @@
  *
  * @module
  */
+import { redactUrl } from "../src/store/postgres/connect.ts";
 
 const INSTALL = "apt-get install -y postgresql";
 const SKIP = Deno.env.get("CHAT_SKIP_POSTGRES") === "1";
@@ -407,7 +408,7 @@ export class PostgresCluster {
     cluster.#created.push(database);
     try {
       await run(psqlArgv(psql, admin.href), {
-        what: `CREATE DATABASE ${database} on ${redact(admin.href)}`,
+        what: `CREATE DATABASE ${database} on ${redactUrl(admin.href)}`,
         stdin: `CREATE DATABASE ${quoteIdent(database)}`,
         env: externalEnv(),
       });
@@ -537,7 +538,7 @@ export class PostgresCluster {
     this.#open("psql");
     const target = url ?? (database === undefined ? this.url : this.urlFor(database));
     const out = await run(psqlArgv(this.#psql, target), {
-      what: `psql on ${redact(target)} running ${JSON.stringify(shorten(sql))}`,
+      what: `psql on ${redactUrl(target)} running ${JSON.stringify(shorten(sql))}`,
       stdin: sql,
       env: this.managed ? privateEnv() : externalEnv(),
       timeoutMs,
@@ -668,7 +669,7 @@ export class PostgresCluster {
       const failed: string[] = [];
       for (const name of this.#created.reverse()) {
         await run(psqlArgv(this.#psql, this.#admin), {
-          what: `DROP DATABASE ${name} on ${redact(this.#admin)}`,
+          what: `DROP DATABASE ${name} on ${redactUrl(this.#admin)}`,
           stdin: `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`,
           env: externalEnv(),
         }).catch((error) => failed.push(error.message));
@@ -699,7 +700,9 @@ export class PostgresCluster {
     this.#open(what);
     if (!this.managed) {
       throw new Error(
-        `${what}: the tests use the server of ${POSTGRES_URL_VARIABLE} (${redact(this.#admin)}), ` +
+        `${what}: the tests use the server of ${POSTGRES_URL_VARIABLE} (${
+          redactUrl(this.#admin)
+        }), ` +
           `which they do not control`,
       );
     }
@@ -837,17 +840,6 @@ function quoteIdent(name: string): string {
 
 function randomSuffix(): string {
   return crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.href;
-  } catch {
-    return "(not a URL)";
-  }
 }
 
 function shorten(text: string): string {
